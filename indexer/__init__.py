@@ -1,0 +1,1 @@
+"""indexer stage (see ../shared/docs/architecture.md)."""

@@ -1,0 +1,99 @@
+"""Commands owned by open issues: real names, arguments and help; no behaviour yet."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from picsift.errors import PicsiftError
+
+
+def _planned(command: str, issue: int) -> None:
+    raise PicsiftError(f"`picsift {command}` is not yet implemented (issue #{issue})")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the planned commands to the CLI."""
+
+    @app.command()
+    def index(
+        sources: Annotated[list[Path], typer.Argument(help="Folders, 4CAT zips, CSV/NDJSON.")],
+        dataset: Annotated[str | None, typer.Option(help="Dataset name for the sources.")] = None,
+        report: Annotated[Path | None, typer.Option(help="Write a JSON report here.")] = None,
+    ) -> None:
+        """Index images from folders, 4CAT exports and tables (incremental)."""
+        _planned("index", 4)
+
+    @app.command()
+    def caption() -> None:
+        """Caption the images that have no caption yet."""
+        _planned("caption", 3)
+
+    @app.command()
+    def tag(
+        codebook: Annotated[Path, typer.Argument(help="Text file, one label per line.")],
+    ) -> None:
+        """Zero-shot tags from a codebook, computed from the stored vectors."""
+        _planned("tag", 3)
+
+    @app.command()
+    def search(
+        text: Annotated[str, typer.Argument(help="What to look for.")],
+        topic: Annotated[list[int] | None, typer.Option(help="Only these topics.")] = None,
+        limit: Annotated[int, typer.Option(help="Number of hits.")] = 20,
+        as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    ) -> None:
+        """Text-to-image search."""
+        _planned("search", 6)
+
+    @app.command()
+    def serve() -> None:
+        """Serve the search API and the web UI."""
+        _planned("serve", 6)
+
+    @app.command()
+    def export(
+        out: Annotated[Path, typer.Option(help="Output file.")],
+        format: Annotated[str, typer.Option(help="csv or ndjson.")] = "csv",
+    ) -> None:
+        """Export a post-level table with topics, for 4CAT, pandas or R."""
+        _planned("export", 6)
+
+    @app.command()
+    def remove(
+        dataset: Annotated[str, typer.Option(help="Dataset whose posts are removed.")],
+    ) -> None:
+        """Take a dataset's posts out (images left with no post are deleted)."""
+        _planned("remove", 4)
+
+    @app.command()
+    def demo(
+        workdir: Annotated[Path, typer.Option(help="Where the demo corpus and store go.")] = Path(
+            "picsift-demo"
+        ),
+        no_serve: Annotated[bool, typer.Option("--no-serve", help="Stop after fitting.")] = False,
+    ) -> None:
+        """Offline demo: generated corpus + toy model, index, topics, serve."""
+        _planned("demo", 8)
+
+    topics = typer.Typer(help="Fit, assign and edit visual topics.", no_args_is_help=True)
+    app.add_typer(topics, name="topics")
+    for verb, doc in {
+        "fit": "Fit BERTopic on the stored vectors and write topic ids back.",
+        "assign": "Give images without a topic the nearest fitted topic.",
+        "list": "List topics with counts and labels.",
+        "show": "Show one topic.",
+        "rename": "Rename a topic.",
+        "merge": "Merge topics.",
+    }.items():
+        topics.command(name=verb, help=doc)(lambda verb=verb: _planned(f"topics {verb}", 5))
+
+    store = typer.Typer(help="Move a store between backends.", no_args_is_help=True)
+    app.add_typer(store, name="store")
+    for verb, doc in {
+        "export": "Write the store to a portable file (vectors + payloads).",
+        "import": "Load a portable file into the configured store.",
+    }.items():
+        store.command(name=verb, help=doc)(lambda verb=verb: _planned(f"store {verb}", 8))

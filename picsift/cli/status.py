@@ -1,0 +1,77 @@
+"""`picsift status`: what is in the store."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+
+from picsift.settings import DEFAULT_MODEL, Settings, load_settings
+from picsift.store import Filter, ImageStore, IsEmpty, Match, open_store
+
+
+def store_status(store: ImageStore, settings: Settings) -> dict[str, Any]:
+    """Counts and provenance of a store, in the shape of `picsift status --json`."""
+    status: dict[str, Any] = {
+        "images": 0,
+        "posts": 0,
+        "topics": 0,
+        "captioned": 0,
+        "datasets": {},
+        "model": store.meta.model if store.meta else (settings.model or DEFAULT_MODEL),
+        "backend": store.backend,
+        "store": store.location,
+        "topic_run": None,
+    }
+    if not store.exists:
+        return status
+    images = store.images
+    status["images"] = images.count()
+    status["posts"] = sum(
+        int(r.payload.get("n_posts", 0))
+        for r in images.scroll(with_payload=["n_posts"], page_size=5000)
+    )
+    status["captioned"] = images.count(Filter(must_not=(IsEmpty("caption"),)))
+    status["datasets"] = images.facet("posts[].dataset")
+    runs = store.topics.facet("run")
+    if runs:
+        run = max(runs, key=runs.__getitem__)
+        status["topic_run"] = run
+        status["topics"] = store.topics.count(
+            Filter(must=(Match("run", run),), must_not=(Match("topic", -1),))
+        )
+    return status
+
+
+def _print_human(status: dict[str, Any]) -> None:
+    typer.echo(f"store     {status['store']} ({status['backend']})")
+    typer.echo(f"model     {status['model']}")
+    typer.echo(f"images    {status['images']:,} ({status['captioned']:,} captioned)")
+    typer.echo(f"posts     {status['posts']:,}")
+    run = f" (run {status['topic_run']})" if status["topic_run"] else ""
+    typer.echo(f"topics    {status['topics']:,}{run}")
+    for name, count in sorted(status["datasets"].items()):
+        typer.echo(f"  dataset {name}: {count:,} images")
+    if not status["images"]:
+        typer.echo("nothing indexed yet: picsift index SOURCE (or picsift demo)")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to the CLI."""
+
+    @app.command()
+    def status(
+        ctx: typer.Context,
+        as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    ) -> None:
+        """Show what is in the store: images, posts, datasets, topics, model."""
+        from picsift.cli.main import overrides
+
+        settings = load_settings(**overrides(ctx))
+        with open_store(settings, command="picsift status") as store:
+            result = store_status(store, settings)
+        if as_json:
+            typer.echo(json.dumps(result, ensure_ascii=False))
+        else:
+            _print_human(result)

@@ -1,0 +1,152 @@
+"""One typed settings object: defaults < picsift.toml < PICSIFT_* environment < CLI flags."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from picsift.errors import ConfigError
+
+DEFAULT_MODEL = "clip-ViT-B-32"
+DEFAULT_CAPTION_MODEL = "nlpconnect/vit-gpt2-image-captioning"
+CONFIG_ENV = "PICSIFT_CONFIG"
+_COLLECTION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
+
+
+class Settings(BaseSettings):
+    """Everything picsift can be configured with. Field `x` is env var `PICSIFT_X`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PICSIFT_", extra="forbid", validate_default=True, toml_file="picsift.toml"
+    )
+
+    store: str = Field(
+        "./picsift-data",
+        description="Directory of the embedded store, or http(s):// URL of a Qdrant server.",
+    )
+    collection: str = Field("images", description="Name of the image collection.")
+    model: str | None = Field(
+        None,
+        description=f"Embedding model. Default: the store's model, else {DEFAULT_MODEL}.",
+    )
+    text_model: str | None = Field(None, description="Optional separate (multilingual) text model.")
+    caption_model: str = Field(DEFAULT_CAPTION_MODEL, description="Captioner, or 'none'.")
+    api_key: SecretStr | None = Field(None, description="Bearer token required for API writes.")
+    data: Path | None = Field(
+        None,
+        description="Local state (thumbnails, topic models). Default: the store directory "
+        "(embedded) or ./picsift-data (server).",
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    public_read: bool = Field(True, description="Whether reads need no API key.")
+    qdrant_api_key: SecretStr | None = Field(None, description="API key of a secured Qdrant.")
+    device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
+    shard_number: int = Field(1, ge=1, description="Server backend: shards per collection.")
+    replication_factor: int = Field(1, ge=1, description="Server backend: copies of each shard.")
+    on_disk: bool = Field(False, description="Keep original vectors on disk (mmap), not in RAM.")
+    hnsw_m: int = Field(16, ge=4, le=128)
+    hnsw_ef_construct: int = Field(100, ge=8, le=2048)
+    hnsw_ef: int | None = Field(None, ge=1, description="Search-time ef; None = engine default.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = os.environ.get(CONFIG_ENV, "picsift.toml")
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=toml_file)
+        return init_settings, env_settings, toml
+
+    @field_validator("store")
+    @classmethod
+    def _check_store(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("must be a directory path or an http(s):// URL of a Qdrant server")
+        if "://" in value and not value.startswith(("http://", "https://")):
+            raise ValueError(f"URL {value!r} must start with http:// or https://")
+        return value
+
+    @field_validator("collection")
+    @classmethod
+    def _check_collection(cls, value: str) -> str:
+        if not _COLLECTION_RE.match(value):
+            raise ValueError(
+                "must be 1-63 letters, digits, '_' or '-', starting with a letter or digit"
+            )
+        return value
+
+    @property
+    def is_server(self) -> bool:
+        """True when the store is a Qdrant server URL rather than a local directory."""
+        return self.store.startswith(("http://", "https://"))
+
+    @property
+    def caption_enabled(self) -> bool:
+        """False when captions are switched off with `caption_model = "none"`."""
+        return self.caption_model.strip().lower() not in {"", "none", "off"}
+
+    @property
+    def data_dir(self) -> Path:
+        """Directory for local state beside the vectors (thumbnails, topic models, caches)."""
+        if self.data is not None:
+            return self.data
+        return Path("./picsift-data") if self.is_server else Path(self.store)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings, CLI flags (`overrides`, None = not given) on top of everything else.
+
+    Raises:
+        ConfigError: naming each bad setting as its environment variable, with the fix.
+    """
+    _check_unknown_env()
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**given)
+    except ValidationError as exc:
+        raise ConfigError(_explain(exc)) from None
+
+
+def _check_unknown_env() -> None:
+    """A mistyped variable (PICSIFT_STOER) would otherwise be ignored without a word."""
+    known = {f"PICSIFT_{name.upper()}" for name in Settings.model_fields} | {CONFIG_ENV}
+    unknown = sorted(k for k in os.environ if k.startswith("PICSIFT_") and k not in known)
+    if unknown:
+        hints = []
+        for name in unknown:
+            close = difflib.get_close_matches(name, known, n=1)
+            hints.append(f"{name} (did you mean {close[0]}?)" if close else name)
+        raise ConfigError(
+            f"unknown setting(s) {', '.join(hints)}; known: {', '.join(sorted(known))}"
+        )
+
+
+def _explain(exc: ValidationError) -> str:
+    lines = ["invalid settings:"]
+    for err in exc.errors():
+        field = str(err["loc"][0]) if err["loc"] else "?"
+        env = f"PICSIFT_{field.upper()}"
+        got = err.get("input")
+        lines.append(
+            f"  {env} (picsift.toml key '{field}'): {err['msg']} (got {got!r}); "
+            f"fix it in the environment, in picsift.toml or with the matching CLI flag"
+        )
+    return "\n".join(lines)

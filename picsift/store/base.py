@@ -1,0 +1,276 @@
+"""The `ImageStore` interface: one image collection and one topic collection, two backends."""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from picsift.errors import ModelMismatchError, StoreError
+from picsift.store.filters import Filter
+from picsift.store.schema import (
+    IMAGE_INDEXES,
+    SCHEMA_VERSION,
+    TOPIC_INDEXES,
+    IndexKind,
+    StoreMeta,
+    vector_name,
+)
+
+Backend = Literal["embedded", "server"]
+PayloadSelect = bool | Sequence[str]
+
+
+@dataclass
+class PointData:
+    """A point to write: id (UUID string), unit vector, payload."""
+
+    id: str
+    vector: np.ndarray
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Record:
+    """A stored point as read back."""
+
+    id: str
+    payload: dict[str, Any]
+    vector: np.ndarray | None = None
+
+
+@dataclass
+class Hit(Record):
+    """A query result: a record with its cosine similarity."""
+
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class CollectionSpec:
+    """How to create a collection."""
+
+    name: str
+    vector_name: str
+    dim: int
+    indexes: Mapping[str, IndexKind]
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Collection(abc.ABC):
+    """One Qdrant collection (embedded: one Edge shard) with cosine vectors under one name."""
+
+    def __init__(self, spec: CollectionSpec):
+        self.spec = spec
+
+    @property
+    def name(self) -> str:
+        """Collection name."""
+        return self.spec.name
+
+    @abc.abstractmethod
+    def upsert(self, points: Sequence[PointData]) -> None:
+        """Insert or replace points (vector and whole payload)."""
+
+    @abc.abstractmethod
+    def retrieve(
+        self, ids: Sequence[str], *, with_payload: PayloadSelect = True, with_vectors: bool = False
+    ) -> list[Record]:
+        """Points by id; ids not in the collection are left out."""
+
+    def existing(self, ids: Sequence[str]) -> set[str]:
+        """The subset of `ids` that are stored."""
+        return {r.id for r in self.retrieve(ids, with_payload=False)}
+
+    @abc.abstractmethod
+    def set_payloads(self, items: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
+        """Set (merge) payload keys point by point, batched: [(id, {key: value}), ...]."""
+
+    def set_payload(self, ids: Sequence[str], payload: Mapping[str, Any]) -> None:
+        """Set the same payload keys on many points."""
+        self.set_payloads((i, payload) for i in ids)
+
+    @abc.abstractmethod
+    def delete_payload_keys(self, ids: Sequence[str], keys: Sequence[str]) -> None:
+        """Remove payload keys from points."""
+
+    @abc.abstractmethod
+    def scroll_page(
+        self,
+        *,
+        filter: Filter | None,
+        limit: int,
+        offset: str | None,
+        with_payload: PayloadSelect,
+        with_vectors: bool,
+    ) -> tuple[list[Record], str | None]:
+        """One page of points in id order, and the offset of the next page (None at the end)."""
+
+    def scroll(
+        self,
+        filter: Filter | None = None,
+        *,
+        with_payload: PayloadSelect = True,
+        with_vectors: bool = False,
+        page_size: int = 1000,
+    ) -> Iterator[Record]:
+        """Every matching point, read page by page so memory stays bounded."""
+        offset: str | None = None
+        while True:
+            page, offset = self.scroll_page(
+                filter=filter,
+                limit=page_size,
+                offset=offset,
+                with_payload=with_payload,
+                with_vectors=with_vectors,
+            )
+            yield from page
+            if offset is None:
+                return
+
+    @abc.abstractmethod
+    def query(
+        self,
+        vector: np.ndarray,
+        *,
+        filter: Filter | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        exact: bool = False,
+        hnsw_ef: int | None = None,
+        with_payload: PayloadSelect = True,
+        with_vectors: bool = False,
+    ) -> list[Hit]:
+        """Nearest points by cosine similarity, best first."""
+
+    @abc.abstractmethod
+    def count(self, filter: Filter | None = None) -> int:
+        """Exact number of matching points."""
+
+    @abc.abstractmethod
+    def facet(self, key: str, filter: Filter | None = None, limit: int = 1000) -> dict[Any, int]:
+        """Points per distinct value of an indexed keyword/integer field (largest first)."""
+
+    @abc.abstractmethod
+    def delete(self, ids: Sequence[str]) -> None:
+        """Delete points by id (unknown ids are ignored)."""
+
+    @abc.abstractmethod
+    def delete_where(self, filter: Filter) -> None:
+        """Delete every point that matches `filter`."""
+
+    @abc.abstractmethod
+    def optimize(self) -> None:
+        """Build indexes for recently written points (call after bulk writes)."""
+
+    @abc.abstractmethod
+    def metadata(self) -> dict[str, Any]:
+        """What the collection records about itself."""
+
+
+class ImageStore(abc.ABC):
+    """The image collection and its topic collection, on one backend.
+
+    A store may be opened before anything was indexed; `ensure(model_id, dim)` creates the
+    collections (or checks that the existing ones were built with that model).
+    """
+
+    backend: Backend
+
+    def __init__(self, collection: str, location: str):
+        self.collection = collection
+        self.location = location
+        self._images: Collection | None = None
+        self._topics: Collection | None = None
+        self.meta: StoreMeta | None = None
+
+    @property
+    def images(self) -> Collection:
+        """The image collection (raises if nothing was indexed yet)."""
+        if self._images is None:
+            raise StoreError(
+                f"store {self.location} has no collection {self.collection!r} yet; "
+                "index some images first: picsift index SOURCE"
+            )
+        return self._images
+
+    @property
+    def topics(self) -> Collection:
+        """The topic table, one point per topic (vector = centroid)."""
+        if self._topics is None:
+            raise StoreError(f"store {self.location} has no topic collection yet")
+        return self._topics
+
+    @property
+    def exists(self) -> bool:
+        """Whether the image collection exists."""
+        return self.meta is not None
+
+    def ensure(self, model_id: str, dim: int) -> StoreMeta:
+        """Create the collections for `model_id`, or check that they were made with it.
+
+        Raises:
+            ModelMismatchError: the store holds vectors of another model or dimension.
+        """
+        if self.meta is not None:
+            self.check_model(model_id, dim)
+            return self.meta
+        meta = StoreMeta(
+            model=model_id,
+            dim=dim,
+            vector_name=vector_name(model_id),
+            schema_version=SCHEMA_VERSION,
+            created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        )
+        image_spec = CollectionSpec(
+            self.collection, meta.vector_name, dim, IMAGE_INDEXES, meta.to_dict()
+        )
+        topic_spec = CollectionSpec(
+            f"{self.collection}_topics", meta.vector_name, dim, TOPIC_INDEXES, meta.to_dict()
+        )
+        self._images, self._topics = self._create(image_spec, topic_spec)
+        self.meta = meta
+        return meta
+
+    def check_model(self, model_id: str, dim: int | None = None) -> None:
+        """Fail clearly when the requested model is not the one the store was built with."""
+        if self.meta is None:
+            return
+        if vector_name(model_id) != self.meta.vector_name or (
+            dim is not None and dim != self.meta.dim
+        ):
+            raise ModelMismatchError(
+                f"store {self.location} (collection {self.collection!r}) was built with model "
+                f"{self.meta.model!r} ({self.meta.dim}-d), not {model_id!r}"
+                f"{f' ({dim}-d)' if dim else ''}; leave PICSIFT_MODEL unset to use the store's "
+                "model, or pick another PICSIFT_STORE/PICSIFT_COLLECTION for the new model"
+            )
+
+    def _load_meta(self, raw: Mapping[str, Any] | None) -> None:
+        if not raw:
+            return
+        meta = StoreMeta.from_dict(dict(raw))
+        if meta.schema_version > SCHEMA_VERSION:
+            raise StoreError(
+                f"store {self.location} has schema version {meta.schema_version}, newer than "
+                f"this picsift understands ({SCHEMA_VERSION}); upgrade picsift"
+            )
+        self.meta = meta
+
+    @abc.abstractmethod
+    def _create(self, images: CollectionSpec, topics: CollectionSpec) -> tuple[Collection, ...]:
+        """Create both collections with their payload indexes."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Flush and release the store (and its lock)."""
+
+    def __enter__(self) -> ImageStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

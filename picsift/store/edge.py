@@ -1,0 +1,314 @@
+"""Embedded backend: Qdrant Edge, the Qdrant engine in-process (HNSW, payload indexes, WAL).
+
+Layout under the store directory: `qdrant/<collection>/` is an Edge shard, and
+`qdrant/<collection>.meta.json` records what the collection holds (Edge shards have no
+metadata of their own). The whole directory is owned by one process (see `lock.py`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import qdrant_edge as qe
+
+from picsift.errors import StoreError
+from picsift.store import filters as f
+from picsift.store.base import (
+    Collection,
+    CollectionSpec,
+    Hit,
+    ImageStore,
+    PayloadSelect,
+    PointData,
+    Record,
+)
+from picsift.store.lock import StoreLock
+from picsift.store.schema import IndexKind
+
+_SCHEMAS: dict[IndexKind, Any] = {
+    IndexKind.KEYWORD: qe.PayloadSchemaType.Keyword,
+    IndexKind.INTEGER: qe.PayloadSchemaType.Integer,
+    IndexKind.FLOAT: qe.PayloadSchemaType.Float,
+    IndexKind.BOOL: qe.PayloadSchemaType.Bool,
+    IndexKind.TEXT: qe.TextIndexParams(tokenizer=qe.TokenizerType.Word, lowercase=True),
+}
+
+
+def to_edge_filter(flt: f.Filter | None) -> qe.Filter | None:
+    """Translate a neutral filter to Qdrant Edge's types."""
+    if not flt:
+        return None
+
+    def conds(items: tuple[f.Condition, ...]) -> list[Any] | None:
+        return [_condition(c) for c in items] or None
+
+    return qe.Filter(must=conds(flt.must), should=conds(flt.should), must_not=conds(flt.must_not))
+
+
+def _condition(cond: f.Condition) -> Any:
+    match cond:
+        case f.Match(key, value):
+            return qe.FieldCondition(key=key, match=qe.MatchValue(value))
+        case f.MatchAny(key, values):
+            return qe.FieldCondition(key=key, match=qe.MatchAny(list(values)))
+        case f.Range(key, gte, lte, gt, lt):
+            return qe.FieldCondition(key=key, range=qe.RangeFloat(gte=gte, lte=lte, gt=gt, lt=lt))
+        case f.Text(key, text):
+            return qe.FieldCondition(key=key, match=qe.MatchText(text))
+        case f.HasId(ids):
+            return qe.HasIdCondition({uuid.UUID(i) for i in ids})
+        case f.IsEmpty(key):
+            return qe.IsEmptyCondition(key)
+        case f.Filter():
+            return to_edge_filter(cond)
+    raise TypeError(f"unsupported filter condition {cond!r}")
+
+
+def _with_payload(select: PayloadSelect) -> Any:
+    return select if isinstance(select, bool) else list(select)
+
+
+class EdgeCollection(Collection):
+    """One Edge shard."""
+
+    def __init__(
+        self, spec: CollectionSpec, shard: qe.EdgeShard, meta_path: Path, hnsw_ef: int | None
+    ):
+        super().__init__(spec)
+        self._shard = shard
+        self._meta_path = meta_path
+        self._hnsw_ef = hnsw_ef
+
+    def _record(self, point: Any, with_vectors: bool) -> Record:
+        vector = None
+        if with_vectors and point.vector is not None:
+            vector = np.asarray(point.vector[self.spec.vector_name], dtype=np.float32)
+        return Record(id=str(point.id), payload=dict(point.payload or {}), vector=vector)
+
+    def upsert(self, points: Sequence[PointData]) -> None:
+        if not points:
+            return
+        name = self.spec.vector_name
+        edge_points = [
+            qe.Point(uuid.UUID(p.id), {name: np.asarray(p.vector, np.float32).tolist()}, p.payload)
+            for p in points
+        ]
+        self._shard.update(qe.UpdateOperation.upsert_points(edge_points))
+
+    def retrieve(
+        self, ids: Sequence[str], *, with_payload: PayloadSelect = True, with_vectors: bool = False
+    ) -> list[Record]:
+        if not ids:
+            return []
+        found = self._shard.retrieve(
+            [uuid.UUID(i) for i in ids], _with_payload(with_payload), with_vectors
+        )
+        return [self._record(p, with_vectors) for p in found]
+
+    def set_payloads(self, items: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
+        for point_id, payload in items:
+            self._shard.update(qe.UpdateOperation.set_payload([uuid.UUID(point_id)], dict(payload)))
+
+    def delete_payload_keys(self, ids: Sequence[str], keys: Sequence[str]) -> None:
+        if ids:
+            op = qe.UpdateOperation.delete_payload([uuid.UUID(i) for i in ids], list(keys))
+            self._shard.update(op)
+
+    def scroll_page(
+        self,
+        *,
+        filter: f.Filter | None,
+        limit: int,
+        offset: str | None,
+        with_payload: PayloadSelect,
+        with_vectors: bool,
+    ) -> tuple[list[Record], str | None]:
+        request = qe.ScrollRequest(
+            offset=uuid.UUID(offset) if offset else None,
+            limit=limit,
+            filter=to_edge_filter(filter),
+            with_payload=_with_payload(with_payload),
+            with_vector=with_vectors,
+        )
+        points, next_offset = self._shard.scroll(request)
+        records = [self._record(p, with_vectors) for p in points]
+        return records, (str(next_offset) if next_offset is not None else None)
+
+    def query(
+        self,
+        vector: np.ndarray,
+        *,
+        filter: f.Filter | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        exact: bool = False,
+        hnsw_ef: int | None = None,
+        with_payload: PayloadSelect = True,
+        with_vectors: bool = False,
+    ) -> list[Hit]:
+        request = qe.QueryRequest(
+            limit=limit,
+            offset=offset,
+            query=qe.Query.Nearest(
+                np.asarray(vector, np.float32).tolist(), using=self.spec.vector_name
+            ),
+            filter=to_edge_filter(filter),
+            params=qe.SearchParams(hnsw_ef=hnsw_ef or self._hnsw_ef, exact=exact),
+            with_payload=_with_payload(with_payload),
+            with_vector=with_vectors,
+        )
+        hits = []
+        for p in self._shard.query(request):
+            rec = self._record(p, with_vectors)
+            hits.append(Hit(id=rec.id, payload=rec.payload, vector=rec.vector, score=p.score))
+        return hits
+
+    def count(self, filter: f.Filter | None = None) -> int:
+        return self._shard.count(qe.CountRequest(exact=True, filter=to_edge_filter(filter)))
+
+    def facet(self, key: str, filter: f.Filter | None = None, limit: int = 1000) -> dict[Any, int]:
+        request = qe.FacetRequest(key=key, limit=limit, exact=True, filter=to_edge_filter(filter))
+        return {hit.value: hit.count for hit in self._shard.facet(request)}
+
+    def delete(self, ids: Sequence[str]) -> None:
+        if ids:
+            self._shard.update(qe.UpdateOperation.delete_points([uuid.UUID(i) for i in ids]))
+
+    def delete_where(self, filter: f.Filter) -> None:
+        edge_filter = to_edge_filter(filter)
+        if edge_filter is None:
+            raise ValueError("delete_where needs a non-empty filter")
+        self._shard.update(qe.UpdateOperation.delete_points_by_filter(edge_filter))
+
+    def optimize(self) -> None:
+        self._shard.optimize()
+
+    def metadata(self) -> dict[str, Any]:
+        return json.loads(self._meta_path.read_text())["spec"]["metadata"]
+
+    def flush(self) -> None:
+        """Write pending changes to disk."""
+        self._shard.flush()
+
+    def close(self) -> None:
+        """Flush and close the shard."""
+        self._shard.flush()
+        self._shard.close()
+
+
+class EdgeStore(ImageStore):
+    """Embedded store in a local directory, owned by this process while open."""
+
+    backend = "embedded"
+
+    def __init__(
+        self,
+        directory: str | Path,
+        collection: str = "images",
+        *,
+        hnsw_m: int = 16,
+        hnsw_ef_construct: int = 100,
+        hnsw_ef: int | None = None,
+        on_disk: bool = False,
+        command: str | None = None,
+    ):
+        self.directory = Path(directory).expanduser().resolve()
+        super().__init__(collection, str(self.directory))
+        self._hnsw = (hnsw_m, hnsw_ef_construct)
+        self._hnsw_ef = hnsw_ef
+        self._on_disk = on_disk
+        self.lock = StoreLock(self.directory)
+        self.lock.acquire(command)
+        self._root = self.directory / "qdrant"
+        try:
+            self._open_existing()
+        except BaseException:
+            self.lock.release()
+            raise
+
+    def _shard_dir(self, name: str) -> Path:
+        return self._root / name
+
+    def _meta_path(self, name: str) -> Path:
+        return self._root / f"{name}.meta.json"
+
+    def _open_existing(self) -> None:
+        meta_path = self._meta_path(self.collection)
+        if not meta_path.exists():
+            return
+        try:
+            raw = json.loads(meta_path.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise StoreError(f"cannot read {meta_path}: {exc}; the store is damaged") from None
+        self._load_meta(raw["spec"]["metadata"])
+        self._images = self._load(CollectionSpec(**raw["spec"]))
+        topic_raw = json.loads(self._meta_path(f"{self.collection}_topics").read_text())
+        self._topics = self._load(CollectionSpec(**topic_raw["spec"]))
+
+    def _load(self, spec: CollectionSpec) -> EdgeCollection:
+        spec = CollectionSpec(
+            spec.name, spec.vector_name, spec.dim, _kinds(spec.indexes), spec.metadata
+        )
+        shard = qe.EdgeShard.load(str(self._shard_dir(spec.name)), self._config(spec))
+        return EdgeCollection(spec, shard, self._meta_path(spec.name), self._hnsw_ef)
+
+    def _config(self, spec: CollectionSpec) -> qe.EdgeConfig:
+        m, ef_construct = self._hnsw
+        params = qe.EdgeVectorParams(
+            size=spec.dim, distance=qe.Distance.Cosine, on_disk=self._on_disk
+        )
+        return qe.EdgeConfig(
+            vectors={spec.vector_name: params},
+            hnsw_config=qe.HnswIndexConfig(
+                m=m, ef_construct=ef_construct, full_scan_threshold=10_000
+            ),
+        )
+
+    def _create(self, images: CollectionSpec, topics: CollectionSpec) -> tuple[Collection, ...]:
+        made = []
+        for spec in (images, topics):
+            shard_dir = self._shard_dir(spec.name)
+            shard_dir.mkdir(parents=True, exist_ok=True)
+            shard = qe.EdgeShard.create(str(shard_dir), self._config(spec))
+            for key, kind in spec.indexes.items():
+                shard.update(qe.UpdateOperation.create_field_index(key, _SCHEMAS[kind]))
+            shard.flush()
+            # The meta file is written last: a crash before it leaves no half-made collection
+            # that would later open as if complete.
+            record = {
+                "spec": {
+                    "name": spec.name,
+                    "vector_name": spec.vector_name,
+                    "dim": spec.dim,
+                    "indexes": {k: v.value for k, v in spec.indexes.items()},
+                    "metadata": dict(spec.metadata),
+                }
+            }
+            _atomic_write(self._meta_path(spec.name), json.dumps(record, indent=2))
+            made.append(EdgeCollection(spec, shard, self._meta_path(spec.name), self._hnsw_ef))
+        return tuple(made)
+
+    def close(self) -> None:
+        try:
+            for coll in (self._images, self._topics):
+                if isinstance(coll, EdgeCollection):
+                    coll.close()
+        finally:
+            self._images = self._topics = None
+            self.lock.release()
+
+
+def _kinds(indexes: Mapping[str, Any]) -> dict[str, IndexKind]:
+    return {k: IndexKind(v) for k, v in indexes.items()}
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)

@@ -1,0 +1,71 @@
+"""What the store records about itself, and which payload fields are indexed."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+
+class IndexKind(StrEnum):
+    """Payload index types picsift uses (a subset of Qdrant's)."""
+
+    KEYWORD = "keyword"
+    INTEGER = "integer"
+    FLOAT = "float"
+    BOOL = "bool"
+    TEXT = "text"
+
+
+IMAGE_INDEXES: dict[str, IndexKind] = {
+    "sha256": IndexKind.KEYWORD,
+    "posts[].dataset": IndexKind.KEYWORD,
+    "posts[].post_id": IndexKind.KEYWORD,
+    "posts[].author": IndexKind.KEYWORD,
+    "posts[].hashtags": IndexKind.KEYWORD,
+    "posts[].ts": IndexKind.INTEGER,
+    "posts[].body": IndexKind.TEXT,
+    "first_seen": IndexKind.INTEGER,
+    "n_posts": IndexKind.INTEGER,
+    "caption": IndexKind.TEXT,
+    "tags": IndexKind.KEYWORD,
+    "topic": IndexKind.INTEGER,
+    "topic_run": IndexKind.KEYWORD,
+    "missing": IndexKind.BOOL,
+}
+
+TOPIC_INDEXES: dict[str, IndexKind] = {
+    "topic": IndexKind.INTEGER,
+    "run": IndexKind.KEYWORD,
+}
+
+
+def vector_name(model_id: str) -> str:
+    """Name of the named vector for `model_id` (`sentence-transformers/clip-ViT-B-32` ->
+    `clip-ViT-B-32`), so vectors of two models never share one space."""
+    tail = model_id.rstrip("/\\").replace("\\", "/").split("/")[-1]
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", tail) or "default"
+
+
+@dataclass(frozen=True)
+class StoreMeta:
+    """Recorded with the image collection: what made the vectors."""
+
+    model: str
+    dim: int
+    vector_name: str
+    schema_version: int = SCHEMA_VERSION
+    created_at: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able form."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StoreMeta:
+        """Inverse of `to_dict`; unknown keys (from newer versions) are ignored."""
+        names = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in names})

@@ -1,0 +1,288 @@
+"""Server backend: `qdrant-client` against a Qdrant server or cluster.
+
+Tests run it on `QdrantClient(":memory:")`, which speaks the same API but ignores payload
+indexes and cluster settings; what is sent for those is checked by its own tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from qdrant_client import QdrantClient
+from qdrant_client import models as qm
+
+from picsift.errors import StoreError
+from picsift.store import filters as f
+from picsift.store.base import (
+    Collection,
+    CollectionSpec,
+    Hit,
+    ImageStore,
+    PayloadSelect,
+    PointData,
+    Record,
+)
+from picsift.store.schema import IMAGE_INDEXES, TOPIC_INDEXES, IndexKind
+
+_SCHEMAS: dict[IndexKind, Any] = {
+    IndexKind.KEYWORD: qm.PayloadSchemaType.KEYWORD,
+    IndexKind.INTEGER: qm.PayloadSchemaType.INTEGER,
+    IndexKind.FLOAT: qm.PayloadSchemaType.FLOAT,
+    IndexKind.BOOL: qm.PayloadSchemaType.BOOL,
+    IndexKind.TEXT: qm.TextIndexParams(
+        type=qm.TextIndexType.TEXT, tokenizer=qm.TokenizerType.WORD, lowercase=True
+    ),
+}
+_BATCH = 256
+
+
+def to_qdrant_filter(flt: f.Filter | None) -> qm.Filter | None:
+    """Translate a neutral filter to qdrant-client's models."""
+    if not flt:
+        return None
+
+    def conds(items: tuple[f.Condition, ...]) -> list[Any] | None:
+        return [_condition(c) for c in items] or None
+
+    return qm.Filter(must=conds(flt.must), should=conds(flt.should), must_not=conds(flt.must_not))
+
+
+def _condition(cond: f.Condition) -> Any:
+    match cond:
+        case f.Match(key, value):
+            return qm.FieldCondition(key=key, match=qm.MatchValue(value=value))
+        case f.MatchAny(key, values):
+            return qm.FieldCondition(key=key, match=qm.MatchAny(any=list(values)))
+        case f.Range(key, gte, lte, gt, lt):
+            return qm.FieldCondition(key=key, range=qm.Range(gte=gte, lte=lte, gt=gt, lt=lt))
+        case f.Text(key, text):
+            return qm.FieldCondition(key=key, match=qm.MatchText(text=text))
+        case f.HasId(ids):
+            return qm.HasIdCondition(has_id=list(ids))
+        case f.IsEmpty(key):
+            return qm.IsEmptyCondition(is_empty=qm.PayloadField(key=key))
+        case f.Filter():
+            return to_qdrant_filter(cond)
+    raise TypeError(f"unsupported filter condition {cond!r}")
+
+
+def _with_payload(select: PayloadSelect) -> Any:
+    return select if isinstance(select, bool) else list(select)
+
+
+class ServerCollection(Collection):
+    """One collection on a Qdrant server."""
+
+    def __init__(self, spec: CollectionSpec, client: QdrantClient, hnsw_ef: int | None = None):
+        super().__init__(spec)
+        self._client = client
+        self._hnsw_ef = hnsw_ef
+
+    def _record(self, point: Any, with_vectors: bool) -> Record:
+        vector = None
+        if with_vectors and point.vector is not None:
+            vector = np.asarray(point.vector[self.spec.vector_name], dtype=np.float32)
+        return Record(id=str(point.id), payload=dict(point.payload or {}), vector=vector)
+
+    def upsert(self, points: Sequence[PointData]) -> None:
+        name = self.spec.vector_name
+        for start in range(0, len(points), _BATCH):
+            batch = [
+                qm.PointStruct(
+                    id=p.id,
+                    vector={name: np.asarray(p.vector, np.float32).tolist()},
+                    payload=p.payload,
+                )
+                for p in points[start : start + _BATCH]
+            ]
+            self._client.upsert(self.name, batch, wait=True)
+
+    def retrieve(
+        self, ids: Sequence[str], *, with_payload: PayloadSelect = True, with_vectors: bool = False
+    ) -> list[Record]:
+        if not ids:
+            return []
+        found = self._client.retrieve(
+            self.name,
+            list(ids),
+            with_payload=_with_payload(with_payload),
+            with_vectors=[self.spec.vector_name] if with_vectors else False,
+        )
+        return [self._record(p, with_vectors) for p in found]
+
+    def set_payloads(self, items: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
+        ops: list[Any] = []
+        for point_id, payload in items:
+            ops.append(
+                qm.SetPayloadOperation(
+                    set_payload=qm.SetPayload(payload=dict(payload), points=[point_id])
+                )
+            )
+            if len(ops) >= _BATCH:
+                self._client.batch_update_points(self.name, ops, wait=True)
+                ops = []
+        if ops:
+            self._client.batch_update_points(self.name, ops, wait=True)
+
+    def delete_payload_keys(self, ids: Sequence[str], keys: Sequence[str]) -> None:
+        if ids:
+            self._client.delete_payload(self.name, list(keys), points=list(ids), wait=True)
+
+    def scroll_page(
+        self,
+        *,
+        filter: f.Filter | None,
+        limit: int,
+        offset: str | None,
+        with_payload: PayloadSelect,
+        with_vectors: bool,
+    ) -> tuple[list[Record], str | None]:
+        points, next_offset = self._client.scroll(
+            self.name,
+            scroll_filter=to_qdrant_filter(filter),
+            limit=limit,
+            offset=offset,
+            with_payload=_with_payload(with_payload),
+            with_vectors=[self.spec.vector_name] if with_vectors else False,
+        )
+        records = [self._record(p, with_vectors) for p in points]
+        return records, (str(next_offset) if next_offset is not None else None)
+
+    def query(
+        self,
+        vector: np.ndarray,
+        *,
+        filter: f.Filter | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        exact: bool = False,
+        hnsw_ef: int | None = None,
+        with_payload: PayloadSelect = True,
+        with_vectors: bool = False,
+    ) -> list[Hit]:
+        response = self._client.query_points(
+            self.name,
+            query=np.asarray(vector, np.float32).tolist(),
+            using=self.spec.vector_name,
+            query_filter=to_qdrant_filter(filter),
+            limit=limit,
+            offset=offset,
+            search_params=qm.SearchParams(hnsw_ef=hnsw_ef or self._hnsw_ef, exact=exact),
+            with_payload=_with_payload(with_payload),
+            with_vectors=[self.spec.vector_name] if with_vectors else False,
+        )
+        hits = []
+        for p in response.points:
+            rec = self._record(p, with_vectors)
+            hits.append(Hit(id=rec.id, payload=rec.payload, vector=rec.vector, score=p.score))
+        return hits
+
+    def count(self, filter: f.Filter | None = None) -> int:
+        return self._client.count(
+            self.name, count_filter=to_qdrant_filter(filter), exact=True
+        ).count
+
+    def facet(self, key: str, filter: f.Filter | None = None, limit: int = 1000) -> dict[Any, int]:
+        response = self._client.facet(
+            self.name, key, facet_filter=to_qdrant_filter(filter), limit=limit, exact=True
+        )
+        return {hit.value: hit.count for hit in response.hits}
+
+    def delete(self, ids: Sequence[str]) -> None:
+        if ids:
+            self._client.delete(self.name, qm.PointIdsList(points=list(ids)), wait=True)
+
+    def delete_where(self, filter: f.Filter) -> None:
+        qfilter = to_qdrant_filter(filter)
+        if qfilter is None:
+            raise ValueError("delete_where needs a non-empty filter")
+        self._client.delete(self.name, qm.FilterSelector(filter=qfilter), wait=True)
+
+    def optimize(self) -> None:
+        """The server indexes in the background; nothing to trigger here."""
+
+    def metadata(self) -> dict[str, Any]:
+        return dict(self._client.get_collection(self.name).config.metadata or {})
+
+
+class ServerStore(ImageStore):
+    """Store on a Qdrant server or cluster (or any `QdrantClient`, e.g. `":memory:"`)."""
+
+    backend = "server"
+
+    def __init__(
+        self,
+        client: QdrantClient,
+        collection: str = "images",
+        *,
+        location: str = "",
+        shard_number: int = 1,
+        replication_factor: int = 1,
+        on_disk: bool = False,
+        hnsw_m: int = 16,
+        hnsw_ef_construct: int = 100,
+        hnsw_ef: int | None = None,
+    ):
+        super().__init__(collection, location or "qdrant")
+        self.client = client
+        self._cluster = (shard_number, replication_factor)
+        self._on_disk = on_disk
+        self._hnsw = qm.HnswConfigDiff(m=hnsw_m, ef_construct=hnsw_ef_construct)
+        self._hnsw_ef = hnsw_ef
+        self._open_existing()
+
+    def _open_existing(self) -> None:
+        try:
+            if not self.client.collection_exists(self.collection):
+                return
+            info = self.client.get_collection(self.collection)
+        except Exception as exc:  # connection errors come in many types from httpx/grpc
+            raise StoreError(
+                f"cannot reach the Qdrant server at {self.location}: {exc}; check PICSIFT_STORE, "
+                "PICSIFT_QDRANT_API_KEY and that the server is running"
+            ) from None
+        self._load_meta(info.config.metadata)
+        if self.meta is None:
+            raise StoreError(
+                f"collection {self.collection!r} on {self.location} was not made by picsift "
+                "(it records no model); choose another PICSIFT_COLLECTION"
+            )
+        name, dim = self.meta.vector_name, self.meta.dim
+        self._images = ServerCollection(
+            CollectionSpec(self.collection, name, dim, IMAGE_INDEXES), self.client, self._hnsw_ef
+        )
+        self._topics = ServerCollection(
+            CollectionSpec(f"{self.collection}_topics", name, dim, TOPIC_INDEXES),
+            self.client,
+            self._hnsw_ef,
+        )
+
+    def _create(self, images: CollectionSpec, topics: CollectionSpec) -> tuple[Collection, ...]:
+        shards, replicas = self._cluster
+        made = []
+        for spec in (images, topics):
+            if not self.client.collection_exists(spec.name):
+                self.client.create_collection(
+                    spec.name,
+                    vectors_config={
+                        spec.vector_name: qm.VectorParams(
+                            size=spec.dim, distance=qm.Distance.COSINE, on_disk=self._on_disk
+                        )
+                    },
+                    shard_number=shards,
+                    replication_factor=replicas,
+                    hnsw_config=self._hnsw,
+                    metadata=dict(spec.metadata),
+                )
+                for key, kind in spec.indexes.items():
+                    self.client.create_payload_index(
+                        spec.name, key, field_schema=_SCHEMAS[kind], wait=True
+                    )
+            made.append(ServerCollection(spec, self.client, self._hnsw_ef))
+        return tuple(made)
+
+    def close(self) -> None:
+        self.client.close()
+        self._images = self._topics = None

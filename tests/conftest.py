@@ -1,0 +1,60 @@
+"""Shared fixtures: deterministic data and small real stores on both backends."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+
+import numpy as np
+import pytest
+from qdrant_client import QdrantClient
+
+from picsift.store.base import ImageStore
+from picsift.store.edge import EdgeStore
+from picsift.store.server import ServerStore
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests never see the developer's PICSIFT_* settings or picsift.toml."""
+    import os
+
+    for key in list(os.environ):
+        if key.startswith("PICSIFT_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("PICSIFT_CONFIG", str(tmp_path_factory.mktemp("cfg") / "none.toml"))
+
+
+def unit_vectors(n: int, dim: int, seed: int = 0) -> np.ndarray:
+    """`n` random L2-normalised float32 vectors."""
+    rng = np.random.default_rng(seed)
+    v = rng.normal(size=(n, dim)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def point_id(i: int) -> str:
+    """A stable UUID string for test point `i`."""
+    return str(uuid.UUID(int=i + 1))
+
+
+@pytest.fixture(params=["embedded", "server"])
+def make_store(request: pytest.FixtureRequest, tmp_path) -> Iterator[Callable[[], ImageStore]]:
+    """Factory of stores on one backend; calling it again reopens the same store."""
+    opened: list[ImageStore] = []
+    client = QdrantClient(":memory:") if request.param == "server" else None
+
+    def factory() -> ImageStore:
+        for store in opened:
+            if request.param == "embedded":
+                store.close()
+        if request.param == "embedded":
+            store: ImageStore = EdgeStore(tmp_path / "store")
+        else:
+            store = ServerStore(client, location=":memory:")
+        opened.append(store)
+        return store
+
+    factory.backend = request.param  # type: ignore[attr-defined]
+    yield factory
+    for store in opened:
+        store.close()

@@ -1,0 +1,112 @@
+"""Embedded-backend specifics: persistence, single-process ownership, crash safety."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from picsift.errors import StoreLockedError
+from picsift.store.base import PointData
+from picsift.store.edge import EdgeStore
+from picsift.store.lock import read_holder
+from tests.conftest import point_id, unit_vectors
+
+DIM = 16
+
+
+def _fill(store: EdgeStore, n: int, start: int = 0) -> None:
+    vectors = unit_vectors(n, DIM, seed=start)
+    store.images.upsert(
+        [PointData(point_id(start + i), vectors[i], {"i": start + i}) for i in range(n)]
+    )
+
+
+def test_reopen_keeps_every_point(tmp_path):
+    store = EdgeStore(tmp_path / "s")
+    store.ensure("toy", DIM)
+    for start in range(0, 10_000, 2_000):
+        _fill(store, 2_000, start)
+    store.images.optimize()
+    store.close()
+
+    store = EdgeStore(tmp_path / "s")
+    try:
+        assert store.meta is not None and store.meta.model == "toy"
+        assert store.images.count() == 10_000
+        ids = {r.id for r in store.images.scroll(with_payload=False, page_size=2500)}
+        assert ids == {point_id(i) for i in range(10_000)}
+    finally:
+        store.close()
+
+
+def test_second_opener_in_this_process_is_refused(tmp_path):
+    with EdgeStore(tmp_path / "s", command="picsift index"):
+        with pytest.raises(StoreLockedError, match=rf"open by PID {os.getpid()} \(`picsift index`"):
+            EdgeStore(tmp_path / "s")
+    EdgeStore(tmp_path / "s").close()  # released on close
+
+
+_HOLDER = textwrap.dedent(
+    """
+    import sys, time
+    from picsift.store.edge import EdgeStore
+    from tests.conftest import point_id, unit_vectors
+    from picsift.store.base import PointData
+    store = EdgeStore(sys.argv[1], command="picsift serve")
+    store.ensure("toy", 16)
+    store.images.upsert([PointData(point_id(i), v, {}) for i, v in enumerate(unit_vectors(500, 16))])
+    store.lock.set_url("http://127.0.0.1:8765")
+    print("ready", flush=True)
+    time.sleep(float(sys.argv[2]))
+    """
+)
+
+
+def _start_holder(path, seconds: float) -> subprocess.Popen:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, str(path), str(seconds)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))),
+    )
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    return proc
+
+
+def test_second_process_gets_a_clear_message(tmp_path):
+    proc = _start_holder(tmp_path / "s", 30)
+    try:
+        with pytest.raises(StoreLockedError) as err:
+            EdgeStore(tmp_path / "s")
+        message = str(err.value)
+        assert f"open by PID {proc.pid}" in message
+        assert "`picsift serve` at http://127.0.0.1:8765" in message
+        assert read_holder(tmp_path / "s")["url"] == "http://127.0.0.1:8765"
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def test_killed_holder_leaves_a_usable_store(tmp_path):
+    proc = _start_holder(tmp_path / "s", 30)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while True:  # the kernel drops the flock with the process
+        try:
+            store = EdgeStore(tmp_path / "s")
+            break
+        except StoreLockedError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+    try:
+        assert store.images.count() == 500  # written through the WAL before the kill
+    finally:
+        store.close()

@@ -1,0 +1,1 @@
+"""topics stage (see ../shared/docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""Static web UI, served by `picsift serve`."""
