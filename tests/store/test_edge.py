@@ -46,9 +46,12 @@ def test_reopen_keeps_every_point(tmp_path):
 
 
 def test_second_opener_in_this_process_is_refused(tmp_path):
-    with EdgeStore(tmp_path / "s", command="picsift index"):
-        with pytest.raises(StoreLockedError, match=rf"open by PID {os.getpid()} \(`picsift index`"):
-            EdgeStore(tmp_path / "s")
+    held = rf"open by PID {os.getpid()} \(`picsift index`"
+    with (
+        EdgeStore(tmp_path / "s", command="picsift index"),
+        pytest.raises(StoreLockedError, match=held),
+    ):
+        EdgeStore(tmp_path / "s")
     EdgeStore(tmp_path / "s").close()  # released on close
 
 
@@ -60,7 +63,8 @@ _HOLDER = textwrap.dedent(
     from picsift.store.base import PointData
     store = EdgeStore(sys.argv[1], command="picsift serve")
     store.ensure("toy", 16)
-    store.images.upsert([PointData(point_id(i), v, {}) for i, v in enumerate(unit_vectors(500, 16))])
+    vectors = unit_vectors(500, 16)
+    store.images.upsert([PointData(point_id(i), v, {}) for i, v in enumerate(vectors)])
     store.lock.set_url("http://127.0.0.1:8765")
     print("ready", flush=True)
     time.sleep(float(sys.argv[2]))

@@ -66,5 +66,5 @@ def test_foreign_collection_is_refused():
 
 def test_unreachable_server_names_the_settings():
     client = QdrantClient(url="http://127.0.0.1:9", timeout=1, check_compatibility=False)
-    with pytest.raises(StoreError, match="PICSIFT_STORE.*PICSIFT_QDRANT_API_KEY"):
+    with pytest.raises(StoreError, match=r"PICSIFT_STORE.*PICSIFT_QDRANT_API_KEY"):
         ServerStore(client, location="http://127.0.0.1:9")

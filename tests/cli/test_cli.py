@@ -1,0 +1,118 @@
+"""The command line: the planned commands exist with help, status reports the store."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from picsift.cli.main import app
+from picsift.errors import PicsiftError
+from picsift.store.base import PointData
+from picsift.store.edge import EdgeStore
+from tests.conftest import point_id, unit_vectors
+
+runner = CliRunner()
+MAIN = [sys.executable, "-c", "from picsift.cli.main import main; main()"]
+COMMANDS = ["index", "caption", "tag", "topics", "search", "serve", "export", "remove", "store"]
+COMMANDS += ["status", "demo"]
+
+
+def test_help_lists_the_planned_commands():
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in COMMANDS:
+        assert command in result.output
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [[c, "--help"] for c in COMMANDS]
+    + [["topics", v, "--help"] for v in ("fit", "assign", "list", "show", "rename", "merge")]
+    + [["store", v, "--help"] for v in ("export", "import")],
+)
+def test_every_command_has_help(argv):
+    result = runner.invoke(app, argv)
+    assert result.exit_code == 0, result.output
+    assert "Usage" in result.output
+
+
+def test_status_json_on_an_empty_store(tmp_path):
+    result = runner.invoke(app, ["--store", str(tmp_path / "s"), "status", "--json"])
+    assert result.exit_code == 0, result.output
+    status = json.loads(result.output)
+    assert status == {
+        "images": 0,
+        "posts": 0,
+        "topics": 0,
+        "captioned": 0,
+        "datasets": {},
+        "model": "clip-ViT-B-32",
+        "backend": "embedded",
+        "store": str((tmp_path / "s").resolve()),
+        "topic_run": None,
+    }
+
+
+def test_status_counts_images_posts_datasets_topics(tmp_path):
+    with EdgeStore(tmp_path / "s") as store:
+        store.ensure("toy", 8)
+        vectors = unit_vectors(6, 8)
+        store.images.upsert(
+            [
+                PointData(
+                    point_id(i),
+                    vectors[i],
+                    {
+                        "posts": [{"dataset": "a"}] + ([{"dataset": "b"}] if i < 2 else []),
+                        "n_posts": 2 if i < 2 else 1,
+                        "caption": "a red circle" if i < 3 else None,
+                    },
+                )
+                for i in range(6)
+            ]
+        )
+        store.topics.upsert(
+            [PointData(point_id(t + 1), vectors[t], {"topic": t, "run": "r7"}) for t in (-1, 0, 1)]
+        )
+    result = runner.invoke(app, ["--store", str(tmp_path / "s"), "status", "--json"])
+    status = json.loads(result.output)
+    assert status["images"] == 6 and status["posts"] == 8 and status["captioned"] == 3
+    assert status["datasets"] == {"a": 6, "b": 2}
+    assert status["topics"] == 2 and status["topic_run"] == "r7"  # -1 (outliers) not a topic
+    assert status["model"] == "toy"
+    human = runner.invoke(app, ["--store", str(tmp_path / "s"), "status"]).output
+    assert "images    6 (3 captioned)" in human and "dataset b: 2 images" in human
+
+
+def test_planned_command_says_not_yet_implemented():
+    with pytest.raises(PicsiftError, match=r"not yet implemented \(issue #6\)"):
+        runner.invoke(app, ["search", "red circle"], catch_exceptions=False)
+
+
+def test_errors_are_one_line_and_exit_2(tmp_path):
+    env = {"PICSIFT_PORT": "eighty", "PATH": "", "PICSIFT_CONFIG": str(tmp_path / "none.toml")}
+    proc = subprocess.run(
+        [*MAIN, "status"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: invalid settings:")
+    assert "PICSIFT_PORT" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_locked_store_is_reported_not_crashed(tmp_path):
+    with EdgeStore(tmp_path / "s", command="picsift serve") as store:
+        store.lock.set_url("http://127.0.0.1:8000")
+        proc = subprocess.run(
+            [*MAIN, "--store", str(tmp_path / "s"), "status"],
+            capture_output=True,
+            text=True,
+        )
+    assert proc.returncode == 2
+    assert "is open by PID" in proc.stderr and "http://127.0.0.1:8000" in proc.stderr
