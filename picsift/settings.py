@@ -74,6 +74,12 @@ class Settings(BaseSettings):
         toml = TomlConfigSettingsSource(settings_cls, toml_file=toml_file)
         return init_settings, env_settings, toml
 
+    @field_validator("model", "text_model", "api_key", "qdrant_api_key", "data", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        # docker-compose passes `${VAR:-}` as an empty string; that means "not set".
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("store")
     @classmethod
     def _check_store(cls, value: str) -> str:

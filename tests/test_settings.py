@@ -71,3 +71,10 @@ def test_unknown_toml_key_is_refused(tmp_path, monkeypatch):
     monkeypatch.setenv("PICSIFT_CONFIG", str(toml))
     with pytest.raises(ConfigError, match="stor"):
         load_settings()
+
+
+def test_empty_values_mean_unset(monkeypatch):
+    monkeypatch.setenv("PICSIFT_API_KEY", "")
+    monkeypatch.setenv("PICSIFT_MODEL", " ")
+    s = load_settings()
+    assert s.api_key is None and s.model is None
