@@ -1,1 +1,1 @@
-"""indexer stage (see ../shared/docs/architecture.md)."""
+"""Indexer stage: sources (folders, 4CAT zips and tables) -> decode -> embed -> upsert."""

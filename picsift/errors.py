@@ -23,3 +23,7 @@ class ModelMismatchError(StoreError):
 
 class InputError(PicsiftError):
     """Bad user input (a file, field or parameter)."""
+
+
+class ModelUnavailableError(PicsiftError):
+    """A model cannot be loaded (not on disk, and the hub cannot be reached)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -57,16 +57,12 @@ def _global(
     ctx.obj = {"store": store, "collection": collection, "model": model}
 
 
-def overrides(ctx: typer.Context) -> dict[str, Any]:
-    """Settings overrides given as global CLI flags."""
-    root = ctx.find_root()
-    return dict(root.obj or {})
-
-
 def _register() -> None:
-    from picsift.cli import planned, status
+    from picsift.cli import index, planned, status, tag
 
+    index.register(app)
     status.register(app)
+    tag.register(app)
     planned.register(app)
 
 

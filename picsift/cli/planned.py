@@ -18,27 +18,6 @@ def register(app: typer.Typer) -> None:
     """Add the planned commands to the CLI."""
 
     @app.command()
-    def index(
-        sources: Annotated[list[Path], typer.Argument(help="Folders, 4CAT zips, CSV/NDJSON.")],
-        dataset: Annotated[str | None, typer.Option(help="Dataset name for the sources.")] = None,
-        report: Annotated[Path | None, typer.Option(help="Write a JSON report here.")] = None,
-    ) -> None:
-        """Index images from folders, 4CAT exports and tables (incremental)."""
-        _planned("index", 4)
-
-    @app.command()
-    def caption() -> None:
-        """Caption the images that have no caption yet."""
-        _planned("caption", 3)
-
-    @app.command()
-    def tag(
-        codebook: Annotated[Path, typer.Argument(help="Text file, one label per line.")],
-    ) -> None:
-        """Zero-shot tags from a codebook, computed from the stored vectors."""
-        _planned("tag", 3)
-
-    @app.command()
     def search(
         text: Annotated[str, typer.Argument(help="What to look for.")],
         topic: Annotated[list[int] | None, typer.Option(help="Only these topics.")] = None,
@@ -60,13 +39,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Export a post-level table with topics, for 4CAT, pandas or R."""
         _planned("export", 6)
-
-    @app.command()
-    def remove(
-        dataset: Annotated[str, typer.Option(help="Dataset whose posts are removed.")],
-    ) -> None:
-        """Take a dataset's posts out (images left with no post are deleted)."""
-        _planned("remove", 4)
 
     @app.command()
     def demo(

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from picsift.settings import DEFAULT_MODEL, Settings, load_settings
+from picsift.settings import DEFAULT_MODEL, Settings
 from picsift.store import Filter, ImageStore, IsEmpty, Match, open_store
 
 
@@ -33,7 +33,7 @@ def store_status(store: ImageStore, settings: Settings) -> dict[str, Any]:
         for r in images.scroll(with_payload=["n_posts"], page_size=5000)
     )
     status["captioned"] = images.count(Filter(must_not=(IsEmpty("caption"),)))
-    status["datasets"] = images.facet("posts[].dataset")
+    status["datasets"] = images.facet("datasets")
     runs = store.topics.facet("run")
     if runs:
         run = max(runs, key=runs.__getitem__)
@@ -66,9 +66,9 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     ) -> None:
         """Show what is in the store: images, posts, datasets, topics, model."""
-        from picsift.cli.main import overrides
+        from picsift.cli.common import settings_from
 
-        settings = load_settings(**overrides(ctx))
+        settings = settings_from(ctx)
         with open_store(settings, command="picsift status") as store:
             result = store_status(store, settings)
         if as_json:

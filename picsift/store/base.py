@@ -72,6 +72,21 @@ class Collection(abc.ABC):
         """Collection name."""
         return self.spec.name
 
+    def _record(self, point: Any, with_vectors: bool) -> Record:
+        """A backend's point (id, payload, vectors by name) as a Record."""
+        vector = None
+        if with_vectors and point.vector is not None:
+            vector = np.asarray(point.vector[self.spec.vector_name], dtype=np.float32)
+        return Record(id=str(point.id), payload=dict(point.payload or {}), vector=vector)
+
+    def _hits(self, points: Iterable[Any], with_vectors: bool) -> list[Hit]:
+        """A backend's scored points as Hits, best first."""
+        hits = []
+        for point in points:
+            rec = self._record(point, with_vectors)
+            hits.append(Hit(id=rec.id, payload=rec.payload, vector=rec.vector, score=point.score))
+        return hits
+
     @abc.abstractmethod
     def upsert(self, points: Sequence[PointData]) -> None:
         """Insert or replace points (vector and whole payload)."""

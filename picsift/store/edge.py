@@ -85,12 +85,6 @@ class EdgeCollection(Collection):
         self._meta_path = meta_path
         self._hnsw_ef = hnsw_ef
 
-    def _record(self, point: Any, with_vectors: bool) -> Record:
-        vector = None
-        if with_vectors and point.vector is not None:
-            vector = np.asarray(point.vector[self.spec.vector_name], dtype=np.float32)
-        return Record(id=str(point.id), payload=dict(point.payload or {}), vector=vector)
-
     def upsert(self, points: Sequence[PointData]) -> None:
         if not points:
             return
@@ -163,11 +157,7 @@ class EdgeCollection(Collection):
             with_payload=_with_payload(with_payload),
             with_vector=with_vectors,
         )
-        hits = []
-        for p in self._shard.query(request):
-            rec = self._record(p, with_vectors)
-            hits.append(Hit(id=rec.id, payload=rec.payload, vector=rec.vector, score=p.score))
-        return hits
+        return self._hits(self._shard.query(request), with_vectors)
 
     def count(self, filter: f.Filter | None = None) -> int:
         return self._shard.count(qe.CountRequest(exact=True, filter=to_edge_filter(filter)))

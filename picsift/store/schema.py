@@ -22,6 +22,7 @@ class IndexKind(StrEnum):
 
 IMAGE_INDEXES: dict[str, IndexKind] = {
     "sha256": IndexKind.KEYWORD,
+    "datasets": IndexKind.KEYWORD,
     "posts[].dataset": IndexKind.KEYWORD,
     "posts[].post_id": IndexKind.KEYWORD,
     "posts[].author": IndexKind.KEYWORD,

@@ -80,12 +80,6 @@ class ServerCollection(Collection):
         self._client = client
         self._hnsw_ef = hnsw_ef
 
-    def _record(self, point: Any, with_vectors: bool) -> Record:
-        vector = None
-        if with_vectors and point.vector is not None:
-            vector = np.asarray(point.vector[self.spec.vector_name], dtype=np.float32)
-        return Record(id=str(point.id), payload=dict(point.payload or {}), vector=vector)
-
     def upsert(self, points: Sequence[PointData]) -> None:
         name = self.spec.vector_name
         for start in range(0, len(points), _BATCH):
@@ -173,11 +167,7 @@ class ServerCollection(Collection):
             with_payload=_with_payload(with_payload),
             with_vectors=[self.spec.vector_name] if with_vectors else False,
         )
-        hits = []
-        for p in response.points:
-            rec = self._record(p, with_vectors)
-            hits.append(Hit(id=rec.id, payload=rec.payload, vector=rec.vector, score=p.score))
-        return hits
+        return self._hits(response.points, with_vectors)
 
     def count(self, filter: f.Filter | None = None) -> int:
         return self._client.count(

@@ -67,7 +67,7 @@ def test_status_counts_images_posts_datasets_topics(tmp_path):
                     point_id(i),
                     vectors[i],
                     {
-                        "posts": [{"dataset": "a"}] + ([{"dataset": "b"}] if i < 2 else []),
+                        "datasets": ["a", "b"] if i < 2 else ["a"],
                         "n_posts": 2 if i < 2 else 1,
                         "caption": "a red circle" if i < 3 else None,
                     },

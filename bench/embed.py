@@ -1,0 +1,205 @@
+"""Embedding benchmark: the seed notebooks' path vs picsift's encoder, plus captions/s.
+
+Not a test: prints one table. Builds (once, under bench/out/) a random-initialised model with
+the real ViT-B/32 CLIP architecture in sentence-transformers format and a random-initialised
+model with vit-gpt2-image-captioning's architecture (no model hub needed), writes N varied
+JPEGs of social-media size (720x1280), then measures in one run:
+
+  (a) baseline: PIL-open each full-size image, `SentenceTransformer.encode(images,
+      batch_size=32)` in fp32 (what BERTopic's MultiModalBackend does);
+  (b) picsift: `ClipEncoder.embed_sources(paths)` (thread-pool decoding in JPEG draft mode,
+      bf16 autocast where the CPU has native bf16);
+
+and prints images/s, the ratio, and how closely (b) agrees with (a): per-image cosine and the
+overlap of each image's 10 nearest neighbours within the set, after subtracting the fp32 batch
+mean (random weights make raw embeddings nearly collinear, so raw cosine proves little).
+
+    .venv/bin/python bench/embed.py [--images 200] [--skip-captions]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from picsift.models.captioner import Captioner
+from picsift.models.encoder import ClipEncoder, normalise
+from picsift.models.runtime import Runtime, choose_runtime, configure_threads
+from picsift.models.toy.varied import varied_images
+
+OUT = Path(__file__).resolve().parent / "out"
+
+
+def build_random_clip(path: Path) -> Path:
+    """ViT-B/32 CLIP (default CLIPConfig) with random weights, as a HF CLIPModel directory."""
+    if (path / "config.json").exists():
+        return path
+    import torch
+    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor
+
+    torch.manual_seed(0)
+    model = CLIPModel(CLIPConfig())
+    model.save_pretrained(path)
+    CLIPProcessor(
+        image_processor=CLIPImageProcessor(), tokenizer=_clip_tokenizer()
+    ).save_pretrained(path)
+    return path
+
+
+def _clip_tokenizer():
+    from transformers import CLIPTokenizer
+
+    chars = "abcdefghijklmnopqrstuvwxyz"
+    vocab = {"<|startoftext|>": 49406, "<|endoftext|>": 49407}
+    for i, c in enumerate(chars):
+        vocab[c] = i
+        vocab[c + "</w>"] = len(chars) + i
+    return CLIPTokenizer(vocab=vocab, merges=[])
+
+
+def build_random_captioner(path: Path) -> Path:
+    """ViT-base encoder + GPT-2 (124M) decoder with random weights: vit-gpt2's architecture."""
+    if (path / "config.json").exists():
+        return path
+    import torch
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import (
+        GPT2Config,
+        PreTrainedTokenizerFast,
+        VisionEncoderDecoderConfig,
+        VisionEncoderDecoderModel,
+        ViTConfig,
+        ViTImageProcessor,
+    )
+
+    torch.manual_seed(0)
+    config = VisionEncoderDecoderConfig.from_encoder_decoder_configs(
+        ViTConfig(), GPT2Config(add_cross_attention=True, is_decoder=True)
+    )
+    config.decoder_start_token_id = config.pad_token_id = config.eos_token_id = 50256
+    model = VisionEncoderDecoderModel(config)
+    model.generation_config.decoder_start_token_id = 50256
+    # No end-of-text is ever forced: every caption runs to max_new_tokens (a conservative time).
+    model.generation_config.eos_token_id = None
+    model.generation_config.pad_token_id = 50256
+    model.save_pretrained(path)
+    ViTImageProcessor().save_pretrained(path)
+    vocab = {f"t{i}": i for i in range(50256)} | {"<|endoftext|>": 50256}
+    tok = Tokenizer(models.WordLevel(vocab, unk_token="<|endoftext|>"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>").save_pretrained(path)
+    return path
+
+
+def write_images(folder: Path, n: int, size=(720, 1280)) -> list[Path]:
+    """n varied JPEGs of social-media size (gradients, shapes, blur, noise)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = sorted(folder.glob("*.jpg"))
+    if len(paths) >= n:
+        return paths[:n]
+    paths = []
+    for i, img in enumerate(varied_images(n, size=size)):
+        paths.append(folder / f"img{i:04d}.jpg")
+        img.save(paths[-1], quality=85)
+    return paths
+
+
+def baseline(model, paths: list[Path], batch: int = 32) -> np.ndarray:
+    """The seed notebooks' path: full-size PIL images into SentenceTransformer.encode, fp32."""
+    out = []
+    for start in range(0, len(paths), batch):
+        images = [Image.open(p).convert("RGB") for p in paths[start : start + batch]]
+        out.append(model.encode(images, batch_size=batch, show_progress_bar=False))
+    return normalise(np.concatenate(out))
+
+
+def agreement(ref: np.ndarray, other: np.ndarray, k: int = 10) -> tuple[float, float, float]:
+    """(min cosine, median cosine, mean k-NN overlap) after subtracting ref's batch mean."""
+    mean = ref.mean(0, keepdims=True)
+    a, b = normalise(ref - mean), normalise(other - mean)
+    cos = (a * b).sum(1)
+
+    def knn(x: np.ndarray) -> np.ndarray:
+        sim = x @ x.T
+        np.fill_diagonal(sim, -np.inf)
+        return np.argsort(-sim, axis=1)[:, :k]
+
+    na, nb = knn(a), knn(b)
+    overlap = statistics.fmean(len(set(x) & set(y)) / k for x, y in zip(na, nb, strict=True))
+    return float(cos.min()), float(np.median(cos)), overlap
+
+
+def timed(fn):
+    t0 = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - t0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=200)
+    parser.add_argument("--captions", type=int, default=32)
+    parser.add_argument("--skip-captions", action="store_true")
+    args = parser.parse_args()
+    cores = configure_threads()
+    runtime = choose_runtime()
+    clip_dir = build_random_clip(OUT / "clip-vit-b-32-random")
+    paths = write_images(OUT / "jpegs-720x1280", args.images)
+
+    fast = ClipEncoder(str(clip_dir), runtime=runtime)
+    fp32 = ClipEncoder(str(clip_dir), runtime=Runtime("cpu", "fp32", "baseline"))
+    model = fast.model  # loaded once, shared: only the path around it differs
+    baseline(model, paths[:8])  # warm-up both paths
+    list(fast.embed_sources(paths[:8]))
+
+    ref, t_base = timed(lambda: baseline(model, paths))
+    batches, t_fast = timed(lambda: list(fast.embed_sources(paths)))
+    ours = np.concatenate([b.vectors for b in batches])
+    # Precision alone: the same decoded pixels through fp32 and through the chosen precision.
+    small = [b for batch in batches for b in batch.items]
+    fp32_vecs = np.concatenate([b.vectors for b in fp32.embed_sources(small)])
+
+    print(f"CPU threads: {cores}; runtime chosen: {runtime.precision} ({runtime.reason})")
+    print("| path | images | images/s | vs baseline |")
+    print("|---|---|---|---|")
+    print(
+        f"| (a) SentenceTransformer.encode, full-size PIL, fp32 | {len(paths)} | "
+        f"{len(paths) / t_base:.1f} | 1.00 |"
+    )
+    print(
+        f"| (b) picsift ClipEncoder from paths, {runtime.precision} | {len(ours)} | "
+        f"{len(ours) / t_fast:.1f} | {t_base / t_fast:.2f} |"
+    )
+    print()
+    print("| agreement (batch mean of fp32 removed) | min cosine | median cosine | 10-NN overlap |")
+    print("|---|---|---|---|")
+    for name, other, ref_vecs in (
+        ("(b) vs (a), end to end", ours, ref),
+        (f"{runtime.precision} vs fp32, same pixels", ours, fp32_vecs),
+    ):
+        lo, med, knn = agreement(ref_vecs, other)
+        print(f"| {name} | {lo:.4f} | {med:.4f} | {knn:.1%} |")
+
+    if not args.skip_captions:
+        cap_dir = build_random_captioner(OUT / "vit-gpt2-random")
+        images = [Image.open(p).convert("RGB").resize((224, 224)) for p in paths[: args.captions]]
+        print()
+        print("| captioner (vit-gpt2 architecture, random weights, 20 new tokens) | captions/s |")
+        print("|---|---|")
+        for rt in (Runtime("cpu", "fp32", "fp32"), runtime):
+            cap = Captioner(str(cap_dir), runtime=rt, batch_size=16)
+            cap.caption_images(images[:2])
+            _, t = timed(lambda cap=cap: cap.caption_images(images))
+            print(f"| {rt.precision} | {len(images) / t:.2f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""Caption enrichment: images without a caption get one, read from their thumbnails (so it
+works when the original zip has moved, and never decodes a full-size file again)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from indexer.thumbs import thumb_path
+from picsift.store import Filter, HasId, ImageStore, IsEmpty
+
+PAGE = 256
+
+
+def caption_missing(
+    store: ImageStore,
+    captioner: Any,
+    data_dir: Path,
+    *,
+    ids: list[str] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> tuple[int, list[tuple[str, str]]]:
+    """Caption every image (or those in `ids`) whose caption is empty.
+
+    Returns:
+        How many captions were written, and `(image id, reason)` for images that failed.
+    """
+    must: tuple = (HasId(tuple(ids)),) if ids else ()
+    flt = Filter(must=(*must, IsEmpty("caption")))
+    total = store.images.count(flt)
+    done, failed = 0, []
+    pending: list[tuple[str, str]] = []
+
+    def flush() -> None:
+        nonlocal done
+        captions = captioner.caption_sources(
+            pending, read=lambda item: thumb_path(data_dir, item[1])
+        )
+        updates = []
+        for (point_id, _), caption, error in captions:
+            if caption is None:
+                failed.append((point_id, f"thumbnail: {error}"))
+            else:
+                updates.append((point_id, {"caption": caption}))
+        store.images.set_payloads(updates)
+        done += len(pending)
+        if progress:
+            progress("caption", done, total)
+
+    # Pages are collected first: writing captions while scrolling a filter on `caption`
+    # would shift the pages under the scroll.
+    for record in list(store.images.scroll(flt, with_payload=["sha256"], page_size=PAGE)):
+        pending.append((record.id, record.payload["sha256"]))
+        if len(pending) >= PAGE:
+            flush()
+            pending = []
+    if pending:
+        flush()
+    return done - len(failed), failed

@@ -1,0 +1,323 @@
+"""Media sources: list the images of a folder, a zip or a 4CAT media archive, linked to posts."""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+import zipfile
+import zlib
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from PIL import features
+
+from indexer.metadata import METADATA_NAME, ArchiveMetadata, MetadataError, parse_metadata
+from indexer.records import Failure, MediaItem, ScanResult
+
+IMAGE_EXTENSIONS = frozenset(
+    {".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff"}
+    | ({".avif"} if features.check("avif") else set())
+)
+
+# What a damaged or unusual zip can raise while it is opened or read.
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    OSError,
+    EOFError,
+    ValueError,
+    RuntimeError,  # encrypted member
+    NotImplementedError,  # unsupported compression method
+    zlib.error,
+)
+
+
+class _SourceError(Exception):
+    """The whole source cannot be read; the message is the reason for the report."""
+
+
+@dataclass
+class _File:
+    name: str  # relative POSIX path inside the source
+    path: Path
+    member: str | None
+    size: int
+    mtime: float
+
+
+@dataclass
+class _Listing:
+    images: list[_File] = field(default_factory=list)
+    names: set[str] = field(default_factory=set)  # every file, images or not
+    non_images: int = 0
+    unsafe: int = 0
+    metadata: bytes | None = None
+    failed: list[Failure] = field(default_factory=list)
+
+    def add_image(self, file: _File) -> None:
+        self.names.add(file.name)
+        self.images.append(file)
+
+    def add_other(self, name: str) -> None:
+        self.names.add(name)
+        self.non_images += 1
+
+
+def _is_image_name(name: str) -> bool:
+    return PurePosixPath(name).suffix.lower() in IMAGE_EXTENSIONS
+
+
+def is_media_source(path: Path) -> bool:
+    """Whether `path` can be given to `scan_media`: a folder, a .zip or an image file."""
+    if path.is_dir():
+        return True
+    return path.is_file() and (path.suffix.lower() == ".zip" or _is_image_name(path.name))
+
+
+def scan_media(
+    path: Path, dataset: str | None = None, *, stem_post_ids: bool = False
+) -> ScanResult:
+    """List the images of one media source and link them to posts.
+
+    The source is a folder (searched recursively, hidden entries skipped), a zip, or a single
+    image. A `.metadata.json` at the root of a folder or zip (a 4CAT media archive) links files
+    to post ids, frames in `<video_stem>/` folders included. Problems become `failed` entries
+    and `warnings`; nothing is raised.
+
+    Args:
+        path: The folder, zip or image file.
+        dataset: Dataset name for every item; defaults to the most common `from_dataset` of the
+            metadata, else the source's file or folder stem.
+        stem_post_ids: Without usable metadata, take each file's stem as its post id (TikTok
+            thumbnails are `<post_id>.jpeg`). Without it such files get no post ids.
+
+    Returns:
+        The items sorted by their path inside the source.
+    """
+    try:
+        listing = _list_source(path)
+    except _SourceError as e:
+        return ScanResult(dataset=dataset or _stem(path), failed=[Failure(str(path), str(e))])
+    meta = _parse(path, listing)
+    result = ScanResult(
+        dataset=dataset or (meta and meta.dataset) or _stem(path), failed=listing.failed
+    )
+    _link(result, listing, meta, stem_post_ids)
+    for name in meta.missing(listing.names) if meta else ():
+        reason = "listed in .metadata.json but not in the archive"
+        result.failed.append(Failure(_location(path, name), reason))
+    if listing.non_images:
+        result.warnings.append(f"skipped {listing.non_images} non-image file(s)")
+    if listing.unsafe:
+        result.warnings.append(
+            f"ignored {listing.unsafe} zip member(s) with an absolute path or '..' in the name"
+        )
+    return result
+
+
+def _link(
+    result: ScanResult, listing: _Listing, meta: ArchiveMetadata | None, stem_post_ids: bool
+) -> None:
+    unlisted = 0
+    for file in sorted(listing.images, key=lambda f: f.name):
+        if meta is not None:
+            post_ids = meta.post_ids_for(file.name)
+            unlisted += post_ids is None
+        else:
+            post_ids = (PurePosixPath(file.name).stem,) if stem_post_ids else ()
+        item = MediaItem(
+            file.path, file.member, file.size, file.mtime, result.dataset, post_ids or ()
+        )
+        result.media.append(item)
+    if meta is not None and meta.failed_downloads:
+        result.warnings.append(f".metadata.json records {meta.failed_downloads} failed download(s)")
+    if unlisted:
+        result.warnings.append(
+            f"{unlisted} image(s) not listed in .metadata.json, indexed without post ids"
+        )
+    if meta is None and stem_post_ids and result.media:
+        result.warnings.append("no usable .metadata.json: post ids taken from file names")
+
+
+def _parse(source: Path, listing: _Listing) -> ArchiveMetadata | None:
+    if listing.metadata is None:
+        return None
+    try:
+        return parse_metadata(listing.metadata)
+    except MetadataError as e:
+        location = _location(source, METADATA_NAME)
+        listing.failed.append(Failure(location, f"malformed .metadata.json: {e}"))
+        return None
+
+
+def _list_source(path: Path) -> _Listing:
+    if path.is_dir():
+        return _list_folder(path)
+    if not path.exists():
+        raise _SourceError("does not exist")
+    if path.suffix.lower() == ".zip":
+        return _list_zip(path)
+    if _is_image_name(path.name):
+        try:
+            st = path.stat()
+        except OSError as e:
+            raise _SourceError(f"cannot read file: {e.strerror or e}") from None
+        listing = _Listing()
+        listing.add_image(_File(path.name, path, None, st.st_size, st.st_mtime))
+        return listing
+    raise _SourceError("not a folder, zip archive or image file")
+
+
+def _list_folder(root: Path) -> _Listing:
+    listing = _Listing()
+    try:
+        os.listdir(root)
+    except OSError as e:
+        raise _SourceError(f"cannot read folder: {e.strerror or e}") from None
+    meta_path = root / METADATA_NAME
+    if meta_path.is_file():
+        try:
+            listing.metadata = meta_path.read_bytes()
+        except OSError as e:
+            listing.failed.append(Failure(str(meta_path), f"cannot read: {e.strerror or e}"))
+    for file_path in _walk(root, listing.failed):
+        name = file_path.relative_to(root).as_posix()
+        if not _is_image_name(name):
+            listing.add_other(name)
+            continue
+        try:
+            st = file_path.stat()
+        except OSError as e:
+            reason = "broken link" if file_path.is_symlink() else (e.strerror or str(e))
+            listing.failed.append(Failure(str(file_path), f"cannot read file: {reason}"))
+            continue
+        if stat.S_ISREG(st.st_mode):
+            listing.add_image(_File(name, file_path, None, st.st_size, st.st_mtime))
+    return listing
+
+
+def _walk(root: Path, failed: list[Failure]) -> Iterator[Path]:
+    """Non-hidden files under `root`, following links; each real folder is entered once."""
+
+    def on_error(error: OSError) -> None:
+        failed.append(Failure(str(error.filename), f"cannot read folder: {error.strerror}"))
+
+    seen: set[tuple[int, int]] = set()
+    for folder, dirs, files in os.walk(root, followlinks=True, onerror=on_error):
+        try:
+            st = os.stat(folder)
+        except OSError as e:
+            on_error(e)
+            dirs.clear()
+            continue
+        if (st.st_dev, st.st_ino) in seen:  # a link back to a folder already walked
+            dirs.clear()
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        yield from (Path(folder, f) for f in sorted(files) if not f.startswith("."))
+
+
+def _list_zip(path: Path) -> _Listing:
+    listing = _Listing()
+    try:
+        mtime = path.stat().st_mtime
+        with zipfile.ZipFile(path) as archive:
+            infos = {info.filename: info for info in archive.infolist() if not info.is_dir()}
+            if METADATA_NAME in infos:
+                listing.metadata = _read_member(archive, METADATA_NAME, path, listing.failed)
+    except _ZIP_ERRORS as e:
+        raise _SourceError(f"not a readable zip archive: {e}") from None
+    for name, info in infos.items():
+        if _unsafe(name):
+            listing.unsafe += 1
+        elif any(part.startswith(".") for part in name.split("/")):
+            continue
+        elif _is_image_name(name):
+            listing.add_image(_File(name, path, name, info.file_size, mtime))
+        else:
+            listing.add_other(name)
+    return listing
+
+
+def _read_member(
+    archive: zipfile.ZipFile, name: str, path: Path, failed: list[Failure]
+) -> bytes | None:
+    try:
+        return archive.read(name)
+    except _ZIP_ERRORS as e:
+        failed.append(Failure(_location(path, name), f"cannot read: {e}"))
+        return None
+
+
+def _unsafe(name: str) -> bool:
+    """Absolute, drive-letter or `..` member names (zip slip)."""
+    parts = name.replace("\\", "/").split("/")
+    return name.startswith(("/", "\\")) or ".." in parts or (len(name) > 1 and name[1] == ":")
+
+
+def _location(source: Path, name: str) -> str:
+    return f"{source}!{name}" if source.suffix.lower() == ".zip" else str(source / name)
+
+
+def _stem(path: Path) -> str:
+    absolute = Path(os.path.abspath(path))
+    return absolute.name if path.is_dir() else absolute.stem
+
+
+class MediaReader:
+    """Reads the bytes of media items for the decode threads.
+
+    Each thread keeps its own open `ZipFile` per archive, so reading many members does not parse
+    the zip's central directory again each time. At most `max_open_per_thread` archives stay
+    open per thread (the least recently used is closed first).
+    """
+
+    def __init__(self, max_open_per_thread: int = 16):
+        self._max_open = max_open_per_thread
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._open: set[zipfile.ZipFile] = set()
+
+    def read(self, item: MediaItem) -> bytes:
+        """The item's bytes.
+
+        Raises:
+            OSError, zipfile.BadZipFile, KeyError: the file or member cannot be read.
+        """
+        if item.member is None:
+            return item.path.read_bytes()
+        return self._archive(item.path).read(item.member)
+
+    def close(self) -> None:
+        """Close every archive opened by any thread; later reads open them again."""
+        with self._lock:
+            archives, self._open = self._open, set()
+            self._local = threading.local()
+        for archive in archives:
+            archive.close()
+
+    def __enter__(self) -> MediaReader:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _archive(self, path: Path) -> zipfile.ZipFile:
+        cache: OrderedDict[Path, zipfile.ZipFile] | None = getattr(self._local, "zips", None)
+        if cache is None:
+            cache = self._local.zips = OrderedDict()
+        archive = cache.pop(path, None)
+        if archive is None:
+            archive = zipfile.ZipFile(path)
+            with self._lock:
+                self._open.add(archive)
+            if len(cache) >= self._max_open:
+                _, oldest = cache.popitem(last=False)
+                with self._lock:
+                    self._open.discard(oldest)
+                oldest.close()
+        cache[path] = archive
+        return archive

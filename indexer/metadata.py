@@ -1,0 +1,149 @@
+"""Read a 4CAT `.metadata.json`: which file in a media archive belongs to which posts."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import PurePosixPath
+from typing import Any
+
+METADATA_NAME = ".metadata.json"
+
+
+class MetadataError(ValueError):
+    """The `.metadata.json` is not valid JSON or not shaped as 4CAT writes it."""
+
+
+@dataclass
+class ArchiveMetadata:
+    """The links recorded in a `.metadata.json`, keyed by file name inside the archive."""
+
+    links: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    failed_downloads: int = 0
+    datasets: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def dataset(self) -> str | None:
+        """The most common `from_dataset` of the entries, None when no entry names one."""
+        common = self.datasets.most_common(1)
+        return common[0][0] if common else None
+
+    def post_ids_for(self, name: str) -> tuple[str, ...] | None:
+        """Post ids of the archive file `name` (a relative POSIX path), None if not listed.
+
+        A frame `<video_stem>/<frame>.jpeg` gets the post ids of the video named `<video_stem>.*`.
+        """
+        name = _nfc(name)
+        if name in self.links:
+            return self.links[name]
+        folder, _, rest = name.partition("/")
+        return self._by_stem.get(folder) if rest else None
+
+    def missing(self, names: set[str]) -> list[str]:
+        """Linked file names that are neither among `names` nor a frame folder of `names`."""
+        names = {_nfc(n) for n in names}
+        folders = {n.split("/", 1)[0] for n in names if "/" in n}
+        return [f for f in self.links if f not in names and PurePosixPath(f).stem not in folders]
+
+    @cached_property
+    def _by_stem(self) -> dict[str, tuple[str, ...]]:
+        by_stem: dict[str, tuple[str, ...]] = {}
+        for filename, post_ids in self.links.items():
+            stem = PurePosixPath(filename).stem
+            by_stem[stem] = tuple(dict.fromkeys(by_stem.get(stem, ()) + post_ids))
+        return by_stem
+
+
+def parse_metadata(raw: bytes) -> ArchiveMetadata:
+    """Parse the bytes of a `.metadata.json`.
+
+    Only entries with `success` true are linked; each of their files (`filename`, or every
+    successful `files[].filename`) maps to all ids in `post_ids`, accumulated over entries.
+
+    Raises:
+        MetadataError: invalid JSON, or a value of the wrong type (the message says where).
+    """
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise MetadataError(f"not valid JSON: {e}") from None
+    if not isinstance(data, dict):
+        raise MetadataError(f"expected an object keyed by URL, got {_kind(data)}")
+    meta = ArchiveMetadata()
+    for key, entry in data.items():
+        if not isinstance(entry, dict):
+            raise MetadataError(f"entry {key!r} is {_kind(entry)}, not an object")
+        try:
+            _add_entry(meta, key, entry)
+        except MetadataError as e:
+            raise MetadataError(f"entry {key!r}: {e}") from None
+    return meta
+
+
+def _add_entry(meta: ArchiveMetadata, key: str, entry: dict[str, Any]) -> None:
+    dataset = _typed(entry, "from_dataset", str)
+    if dataset:
+        meta.datasets[dataset] += 1
+    if _typed(entry, "success", bool) is False:
+        meta.failed_downloads += 1
+        return
+    filenames, failed = _filenames(entry)
+    meta.failed_downloads += failed
+    post_ids = _post_ids(entry, key)
+    for filename in filenames:
+        known = meta.links.get(filename, ())
+        meta.links[filename] = tuple(dict.fromkeys(known + post_ids))
+
+
+def _filenames(entry: dict[str, Any]) -> tuple[list[str], int]:
+    """The entry's downloaded file names and how many of its files failed."""
+    names: list[str] = []
+    failed = 0
+    filename = _typed(entry, "filename", str)
+    if filename:
+        names.append(filename)
+    files = _typed(entry, "files", list)
+    for i, file in enumerate(files or []):
+        if not isinstance(file, dict):
+            raise MetadataError(f"files[{i}] is {_kind(file)}, not an object")
+        name = _typed(file, "filename", str)
+        if name and _typed(file, "success", bool) is not False:
+            names.append(name)
+        else:
+            failed += 1
+    if not names and not files:
+        failed += 1
+    return [_nfc(n) for n in dict.fromkeys(names)], failed
+
+
+def _post_ids(entry: dict[str, Any], key: str) -> tuple[str, ...]:
+    post_ids = _typed(entry, "post_ids", list)
+    if post_ids is None:
+        # Older TikTok video zips are keyed by the video id, which is the post id.
+        return (key,) if "post_ids" not in entry and key.isdigit() else ()
+    for post_id in post_ids:
+        if isinstance(post_id, bool) or not isinstance(post_id, str | int):
+            raise MetadataError(f"post_ids holds {_kind(post_id)}, expected strings")
+    return tuple(dict.fromkeys(str(p) for p in post_ids if str(p)))
+
+
+def _typed(obj: dict[str, Any], key: str, kind: type) -> Any:
+    """`obj[key]` if absent, null or of `kind`; a MetadataError otherwise."""
+    value = obj.get(key)
+    if value is not None and not isinstance(value, kind):
+        raise MetadataError(f"{key!r} is {_kind(value)}, expected {_kind(kind())}")
+    return value
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
+        type(value), "a number" if isinstance(value, int | float) else "null"
+    )
+
+
+def _nfc(name: str) -> str:
+    # Folders unpacked on macOS store names decomposed (NFD); the JSON keeps them composed.
+    return unicodedata.normalize("NFC", name)

@@ -1,0 +1,98 @@
+"""The image payload: built for a new image, merged when a known image turns up again."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from indexer.records import MediaItem, Post
+from picsift.models.decode import ImageInfo
+
+
+def image_id(sha256: str) -> str:
+    """Point id of an image: a UUID made of the first 128 bits of its SHA-256 (hex)."""
+    return str(uuid.UUID(hex=sha256[:32]))
+
+
+def file_entry(item: MediaItem) -> dict[str, Any]:
+    """Where the bytes were seen, as stored in `files`."""
+    return {"path": str(item.path), "member": item.member, "dataset": item.dataset}
+
+
+def _filled(post: dict[str, Any]) -> int:
+    return sum(bool(post.get(k)) for k in ("author", "timestamp", "url", "body", "extra"))
+
+
+def merge_posts(old: list[dict[str, Any]], new: Iterable[Post]) -> list[dict[str, Any]]:
+    """Posts of both, one per (dataset, post_id); a fuller record replaces a barer one."""
+    merged = {(p["dataset"], p["post_id"]): p for p in old}
+    for post in new:
+        key = (post.dataset, post.post_id)
+        payload = post.to_payload()
+        if key not in merged or _filled(payload) > _filled(merged[key]):
+            merged[key] = payload
+    return list(merged.values())
+
+
+def merge_files(old: list[dict[str, Any]], new: Iterable[MediaItem]) -> list[dict[str, Any]]:
+    """Every distinct place the bytes were seen."""
+    seen = {(f["path"], f.get("member")): f for f in old}
+    for item in new:
+        seen.setdefault((str(item.path), item.member), file_entry(item))
+    return list(seen.values())
+
+
+def derived(posts: list[dict[str, Any]], files: list[dict[str, Any]], indexed_ts: int) -> dict:
+    """Fields computed from posts and files: counts, datasets, first time seen."""
+    times = [p["ts"] for p in posts if p.get("ts") is not None]
+    datasets = sorted({p["dataset"] for p in posts} | {f["dataset"] for f in files})
+    return {
+        "n_posts": len(posts),
+        "datasets": datasets,
+        "first_seen": min(times) if times else indexed_ts,
+    }
+
+
+def new_payload(
+    sha256: str,
+    items: list[MediaItem],
+    posts: list[Post],
+    info: ImageInfo,
+    indexed_at: str,
+    indexed_ts: int,
+) -> dict[str, Any]:
+    """Payload of an image seen for the first time."""
+    post_payloads = merge_posts([], posts)
+    files = merge_files([], items)
+    return {
+        "sha256": sha256,
+        "files": files,
+        "width": info.width,
+        "height": info.height,
+        "format": info.format,
+        "posts": post_payloads,
+        **derived(post_payloads, files, indexed_ts),
+        "caption": None,
+        "indexed_at": indexed_at,
+        "missing": False,
+    }
+
+
+def merged_payload(
+    existing: dict[str, Any], items: list[MediaItem], posts: list[Post]
+) -> dict[str, Any] | None:
+    """The keys to update on a known image seen again, or None when nothing is new."""
+    old_posts = existing.get("posts") or []
+    old_files = existing.get("files") or []
+    posts_now = merge_posts(old_posts, posts)
+    files_now = merge_files(old_files, items)
+    if posts_now == old_posts and files_now == old_files and not existing.get("missing"):
+        return None
+    indexed_ts = int(existing.get("first_seen") or 0)
+    return {
+        "posts": posts_now,
+        "files": files_now,
+        **derived(posts_now, files_now, indexed_ts),
+        "missing": False,
+    }

@@ -1,0 +1,98 @@
+"""Plain records that flow through the indexer: posts from tables, media files from sources."""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+EXTRA_MAX_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class Post:
+    """One post (a row of a 4CAT table), as stored in an image's `posts` payload."""
+
+    dataset: str
+    post_id: str
+    author: str = ""
+    timestamp: str = ""  # ISO 8601 UTC, e.g. 2024-01-31T12:00:00Z; "" when unknown
+    ts: int | None = None  # unix seconds of `timestamp`
+    url: str = ""
+    body: str = ""
+    hashtags: tuple[str, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_payload(self) -> dict[str, Any]:
+        """The JSON form stored in Qdrant (long strings in `extra` cut at 2,000 chars)."""
+        extra = {k: v[:EXTRA_MAX_CHARS] if isinstance(v, str) else v for k, v in self.extra.items()}
+        return {
+            "dataset": self.dataset,
+            "post_id": self.post_id,
+            "author": self.author,
+            "timestamp": self.timestamp,
+            "ts": self.ts,
+            "url": self.url,
+            "body": self.body,
+            "hashtags": list(self.hashtags),
+            "extra": extra,
+        }
+
+    @classmethod
+    def from_payload(cls, data: dict[str, Any]) -> Post:
+        """Inverse of `to_payload`."""
+        return cls(
+            dataset=data["dataset"],
+            post_id=data["post_id"],
+            author=data.get("author", ""),
+            timestamp=data.get("timestamp", ""),
+            ts=data.get("ts"),
+            url=data.get("url", ""),
+            body=data.get("body", ""),
+            hashtags=tuple(data.get("hashtags", ())),
+            extra=dict(data.get("extra", {})),
+        )
+
+
+@dataclass(frozen=True)
+class MediaItem:
+    """One image file found in a source: a file on disk, or a member of a zip archive."""
+
+    path: Path  # the file, or the zip that holds it
+    member: str | None  # name inside the zip, None for plain files
+    size: int
+    mtime: float  # of the file, or of the zip for members
+    dataset: str
+    post_ids: tuple[str, ...] = ()  # posts that used this image (from .metadata.json, a table)
+
+    @property
+    def location(self) -> str:
+        """Where the bytes are, for reports and the `files` payload: path or `zip!member`."""
+        return f"{self.path}!{self.member}" if self.member is not None else str(self.path)
+
+    def read_bytes(self) -> bytes:
+        """The file's bytes (opens the zip for members)."""
+        if self.member is None:
+            return self.path.read_bytes()
+        with zipfile.ZipFile(self.path) as archive:
+            return archive.read(self.member)
+
+
+@dataclass
+class Failure:
+    """Something that could not be used, with the reason, for the report."""
+
+    path: str
+    reason: str
+
+
+@dataclass
+class ScanResult:
+    """What a source yielded: media items or posts, plus what went wrong along the way."""
+
+    dataset: str
+    media: list[MediaItem] = field(default_factory=list)
+    posts: list[Post] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)

@@ -1,0 +1,91 @@
+"""Source detection: what each path given to `picsift index` is, and what it holds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from indexer.media import is_media_source, scan_media
+from indexer.records import Failure, MediaItem, Post
+from indexer.tables import is_post_table, read_image_table, read_posts
+from picsift.errors import InputError
+
+
+@dataclass
+class Collected:
+    """Everything found in the sources of one run."""
+
+    media: list[MediaItem] = field(default_factory=list)
+    posts: list[Post] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    datasets: list[str] = field(default_factory=list)
+
+
+def collect(
+    sources: list[Path], dataset: str | None = None, image_column: str | None = None
+) -> Collected:
+    """Scan every source. Media archives and post tables given together share one dataset
+    name: `dataset` if given, else the archive's (its 4CAT key, or its file name).
+
+    Raises:
+        InputError: a source that does not exist or is neither media nor a table.
+    """
+    # Absolute paths: the `files` payload must still point at the files from another folder.
+    sources = [p.expanduser().resolve() for p in sources]
+    tables, media_sources = _classify(sources, image_column)
+    out = Collected()
+    for path in media_sources:
+        scan = scan_media(path, dataset, stem_post_ids=bool(tables) or path.suffix == ".zip")
+        out.media.extend(scan.media)
+        _absorb(out, scan.dataset, scan.failed, scan.warnings, path)
+    table_dataset = dataset or (out.datasets[0] if len(out.datasets) == 1 else None)
+    for path in tables:
+        name = table_dataset or path.stem
+        if image_column:
+            scan, pairs = read_image_table(path, image_column, name)
+            out.media.extend(_items_from_pairs(pairs, name, out.failed))
+        else:
+            scan = read_posts(path, name)
+        out.posts.extend(scan.posts)
+        _absorb(out, name, scan.failed, scan.warnings, path)
+    return out
+
+
+def _classify(sources: list[Path], image_column: str | None) -> tuple[list[Path], list[Path]]:
+    tables, media = [], []
+    for path in sources:
+        if not path.exists():
+            raise InputError(f"source {path} does not exist")
+        if image_column or is_post_table(path):
+            tables.append(path)
+        elif is_media_source(path):
+            media.append(path)
+        else:
+            raise InputError(
+                f"source {path} is neither images (a folder, zip or image file) nor a post "
+                "table (4CAT CSV/NDJSON); for a table with a column of image paths, add "
+                "--image-column NAME"
+            )
+    return tables, media
+
+
+def _absorb(out: Collected, name: str, failed, warnings, path: Path) -> None:
+    if name not in out.datasets:
+        out.datasets.append(name)
+    out.failed.extend(failed)
+    out.warnings.extend(f"{path.name}: {w}" for w in warnings)
+
+
+def _items_from_pairs(
+    pairs: list[tuple[Path, str]], dataset: str, failed: list[Failure]
+) -> list[MediaItem]:
+    items = []
+    for path, post_id in pairs:
+        try:
+            stat = path.stat()
+        except OSError as exc:
+            failed.append(Failure(str(path), f"cannot read: {exc.strerror or exc}"))
+            continue
+        items.append(MediaItem(path, None, stat.st_size, stat.st_mtime, dataset, (post_id,)))
+    return items

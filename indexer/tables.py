@@ -1,0 +1,338 @@
+"""Post tables (4CAT CSV, NDJSON, Zeeschuimer exports) and hand-made image tables -> `Post`s.
+
+The format is told from the content, not the extension. Every cell is read as a string: TikTok
+ids are 19 digits and would be rounded as numbers. Bad rows become failures naming the file and
+line; the good rows are always kept.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import re
+from collections.abc import Collection, Iterator
+from pathlib import Path
+from typing import Any
+
+from indexer.records import ScanResult
+from indexer.tables_common import Draft, PostCollector, at, split_hashtags
+from indexer.tables_json import read_json_array, read_ndjson
+from picsift.errors import InputError
+
+TABLE_SUFFIXES = frozenset({".csv", ".tsv", ".ndjson", ".jsonl", ".json"})
+PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
+
+_ID_COLUMNS = ("id", "post_id", "item_id")
+_AUTHOR_COLUMNS = ("author", "username", "user")
+_BODY_COLUMNS = ("body", "text", "message", "caption", "description")
+_URL_COLUMNS = ("tiktok_url", "permalink", "post_url", "link", "url")
+_TIME_COLUMNS = ("timestamp", "date", "created_at", "taken_at")
+_UNIX_COLUMN = "unix_timestamp"
+_HASHTAG_COLUMN = "hashtags"
+_SPREADSHEET_NUMBER = re.compile(r"\d(\.\d+)?E\+\d+", re.IGNORECASE)
+_SNIFF_BYTES = 4096
+_SHOWN_COLUMNS = 25
+
+# 4CAT bodies and transcripts can exceed the csv module's default 128 KiB field limit.
+csv.field_size_limit(2**31 - 1)
+
+
+def is_post_table(path: Path) -> bool:
+    """Whether `path` looks like a post table: a table extension and text (not binary) content.
+
+    Dotfiles are never tables: `.metadata.json` in a 4CAT zip describes media, not posts.
+    """
+    if path.suffix.lower() not in TABLE_SUFFIXES or path.name.startswith("."):
+        return False
+    try:
+        return path.is_file() and _sniff(path) != "binary"
+    except OSError:
+        return False
+
+
+def read_posts(path: Path, dataset: str) -> ScanResult:
+    """Read a 4CAT post table: CSV ("Download CSV", "Convert NDJSON to CSV"), NDJSON or JSON.
+
+    Args:
+        path: The table. Its format is told from the content: `{` starts NDJSON (4CAT's own
+            file, or a Zeeschuimer export), `[` a JSON array, anything else a CSV/TSV.
+        dataset: The dataset the posts belong to.
+
+    Returns:
+        The posts in file order, the rows that could not be used (as failures named
+        `file:line`) and warnings about the whole file.
+    """
+    collector = PostCollector(path, dataset)
+    try:
+        kind = _sniff(path)
+        if kind == "empty":
+            collector.warn("empty file, no posts")
+        elif kind == "binary":
+            collector.fail(None, "not a text table (binary content); expected CSV or NDJSON")
+        elif kind == "ndjson":
+            read_ndjson(path, collector)
+        elif kind == "json":
+            read_json_array(path, collector)
+        else:
+            _read_csv_posts(path, collector)
+    except OSError as exc:
+        collector.fail(None, f"cannot read the file ({exc.strerror or exc})")
+    return collector.finish()
+
+
+def read_image_table(
+    path: Path, image_column: str, dataset: str
+) -> tuple[ScanResult, list[tuple[Path, str]]]:
+    """Read a hand-made table (CSV, or Parquet with pyarrow) with a column of image paths.
+
+    Relative image paths are resolved against the table's folder. An absolute path that does
+    not exist here (a table made in Colab names `/content/...`) is looked up under the table's
+    folder by its trailing parts, with a warning.
+
+    Args:
+        path: The table.
+        image_column: The column holding the image paths.
+        dataset: The dataset the posts belong to.
+
+    Returns:
+        The posts (one per post id; the id comes from an `id`/`post_id` column, else the image
+        file stem) and the `(image path, post id)` pairs, one per row with an image.
+
+    Raises:
+        InputError: The table cannot be read, or has no column `image_column`.
+    """
+    collector = PostCollector(path, dataset, warn_repeats=False)
+    try:
+        rows = _parquet_rows(path) if _is_parquet(path) else _csv_rows(path, collector)
+        header = next(rows, None)
+    except (OSError, ValueError) as exc:  # pyarrow's errors derive from these
+        reason = getattr(exc, "strerror", None) or exc
+        raise InputError(f"{path}: cannot read the table ({reason})") from exc
+    names = _column_names(header[1] if header else [])
+    image_index = _find_column(names, image_column)
+    if image_index is None:
+        raise InputError(
+            f"{path}: no column {image_column!r}; the table has {_shown(names) or 'no columns'}. "
+            "Pass one of them as the image column."
+        )
+    columns = _Columns(names, skip={image_index})
+    pairs: list[tuple[Path, str]] = []
+    for line, cells in rows:
+        raw = _cell(cells, image_index).strip()
+        if not raw:
+            collector.fail(line, f"empty {names[image_index]!r} cell, no image")
+            continue
+        image = _resolve_image(raw, path.parent, line, collector)
+        post_id = _cell(cells, columns.id).strip() or image.stem
+        pairs.append((image, post_id))
+        collector.add(columns.draft(post_id, cells), line)
+    return collector.finish(), pairs
+
+
+def _sniff(path: Path) -> str:
+    """`empty`, `binary`, `ndjson`, `json` or `csv`, from the first bytes of the file."""
+    with path.open("rb") as handle:
+        head = handle.read(_SNIFF_BYTES)
+    text = head.removeprefix(codecs.BOM_UTF8).lstrip()
+    if not text:
+        return "empty"
+    if b"\0" in head:
+        return "binary"
+    return {b"{": "ndjson", b"[": "json"}.get(text[:1], "csv")
+
+
+def _read_csv_posts(path: Path, collector: PostCollector) -> None:
+    rows = _csv_rows(path, collector)
+    header = next(rows, None)
+    if header is None:
+        collector.warn("empty file, no posts")
+        return
+    names = _column_names(header[1])
+    columns = _Columns(names)
+    if columns.id is None:
+        collector.fail(
+            None,
+            f"no 'id' column, so its rows cannot be linked to images; the header (line "
+            f"{header[0]}) has {_shown(names)}",
+        )
+        return
+    id_name = names[columns.id]
+    seen_rows = False
+    for line, cells in rows:
+        seen_rows = True
+        post_id = _cell(cells, columns.id).strip()
+        if not post_id:
+            collector.fail(line, f"empty {id_name!r} cell, the row has no post id")
+            continue
+        if _SPREADSHEET_NUMBER.fullmatch(post_id):
+            collector.note(
+                "have an id in scientific notation, rounded by a spreadsheet; it will not match "
+                "the media file names, re-download the CSV from 4CAT",
+                f"{at(line)}, id {post_id!r}",
+            )
+        if len(cells) > len(names):
+            collector.note(
+                "have more cells than the header has columns, the surplus cells are dropped",
+                at(line),
+            )
+        collector.add(columns.draft(post_id, cells), line)
+    if not seen_rows:
+        collector.warn("only a header row, no posts")
+
+
+def _csv_rows(path: Path, collector: PostCollector) -> Iterator[tuple[int, list[str]]]:
+    """`(first line number, cells)` of each non-blank record, the header first."""
+    encoding = _csv_encoding(path, collector)
+    with path.open(encoding=encoding, newline="") as handle:
+        first_line = handle.readline()
+        handle.seek(0)
+        reader = csv.reader(handle, delimiter=_delimiter(first_line, path.suffix.lower()))
+        start = 1
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                collector.fail(start, f"unreadable CSV record ({exc})")
+                cells = []
+            line, start = start, reader.line_num + 1
+            if any(cell.strip() for cell in cells):
+                yield line, cells
+
+
+def _csv_encoding(path: Path, collector: PostCollector) -> str:
+    """UTF-8 (with or without BOM), else latin-1 with a warning naming the first bad line."""
+    with path.open("rb") as handle:
+        for line, raw in enumerate(handle, 1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                collector.warn(
+                    f"not valid UTF-8 (first at line {line}); read as latin-1, so accented "
+                    "characters may be wrong"
+                )
+                return "latin-1"
+    return "utf-8-sig"
+
+
+def _delimiter(first_line: str, suffix: str) -> str:
+    if suffix == ".tsv":
+        return "\t"
+    counts = {sep: first_line.count(sep) for sep in ",\t;"}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] else ","
+
+
+def _column_names(cells: list[str]) -> list[str]:
+    """Header cells as unique names: blank ones numbered, repeats suffixed ` (2)`, ` (3)`."""
+    names: list[str] = []
+    for number, cell in enumerate(cells, 1):
+        base = cell.strip() or f"column {number}"
+        name, copy = base, 1
+        while name in names:
+            copy += 1
+            name = f"{base} ({copy})"
+        names.append(name)
+    return names
+
+
+def _find_column(names: list[str], wanted: str) -> int | None:
+    if wanted in names:
+        return names.index(wanted)
+    folded = [name.casefold() for name in names]
+    return folded.index(wanted.casefold()) if wanted.casefold() in folded else None
+
+
+def _shown(names: list[str]) -> str:
+    shown = ", ".join(repr(name) for name in names[:_SHOWN_COLUMNS])
+    more = len(names) - _SHOWN_COLUMNS
+    return (f"columns {shown}" + (f" and {more} more" if more > 0 else "")) if names else ""
+
+
+def _cell(cells: list[str], index: int | None) -> str:
+    return cells[index] if index is not None and index < len(cells) else ""
+
+
+class _Columns:
+    """Which column feeds which `Post` field; every other column goes to `extra` as it is."""
+
+    def __init__(self, names: list[str], skip: Collection[int] = ()) -> None:
+        self.names = names
+        index: dict[str, int] = {}
+        for position, name in enumerate(names):
+            if position not in skip:
+                index.setdefault(name.lower(), position)
+
+        def pick(candidates: tuple[str, ...]) -> int | None:
+            return next((index[name] for name in candidates if name in index), None)
+
+        self.id = pick(_ID_COLUMNS)
+        self.author = pick(_AUTHOR_COLUMNS)
+        self.body = pick(_BODY_COLUMNS)
+        self.url = pick(_URL_COLUMNS)
+        self.hashtags = pick((_HASHTAG_COLUMN,))
+        # `unix_timestamp` repeats `timestamp` in 4CAT exports: a fallback, not an extra.
+        self.times = [i for i in (pick(_TIME_COLUMNS), index.get(_UNIX_COLUMN)) if i is not None]
+        used = {self.id, self.author, self.body, self.url, self.hashtags, *self.times, *skip}
+        self.extra = [(i, name) for i, name in enumerate(names) if i not in used]
+
+    def draft(self, post_id: str, cells: list[str]) -> Draft:
+        if len(cells) < len(self.names):
+            cells = cells + [""] * (len(self.names) - len(cells))
+        return Draft(
+            post_id=post_id,
+            author=_cell(cells, self.author),
+            body=_cell(cells, self.body),
+            url=_cell(cells, self.url),
+            hashtags=split_hashtags(_cell(cells, self.hashtags)),
+            times=[(self.names[i], _cell(cells, i)) for i in self.times],
+            extra={name: cells[i] for i, name in self.extra},
+        )
+
+
+def _resolve_image(raw: str, folder: Path, line: int | str, collector: PostCollector) -> Path:
+    image = Path(raw).expanduser()
+    if not image.is_absolute():
+        return folder / image
+    if image.exists():
+        return image
+    for start in range(1, len(image.parts)):
+        candidate = folder.joinpath(*image.parts[start:])
+        if candidate.exists():
+            collector.note(
+                "name an absolute image path that does not exist here; used the file with the "
+                "same trailing path under the table's folder",
+                f"{at(line)}, {raw!r} -> {candidate}",
+            )
+            return candidate
+    return image
+
+
+def _is_parquet(path: Path) -> bool:
+    if path.suffix.lower() in PARQUET_SUFFIXES:
+        return True
+    with path.open("rb") as handle:
+        return handle.read(4) == b"PAR1"
+
+
+def _parquet_rows(path: Path) -> Iterator[tuple[int | str, list[str]]]:
+    """Like `_csv_rows` for a Parquet file: the header, then `("row N", cells as text)`."""
+    try:
+        import pyarrow.parquet as pq
+    except ImportError as exc:
+        raise InputError(
+            f"{path}: reading Parquet needs the 'pyarrow' package (pip install pyarrow); "
+            "or save the table as CSV"
+        ) from exc
+    table = pq.read_table(path)
+    yield 0, list(table.column_names)
+    columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
+    for number, values in enumerate(zip(*columns, strict=True), 1):
+        yield f"row {number}", [_parquet_text(value) for value in values]
+
+
+def _parquet_text(value: Any) -> str:
+    if value is None:
+        return ""
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)

@@ -1,0 +1,182 @@
+"""`picsift index`, `picsift caption` and `picsift remove`: getting images in and out."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from picsift.settings import DEFAULT_MODEL, Settings
+from picsift.store import ImageStore, open_store
+
+
+def _encoder(store: ImageStore, settings: Settings, batch_size: int = 32):
+    from picsift.models.encoder import ClipEncoder
+    from picsift.models.runtime import choose_runtime
+
+    if store.meta is not None and settings.model:
+        store.check_model(settings.model)
+    model = store.meta.model if store.meta else (settings.model or DEFAULT_MODEL)
+    runtime = choose_runtime(settings.device, settings.precision)
+    return ClipEncoder(
+        model, text_model=settings.text_model, runtime=runtime, batch_size=batch_size
+    )
+
+
+class _Bars:
+    """Rich progress bars, one per stage, as a callback for the indexer."""
+
+    def __init__(self) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        self.progress = Progress(
+            "[bold]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            transient=False,
+        )
+        self.tasks: dict[str, int] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage not in {"hash", "embed", "caption"}:
+            return
+        if stage not in self.tasks:
+            self.tasks[stage] = self.progress.add_task(stage, total=total)
+        self.progress.update(self.tasks[stage], completed=done, total=total)
+
+    def __enter__(self) -> _Bars:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+
+def _caption(store: ImageStore, settings: Settings, bars: _Bars) -> tuple[int, int]:
+    from indexer.captions import caption_missing
+    from picsift.models.captioner import make_captioner
+    from picsift.models.runtime import choose_runtime
+
+    captioner = make_captioner(
+        settings.caption_model, choose_runtime(settings.device, settings.precision)
+    )
+    if captioner is None or not store.exists:
+        return 0, 0
+    written, failed = caption_missing(store, captioner, settings.data_dir, progress=bars)
+    return written, len(failed)
+
+
+def _summary(report: dict, captions: tuple[int, int] | None) -> None:
+    copies = report["found"] - report["new"] - report["known"] - len(report["failed"])
+    typer.echo(
+        f"found {report['found']:,} files: {report['new']:,} new images, "
+        f"{report['known']:,} already indexed, {len(report['failed']):,} failed"
+        + (f", {copies:,} more copies of the same images" if copies > 0 else "")
+    )
+    typer.echo(
+        f"posts: {report['posts_linked']:,} linked to images, "
+        f"{report['posts_without_media']:,} without media (kept for a later archive)"
+    )
+    reasons = Counter(f["reason"].split(":")[0] for f in report["failed"])
+    for reason, count in reasons.most_common():
+        typer.echo(f"  failed ({reason}): {count:,}")
+    for warning in report["warnings"]:
+        typer.echo(f"  warning: {warning}")
+    if captions:
+        typer.echo(f"captions: {captions[0]:,} written, {captions[1]:,} failed")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the commands to the CLI."""
+
+    @app.command()
+    def index(
+        ctx: typer.Context,
+        sources: Annotated[
+            list[Path], typer.Argument(help="Folders, zips, 4CAT media archives, CSV/NDJSON.")
+        ],
+        dataset: Annotated[
+            str | None, typer.Option(help="Dataset name (default: 4CAT key, else file name).")
+        ] = None,
+        image_column: Annotated[
+            str | None, typer.Option(help="Column of image paths in a hand-made table.")
+        ] = None,
+        report: Annotated[
+            Path | None, typer.Option(help="Write a JSON report (every failure) here.")
+        ] = None,
+        captions: Annotated[
+            bool, typer.Option("--captions/--no-captions", help="Caption new images.")
+        ] = True,
+        batch_size: Annotated[
+            int, typer.Option(min=1, help="Images per batch (embedded and written together).")
+        ] = 32,
+    ) -> None:
+        """Index images from folders, 4CAT exports and tables (incremental)."""
+        from indexer.cache import IndexCache
+        from indexer.media import MediaReader
+        from indexer.pipeline import Indexer
+        from indexer.sources import collect
+        from picsift.cli.common import settings_from
+
+        settings = settings_from(ctx)
+        found = collect(sources, dataset, image_column)
+        cache = IndexCache(settings.data_dir)
+        with (
+            open_store(settings, command="picsift index") as store,
+            MediaReader() as reader,
+            _Bars() as bars,
+        ):
+            indexer = Indexer(
+                store,
+                _encoder(store, settings, batch_size),
+                cache,
+                settings.data_dir,
+                read=reader.read,
+                progress=bars,
+            )
+            result = indexer.run(found.media, found.posts)
+            done = _caption(store, settings, bars) if captions and result.new else None
+        cache.close()
+        result.failed[:0] = found.failed
+        result.warnings[:0] = found.warnings
+        out = result.to_dict()
+        if report:
+            report.write_text(json.dumps(out, indent=2, ensure_ascii=False))
+        _summary(out, done)
+
+    @app.command()
+    def caption(ctx: typer.Context) -> None:
+        """Caption the images that have no caption yet (from their thumbnails)."""
+        from picsift.cli.common import settings_from
+
+        settings = settings_from(ctx)
+        if not settings.caption_enabled:
+            typer.echo("captions are off (PICSIFT_CAPTION_MODEL=none)")
+            return
+        with open_store(settings, command="picsift caption") as store, _Bars() as bars:
+            written, failed = _caption(store, settings, bars)
+        typer.echo(f"captions: {written:,} written, {failed:,} failed")
+
+    @app.command()
+    def remove(
+        ctx: typer.Context,
+        dataset: Annotated[str, typer.Option(help="Dataset whose posts are removed.")],
+    ) -> None:
+        """Take a dataset's posts out (images left with no post are deleted)."""
+        from indexer.cache import IndexCache
+        from indexer.remove import remove_dataset
+        from picsift.cli.common import settings_from
+
+        settings = settings_from(ctx)
+        cache = IndexCache(settings.data_dir)
+        with open_store(settings, command="picsift remove") as store:
+            if not store.exists:
+                typer.echo("the store is empty: nothing to remove")
+                return
+            kept, deleted = remove_dataset(store, cache, settings.data_dir, dataset)
+        cache.close()
+        typer.echo(f"removed dataset {dataset!r}: {deleted:,} images deleted, {kept:,} kept")

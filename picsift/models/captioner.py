@@ -1,0 +1,115 @@
+"""Image captions with a VisionEncoderDecoder model (default vit-gpt2-image-captioning).
+
+transformers 5 removed the `image-to-text` pipeline, so this calls `generate` with the model's
+own image processor and tokenizer: batched, greedy, KV cache, short maximum length.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, TypeVar
+
+import torch
+from PIL import Image
+
+from picsift.models.decode import Source, decode_many
+from picsift.models.registry import load_once, resolve
+from picsift.models.runtime import Runtime, choose_runtime, configure_threads
+
+T = TypeVar("T")
+
+
+def _load(path: str, device: str) -> tuple[Any, Any, Any]:
+    from transformers import AutoImageProcessor, AutoTokenizer, VisionEncoderDecoderModel
+
+    model = VisionEncoderDecoderModel.from_pretrained(path).to(device).eval()
+    processor = AutoImageProcessor.from_pretrained(path)
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    return model, processor, tokenizer
+
+
+class Captioner:
+    """Captions images; the model loads on first use."""
+
+    def __init__(
+        self,
+        model: str,
+        runtime: Runtime | None = None,
+        batch_size: int = 16,
+        max_new_tokens: int = 20,
+        decode_workers: int = 4,
+    ):
+        self.name = model
+        self.path, self.model_id = resolve(model, "captioner")
+        self.runtime = runtime or choose_runtime()
+        self.batch_size = batch_size
+        self.max_new_tokens = max_new_tokens
+        self.decode_workers = decode_workers
+
+    def _parts(self) -> tuple[Any, Any, Any]:
+        configure_threads()
+        return load_once(
+            ("captioner", self.path, self.runtime.device),
+            lambda: _load(self.path, self.runtime.device),
+            self.name,
+            "PICSIFT_CAPTION_MODEL",
+        )
+
+    @property
+    def image_size(self) -> int:
+        """Input side of the vision encoder."""
+        _, processor, _ = self._parts()
+        size = processor.size
+        side = size.get("height") or size.get("shortest_edge") if hasattr(size, "get") else None
+        return int(side or 224)
+
+    def caption_images(self, images: Sequence[Image.Image]) -> list[str]:
+        """One caption per RGB image."""
+        model, processor, tokenizer = self._parts()
+        captions: list[str] = []
+        for start in range(0, len(images), self.batch_size):
+            chunk = list(images[start : start + self.batch_size])
+            pixels = processor(images=chunk, return_tensors="pt").pixel_values
+            with torch.inference_mode(), self.runtime.autocast():
+                ids = model.generate(
+                    pixel_values=pixels.to(self.runtime.device),
+                    max_new_tokens=self.max_new_tokens,
+                    num_beams=1,
+                    do_sample=False,
+                    use_cache=True,
+                )
+            captions.extend(
+                t.strip() for t in tokenizer.batch_decode(ids, skip_special_tokens=True)
+            )
+        return captions
+
+    def caption_sources(
+        self, items: Iterable[T], read: Callable[[T], Source] = lambda x: x
+    ) -> Iterator[tuple[T, str | None, str | None]]:
+        """`(item, caption, None)` per decodable item, `(item, None, reason)` for the rest."""
+        pending: list[tuple[T, Image.Image]] = []
+        for result in decode_many(items, read, self.image_size, workers=self.decode_workers):
+            if result.image is None:
+                yield result.item, None, result.error
+                continue
+            pending.append((result.item, result.image))
+            if len(pending) >= self.batch_size:
+                yield from self._flush(pending)
+                pending = []
+        yield from self._flush(pending)
+
+    def _flush(
+        self, pending: list[tuple[T, Image.Image]]
+    ) -> Iterator[tuple[T, str | None, str | None]]:
+        if not pending:
+            return
+        captions = self.caption_images([image for _, image in pending])
+        for (item, _), caption in zip(pending, captions, strict=True):
+            yield item, caption, None
+
+
+def make_captioner(name: str, runtime: Runtime | None = None) -> Captioner | None:
+    """A captioner for `PICSIFT_CAPTION_MODEL`, or None when it is `none`."""
+    if name.strip().lower() in {"", "none", "off"}:
+        return None
+    return Captioner(name, runtime)

@@ -1,0 +1,154 @@
+"""Image decoding for the encoders: fast (JPEG draft mode), robust, one bad file never fails
+a batch. Decoding runs in a thread pool (Pillow releases the GIL while decoding)."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+MAX_PIXELS = 100_000_000  # larger images are refused: decompression-bomb guard
+
+Source = str | Path | bytes
+T = TypeVar("T")
+
+
+class DecodeError(Exception):
+    """An image could not be decoded; the message is the reason, for reports."""
+
+
+@dataclass
+class ImageInfo:
+    """What the original file was, before decoding reduced it."""
+
+    width: int
+    height: int
+    format: str
+
+
+def open_image(source: Source, min_side: int) -> Image.Image:
+    """Decode `source` to RGB, shorter side about `min_side` (never upscaled)."""
+    return decode_image(source, min_side)[0]
+
+
+def decode_image(source: Source, min_side: int) -> tuple[Image.Image, ImageInfo]:
+    """Decode `source` to RGB, shorter side about `min_side` (never upscaled), with the
+    original's size (after EXIF rotation) and format.
+
+    JPEGs are decoded at a reduced scale (draft mode) when the image is much larger than
+    needed, then resized with a quality filter. EXIF orientation is applied, CMYK, palette,
+    16-bit and alpha images become RGB (alpha over white), animations give their first frame.
+
+    Raises:
+        DecodeError: with the reason (not an image, truncated, too large...).
+    """
+    if source == b"" or (not isinstance(source, bytes) and _empty_file(source)):
+        raise DecodeError("empty file (0 bytes)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
+            if img.width * img.height > MAX_PIXELS:
+                raise DecodeError(
+                    f"image is {img.width}x{img.height} pixels, over the {MAX_PIXELS:,} limit"
+                )
+            fmt = (img.format or "").lower()
+            width, height = img.size
+            if img.format == "JPEG":
+                img.draft("RGB", (min_side, min_side))
+            img.seek(0)
+            img.load()
+            transposed = ImageOps.exif_transpose(img)
+            if transposed.size != img.size:  # rotated by 90 or 270 degrees
+                width, height = height, width
+            return _to_rgb(_reduce(transposed, min_side)), ImageInfo(width, height, fmt)
+    except DecodeError:
+        raise
+    except FileNotFoundError:
+        raise DecodeError("file not found") from None
+    except UnidentifiedImageError:
+        raise DecodeError("not an image (unknown format)") from None
+    except Image.DecompressionBombError as exc:
+        raise DecodeError(f"too large: {exc}") from None
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise DecodeError(f"cannot decode: {exc}") from None
+
+
+def _empty_file(path: str | Path) -> bool:
+    try:
+        return Path(path).stat().st_size == 0
+    except OSError:
+        return False  # let the decoder say why it cannot open it
+
+
+def _reduce(img: Image.Image, min_side: int) -> Image.Image:
+    scale = min_side / min(img.size)
+    if scale >= 1:
+        return img
+    size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
+    if img.mode not in {"RGB", "RGBA", "L", "LA"}:
+        img = img.convert("RGBA" if "A" in img.getbands() or "transparency" in img.info else "RGB")
+    return img.resize(size, Image.Resampling.BICUBIC, reducing_gap=3.0)
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    if img.mode == "RGB":
+        return img
+    if img.mode in {"I;16", "I;16B", "I;16L", "I"}:
+        img = img.point(lambda v: v / 256).convert("L")
+    if img.mode == "P" and "transparency" in img.info:
+        img = img.convert("RGBA")
+    if img.mode in {"RGBA", "LA", "PA"}:
+        rgba = img.convert("RGBA")
+        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    return img.convert("RGB")
+
+
+@dataclass
+class Decoded(Generic[T]):
+    """One decoding result: the item it came from, and an image or the reason it failed."""
+
+    item: T
+    image: Image.Image | None = None
+    info: ImageInfo | None = None
+    error: str | None = None
+
+
+def decode_many(
+    items: Iterable[T],
+    read: Callable[[T], Source],
+    min_side: int,
+    workers: int = 4,
+    prefetch: int = 64,
+) -> Iterator[Decoded[T]]:
+    """Decode items in a thread pool, in input order, at most `prefetch` ahead of the caller.
+
+    `read(item)` returns a path or the bytes; it runs in the pool too (zip members, files).
+    """
+
+    def work(item: T) -> Decoded[T]:
+        try:
+            image, info = decode_image(read(item), min_side)
+            return Decoded(item, image, info)
+        except DecodeError as exc:
+            return Decoded(item, error=str(exc))
+        except OSError as exc:
+            return Decoded(item, error=f"cannot read: {exc}")
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="decode") as pool:
+        pending: deque[Future[Decoded[T]]] = deque()
+        for item in items:
+            pending.append(pool.submit(work, item))
+            if len(pending) >= prefetch:
+                yield pending.popleft().result()
+        for fut in pending:
+            yield fut.result()
