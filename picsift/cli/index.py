@@ -26,6 +26,19 @@ def _encoder(store: ImageStore, settings: Settings, batch_size: int = 32):
     )
 
 
+def _rate_column():
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    class RateColumn(ProgressColumn):
+        """Images per second of a stage."""
+
+        def render(self, task) -> Text:
+            return Text(f"{task.speed:.1f} images/s" if task.speed else "")
+
+    return RateColumn()
+
+
 class _Bars:
     """Rich progress bars, one per stage, as a callback for the indexer."""
 
@@ -36,6 +49,7 @@ class _Bars:
             "[bold]{task.description}",
             BarColumn(),
             MofNCompleteColumn(),
+            _rate_column(),
             TimeRemainingColumn(),
             transient=False,
         )
@@ -90,6 +104,54 @@ def _summary(report: dict, captions: tuple[int, int] | None) -> None:
         typer.echo(f"captions: {captions[0]:,} written, {captions[1]:,} failed")
 
 
+class _Run:
+    """One indexing pass over the sources, repeatable for --watch."""
+
+    def __init__(self, indexer, settings: Settings, captions: bool, scan_args: tuple):
+        self.indexer = indexer
+        self.settings = settings
+        self.captions = captions
+        self.scan_args = scan_args
+        self.mtimes: dict[Path, float] = {}
+
+    def once(self, only_new: bool = False) -> tuple[dict, tuple[int, int] | None]:
+        """Index what the sources hold. With `only_new` (--watch), only files not hashed
+        before, and posts only when a table changed since the last pass.
+
+        Returns the report and the caption counts.
+        """
+        from indexer.sources import collect
+
+        found = collect(*self.scan_args)
+        mtimes = {p: p.stat().st_mtime for p in self.scan_args[0] if p.is_file()}
+        if only_new:
+            found.media = [m for m in found.media if self.indexer.cache.cached_hash(m) is None]
+            if mtimes == self.mtimes:
+                found.posts = []
+        self.mtimes = mtimes
+        result = self.indexer.run(found.media, found.posts)
+        done = None
+        if self.captions and result.new:
+            done = _caption(self.indexer.store, self.settings, self.indexer.progress)
+        result.failed[:0] = found.failed
+        result.warnings[:0] = found.warnings
+        return result.to_dict(), done
+
+    def watch(self, interval: float) -> None:
+        """Look for new files every `interval` seconds until interrupted (Ctrl-C)."""
+        import time
+
+        typer.echo(f"watching for new files every {interval:g} s (Ctrl-C to stop)")
+        try:
+            while True:
+                time.sleep(interval)
+                out, done = self.once(only_new=True)
+                if out["found"] or out["posts_linked"]:
+                    _summary(out, done)
+        except KeyboardInterrupt:
+            typer.echo("stopped watching")
+
+
 def register(app: typer.Typer) -> None:
     """Add the commands to the CLI."""
 
@@ -114,16 +176,20 @@ def register(app: typer.Typer) -> None:
         batch_size: Annotated[
             int, typer.Option(min=1, help="Images per batch (embedded and written together).")
         ] = 32,
+        watch: Annotated[
+            bool, typer.Option("--watch", help="Keep running; index new files as they arrive.")
+        ] = False,
+        interval: Annotated[
+            float, typer.Option(min=0.1, help="With --watch: seconds between looks.")
+        ] = 10.0,
     ) -> None:
         """Index images from folders, 4CAT exports and tables (incremental)."""
         from indexer.cache import IndexCache
         from indexer.media import MediaReader
         from indexer.pipeline import Indexer
-        from indexer.sources import collect
         from picsift.cli.common import settings_from
 
         settings = settings_from(ctx)
-        found = collect(sources, dataset, image_column)
         cache = IndexCache(settings.data_dir)
         with (
             open_store(settings, command="picsift index") as store,
@@ -138,15 +204,18 @@ def register(app: typer.Typer) -> None:
                 read=reader.read,
                 progress=bars,
             )
-            result = indexer.run(found.media, found.posts)
-            done = _caption(store, settings, bars) if captions and result.new else None
+            paths = [p.expanduser().resolve() for p in sources]
+            run = _Run(indexer, settings, captions, (paths, dataset, image_column))
+            out, done = run.once()
+            if report:
+                report.write_text(json.dumps(out, indent=2, ensure_ascii=False))
+            if watch:
+                bars.progress.stop()
+                _summary(out, done)
+                run.watch(interval)
         cache.close()
-        result.failed[:0] = found.failed
-        result.warnings[:0] = found.warnings
-        out = result.to_dict()
-        if report:
-            report.write_text(json.dumps(out, indent=2, ensure_ascii=False))
-        _summary(out, done)
+        if not watch:
+            _summary(out, done)
 
     @app.command()
     def caption(ctx: typer.Context) -> None:

@@ -149,3 +149,39 @@ def test_kill_9_mid_run_then_rerun_completes_without_duplicates(tmp_path):
         rows = list(s.images.scroll())
     assert len(rows) == 48 and len({r.payload["sha256"] for r in rows}) == 48
     assert all(len(r.payload["files"]) == 1 for r in rows)
+
+
+def test_watch_indexes_files_as_they_arrive(tmp_path):
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    images = [img for img, _, _ in shape_images(5, seed=13)]
+    images[0].save(folder / "first.png")
+    store = tmp_path / "store"
+    argv = ["--store", str(store), "--model", "toy", "index", str(folder), "--no-captions"]
+    argv += ["--watch", "--interval", "0.3"]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from picsift.cli.main import main; main()", *argv],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    thumbs = store / "thumbs"
+
+    def wait_for(n: int) -> None:
+        deadline = time.monotonic() + 60
+        while sum(1 for _ in thumbs.rglob("*.jpg")) < n:
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.1)
+
+    wait_for(1)
+    for i, img in enumerate(images[1:]):
+        img.save(folder / f"later-{i}.tmp.png")
+    (folder / "broken.jpg").write_bytes(b"\\x00" * 10)
+    wait_for(5)
+    proc.send_signal(signal.SIGINT)
+    output, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, output
+    assert "stopped watching" in output and "4 new images" in output
+    with EdgeStore(store) as s:
+        assert s.images.count() == 5
