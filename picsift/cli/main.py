@@ -58,9 +58,10 @@ def _global(
 
 
 def _register() -> None:
-    from picsift.cli import index, planned, status, tag
+    from picsift.cli import index, planned, search, status, tag
 
     index.register(app)
+    search.register(app)
     status.register(app)
     tag.register(app)
     planned.register(app)

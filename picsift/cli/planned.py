@@ -18,16 +18,6 @@ def register(app: typer.Typer) -> None:
     """Add the planned commands to the CLI."""
 
     @app.command()
-    def search(
-        text: Annotated[str, typer.Argument(help="What to look for.")],
-        topic: Annotated[list[int] | None, typer.Option(help="Only these topics.")] = None,
-        limit: Annotated[int, typer.Option(help="Number of hits.")] = 20,
-        as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
-    ) -> None:
-        """Text-to-image search."""
-        _planned("search", 6)
-
-    @app.command()
     def serve() -> None:
         """Serve the search API and the web UI."""
         _planned("serve", 6)

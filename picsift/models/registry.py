@@ -35,6 +35,9 @@ def load_once(key: tuple[str, ...], loader: Any, name: str, env: str) -> Any:
     with _lock:
         if key in _cache:
             return _cache[key]
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # "Loading weights" bars on every start are noise
         try:
             model = loader()
         except (OSError, ValueError) as exc:

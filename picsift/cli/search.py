@@ -1,0 +1,78 @@
+"""`picsift search TEXT`: text-to-image search from the command line (same service as the API)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from picsift.store import open_store
+
+
+def _print_hits(result) -> None:
+    if not result.hits:
+        typer.echo("no images match")
+    for rank, hit in enumerate(result.hits, 1):
+        topic = "" if hit["topic"] is None else f"  topic {hit['topic']}"
+        if hit["topic_label"]:
+            topic += f" ({hit['topic_label']})"
+        typer.echo(f"{rank:>3}. {hit['score']:.3f}  {hit['id']}{topic}")
+        if hit["caption"]:
+            typer.echo(f"       {hit['caption']}")
+        for post in hit["posts"][:3]:
+            who = f" @{post['author']}" if post["author"] else ""
+            when = f" {post['timestamp'][:10]}" if post["timestamp"] else ""
+            typer.echo(f"       {post['dataset']} {post['post_id']}{who}{when}")
+        if len(hit["posts"]) > 3:
+            typer.echo(f"       ... and {len(hit['posts']) - 3} more posts")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to the CLI."""
+
+    @app.command()
+    def search(
+        ctx: typer.Context,
+        text: Annotated[list[str], typer.Argument(help="What to look for (terms add up).")],
+        not_: Annotated[list[str] | None, typer.Option("--not", help="Terms to subtract.")] = None,
+        topic: Annotated[list[int] | None, typer.Option(help="Only these topics.")] = None,
+        exclude_topic: Annotated[list[int] | None, typer.Option(help="Not these topics.")] = None,
+        dataset: Annotated[list[str] | None, typer.Option(help="Only these datasets.")] = None,
+        author: Annotated[list[str] | None, typer.Option(help="Only posts by these.")] = None,
+        tag: Annotated[list[str] | None, typer.Option(help="Only images with these tags.")] = None,
+        keyword: Annotated[
+            str | None, typer.Option(help="Words in the caption, post text or hashtags.")
+        ] = None,
+        date_from: Annotated[str | None, typer.Option(help="Posts from (YYYY-MM-DD).")] = None,
+        date_to: Annotated[str | None, typer.Option(help="Posts until (YYYY-MM-DD).")] = None,
+        limit: Annotated[int, typer.Option(help="Number of hits (1..1000).")] = 20,
+        offset: Annotated[int, typer.Option(help="Skip this many hits.")] = 0,
+        as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    ) -> None:
+        """Text-to-image search, filtered by topic, dataset, author, tag or date."""
+        from picsift.cli.common import encoder_for, settings_from
+        from search.query import SearchRequest
+        from search.service import SearchService
+
+        request = SearchRequest(
+            q=(" ".join(text),),
+            not_=tuple(not_ or ()),
+            text=keyword,
+            topics=tuple(topic or ()),
+            exclude_topics=tuple(exclude_topic or ()),
+            datasets=tuple(dataset or ()),
+            authors=tuple(author or ()),
+            tags=tuple(tag or ()),
+            date_from=date_from,
+            date_to=date_to,
+            limit=limit,
+            offset=offset,
+        ).validate()
+        settings = settings_from(ctx)
+        with open_store(settings, command="picsift search") as store:
+            result = SearchService(store, encoder_for(store, settings)).search(request)
+        if as_json:
+            typer.echo(json.dumps({"query": result.query, "hits": result.hits}, ensure_ascii=False))
+        else:
+            _print_hits(result)
