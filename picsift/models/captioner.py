@@ -13,7 +13,7 @@ import torch
 from PIL import Image
 
 from picsift.models.decode import Source, decode_many
-from picsift.models.registry import load_once, resolve
+from picsift.models.registry import load_once, local_snapshot, resolve
 from picsift.models.runtime import Runtime, choose_runtime, configure_threads
 
 T = TypeVar("T")
@@ -22,6 +22,7 @@ T = TypeVar("T")
 def _load(path: str, device: str) -> tuple[Any, Any, Any]:
     from transformers import AutoImageProcessor, AutoTokenizer, VisionEncoderDecoderModel
 
+    path = local_snapshot(path, "captioner")
     model = VisionEncoderDecoderModel.from_pretrained(path).to(device).eval()
     processor = AutoImageProcessor.from_pretrained(path)
     tokenizer = AutoTokenizer.from_pretrained(path)

@@ -17,7 +17,7 @@ from PIL import Image
 
 from picsift.errors import ConfigError
 from picsift.models.decode import Decoded, Source, decode_many
-from picsift.models.registry import load_once, resolve
+from picsift.models.registry import load_once, local_snapshot, resolve
 from picsift.models.runtime import Runtime, choose_runtime, configure_threads
 
 T = TypeVar("T")
@@ -26,7 +26,7 @@ T = TypeVar("T")
 def _load_sentence_transformer(path: str, device: str) -> Any:
     from sentence_transformers import SentenceTransformer
 
-    model = SentenceTransformer(path, device=device)
+    model = SentenceTransformer(local_snapshot(path, "clip"), device=device)
     model.eval()
     return model
 

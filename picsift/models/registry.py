@@ -26,6 +26,32 @@ def resolve(name: str, kind: str = "clip") -> tuple[str, str]:
     return name, name
 
 
+def hub_repo(name: str, kind: str) -> str:
+    """The hub repository of a model name (sentence-transformers adds its organisation to
+    bare names such as `clip-ViT-B-32`)."""
+    return name if "/" in name or kind != "clip" else f"sentence-transformers/{name}"
+
+
+def local_snapshot(name: str, kind: str) -> str:
+    """A hub model's folder in the local cache (HF_HOME), or `name` when it is not cached.
+
+    Loading from the cached folder skips the hub's update checks, which on a machine with a
+    closed network wait for time-outs. With HF_HUB_OFFLINE set, a model that is not cached
+    fails here at once instead of after those time-outs.
+    """
+    if Path(name).expanduser().is_dir():
+        return name
+    from huggingface_hub import constants, snapshot_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    try:
+        return snapshot_download(hub_repo(name, kind), local_files_only=True)
+    except (LocalEntryNotFoundError, OSError, ValueError) as exc:
+        if constants.HF_HUB_OFFLINE:
+            raise OSError(f"not in the local cache and HF_HUB_OFFLINE is set ({exc})") from None
+        return name
+
+
 def load_once(key: tuple[str, ...], loader: Any, name: str, env: str) -> Any:
     """Load a model with `loader()` the first time `key` is asked for; reuse it after.
 
@@ -48,7 +74,7 @@ def load_once(key: tuple[str, ...], loader: Any, name: str, env: str) -> Any:
 
 def unavailable_message(name: str, env: str, exc: Exception) -> str:
     """What to do when `name` cannot be loaded (no hub access, typo, missing files)."""
-    hub = name if "/" in name else f"sentence-transformers/{name}"
+    hub = hub_repo(name, "clip" if env != "PICSIFT_CAPTION_MODEL" else "captioner")
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return (
         f"cannot load model {name!r} ({env}): {first}. If this machine has no access to the "

@@ -90,7 +90,7 @@ def test_status_counts_images_posts_datasets_topics(tmp_path):
 
 def test_planned_command_says_not_yet_implemented():
     with pytest.raises(PicsiftError, match=r"not yet implemented \(issue #6\)"):
-        runner.invoke(app, ["search", "red circle"], catch_exceptions=False)
+        runner.invoke(app, ["export", "--out", "x.csv"], catch_exceptions=False)
 
 
 def test_errors_are_one_line_and_exit_2(tmp_path):

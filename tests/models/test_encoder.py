@@ -97,7 +97,9 @@ def test_bf16_and_fp32_agree_on_the_toy_model(toy, shapes):
 
 
 def test_unknown_model_offline_names_the_fixes(monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     encoder = ClipEncoder("picsift-test/no-such-clip", runtime=FP32)
     with pytest.raises(ModelUnavailableError) as err:
         _ = encoder.dim

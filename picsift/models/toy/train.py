@@ -238,6 +238,9 @@ def _captioner_model(tokenizer: GPT2Tokenizer) -> VisionEncoderDecoderModel:
         intermediate_size=128,
         image_size=IMAGE_SIZE,
         patch_size=8,
+        # ViT's default 0.02 suits wide models; at width 64 it made shapes (not colours) slow
+        # to learn, and 0.06 reached ~96% exact captions where 0.02 reached 80-90%.
+        initializer_range=0.06,
     )
     special = {
         "bos_token_id": tokenizer.bos_token_id,
