@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 import threading
 import zipfile
@@ -34,6 +35,9 @@ _ZIP_ERRORS = (
 )
 
 
+_FRAME_NAME = re.compile(r"^(video_frame_\d+|.+_scene_\d+)$")
+
+
 class _SourceError(Exception):
     """The whole source cannot be read; the message is the reason for the report."""
 
@@ -52,6 +56,7 @@ class _Listing:
     images: list[_File] = field(default_factory=list)
     names: set[str] = field(default_factory=set)  # every file, images or not
     non_images: int = 0
+    zips: list[str] = field(default_factory=list)  # archives inside a folder source
     unsafe: int = 0
     metadata: bytes | None = None
     failed: list[Failure] = field(default_factory=list)
@@ -62,7 +67,10 @@ class _Listing:
 
     def add_other(self, name: str) -> None:
         self.names.add(name)
-        self.non_images += 1
+        if name.lower().endswith(".zip"):
+            self.zips.append(name)
+        else:
+            self.non_images += 1
 
 
 def _is_image_name(name: str) -> bool:
@@ -110,6 +118,12 @@ def scan_media(
         result.failed.append(Failure(_location(path, name), reason))
     if listing.non_images:
         result.warnings.append(f"skipped {listing.non_images} non-image file(s)")
+    if listing.zips:
+        example = path / listing.zips[0]
+        result.warnings.append(
+            f"{len(listing.zips)} zip archive(s) inside {path.name} were not opened "
+            f"({', '.join(listing.zips[:3])}); give them as sources: picsift index {example}"
+        )
     if listing.unsafe:
         result.warnings.append(
             f"ignored {listing.unsafe} zip member(s) with an absolute path or '..' in the name"
@@ -126,7 +140,7 @@ def _link(
             post_ids = meta.post_ids_for(file.name)
             unlisted += post_ids is None
         else:
-            post_ids = (PurePosixPath(file.name).stem,) if stem_post_ids else ()
+            post_ids = (_stem_post_id(file.name),) if stem_post_ids else ()
         item = MediaItem(
             file.path, file.member, file.size, file.mtime, result.dataset, post_ids or ()
         )
@@ -139,6 +153,16 @@ def _link(
         )
     if meta is None and stem_post_ids and result.media:
         result.warnings.append("no usable .metadata.json: post ids taken from file names")
+
+
+def _stem_post_id(name: str) -> str:
+    """The post id a file name stands for: its stem (TikTok thumbnails), or for a video frame
+    (`<video_stem>/video_frame_0000001.jpeg`, `<video_stem>/<video_stem>_scene_3.jpeg`) the
+    folder named after the video."""
+    path = PurePosixPath(name)
+    if len(path.parts) > 1 and _FRAME_NAME.match(path.stem):
+        return path.parent.name
+    return path.stem
 
 
 def _parse(source: Path, listing: _Listing) -> ArchiveMetadata | None:

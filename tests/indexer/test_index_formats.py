@@ -167,11 +167,6 @@ def test_video_frames_link_to_their_videos_posts(tmp_path, unpacked):
         assert payload["datasets"] == [VIDEO_DATASET]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a frame zip without .metadata.json takes each frame's file stem as its post id, so "
-    "every video's first frame is linked to one post 'video_frame_0000001'",
-)
 def test_frames_without_metadata_get_no_shared_frame_name_post_id(tmp_path):
     a, b = jpegs(2, seed=8)
     p0, p1 = post_id(10), post_id(11)
@@ -322,15 +317,12 @@ def test_folder_holding_a_zip_skips_it_with_a_warning(tmp_path):
     folder = folder_with_zip(tmp_path)
     report = index(tmp_path / "store", folder)
     assert counts(report) == (0, 0, 0, 0, 0) and report["failed"] == []
-    assert report["warnings"] == ["downloads: skipped 1 non-image file(s)"]
+    (warning,) = report["warnings"]
+    assert warning.startswith("downloads: 1 zip archive(s) inside downloads were not opened")
+    assert f"picsift index {folder / 'scrape.zip'}" in warning
     assert stored(tmp_path / "store") == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a zip inside a folder source is counted as 'skipped 1 non-image file(s)': the "
-    "warning neither names the zip nor says to pass it as a source itself",
-)
 def test_folder_holding_a_zip_names_the_zip_in_its_warning(tmp_path):
     found = collect([folder_with_zip(tmp_path)])
     assert found.media == []
