@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -166,7 +165,6 @@ class Indexer:
         now = dt.datetime.now(dt.UTC)
         indexed_at, indexed_ts = now.isoformat(timespec="seconds"), int(now.timestamp())
         written = failed = 0
-        started = time.monotonic()
         batches = self.encoder.embed_sources(
             fresh, read=lambda img: self.read(img.items[0]), min_side=THUMB_SIDE
         )
@@ -187,9 +185,6 @@ class Indexer:
             self.progress("embed", written + failed, len(fresh))
             if self.on_new and points:
                 self.on_new([p.id for p in points])
-        if written:
-            rate = written / max(time.monotonic() - started, 1e-9)
-            self.progress(f"embedded {written} images at {rate:.1f}/s", written, len(fresh))
         return written
 
     def _link_stored_posts(self, posts: Iterable[Post], linked: set) -> set:

@@ -9,21 +9,8 @@ from typing import Annotated
 
 import typer
 
-from picsift.settings import DEFAULT_MODEL, Settings
+from picsift.settings import Settings
 from picsift.store import ImageStore, open_store
-
-
-def _encoder(store: ImageStore, settings: Settings, batch_size: int = 32):
-    from picsift.models.encoder import ClipEncoder
-    from picsift.models.runtime import choose_runtime
-
-    if store.meta is not None and settings.model:
-        store.check_model(settings.model)
-    model = store.meta.model if store.meta else (settings.model or DEFAULT_MODEL)
-    runtime = choose_runtime(settings.device, settings.precision)
-    return ClipEncoder(
-        model, text_model=settings.text_model, runtime=runtime, batch_size=batch_size
-    )
 
 
 def _rate_column():
@@ -187,7 +174,7 @@ def register(app: typer.Typer) -> None:
         from indexer.cache import IndexCache
         from indexer.media import MediaReader
         from indexer.pipeline import Indexer
-        from picsift.cli.common import settings_from
+        from picsift.cli.common import encoder_for, settings_from
 
         settings = settings_from(ctx)
         cache = IndexCache(settings.data_dir)
@@ -198,7 +185,7 @@ def register(app: typer.Typer) -> None:
         ):
             indexer = Indexer(
                 store,
-                _encoder(store, settings, batch_size),
+                encoder_for(store, settings, batch_size=batch_size, new_store=True),
                 cache,
                 settings.data_dir,
                 read=reader.read,
