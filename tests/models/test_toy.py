@@ -1,6 +1,7 @@
 """The committed toy models load through the standard loaders and really know their shapes."""
 
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,11 +27,10 @@ ALL_CAPTIONS = [caption(c, s) for c in COLORS for s in SHAPES]
 
 @pytest.fixture(scope="module")
 def clip() -> SentenceTransformer:
-    torch.set_num_threads(2)
     return SentenceTransformer(str(TOY_CLIP_DIR), device="cpu")
 
 
-def _dir_bytes(path) -> int:
+def _dir_bytes(path: Path) -> int:
     return sum(f.stat().st_size for f in path.iterdir() if f.is_file())
 
 
