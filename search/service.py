@@ -9,8 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from picsift.store import Filter, ImageStore, Match
+from picsift.store import ImageStore
 from search.query import SearchRequest
+from topics.table import list_topics
 
 NEGATIVE_WEIGHT = 1.0
 CACHE_SIZE = 512
@@ -84,18 +85,7 @@ class SearchService:
 
     def topic_labels(self) -> dict[int, str]:
         """Labels of the current topic run (empty before topics are fitted)."""
-        if not self.store.exists:
-            return {}
-        runs = self.store.topics.facet("run")
-        if not runs:
-            return {}
-        run = max(runs, key=runs.__getitem__)
-        return {
-            int(r.payload["topic"]): r.payload.get("label", "")
-            for r in self.store.topics.scroll(
-                Filter(must=(Match("run", run),)), with_payload=["topic", "label"]
-            )
-        }
+        return {t.topic: t.label for t in list_topics(self.store)}
 
     def hit(self, hit: Any, labels: dict[int, str]) -> dict[str, Any]:
         """A stored hit in the architecture's hit shape."""
