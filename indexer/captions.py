@@ -7,8 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from indexer.thumbs import thumb_path
 from picsift.store import Filter, HasId, ImageStore, IsEmpty
+from picsift.thumbs import thumb_path
 
 PAGE = 256
 

@@ -17,8 +17,8 @@ from typing import Any
 from indexer.cache import IndexCache
 from indexer.payloads import image_id, merged_payload, new_payload
 from indexer.records import Failure, MediaItem, Post
-from indexer.thumbs import THUMB_SIDE, write_thumb
 from picsift.store import Filter, ImageStore, MatchAny, PointData
+from picsift.thumbs import THUMB_SIDE, write_thumb
 
 RETRIEVE_CHUNK = 256
 Progress = Callable[[str, int, int], None]  # (stage, done, total)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from indexer.cache import IndexCache
 from indexer.payloads import derived
-from indexer.thumbs import thumb_path
 from picsift.store import Filter, ImageStore, Match
+from picsift.thumbs import thumb_path
 
 
 def remove_dataset(

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from indexer.thumbs import thumb_path
 from picsift.cli.main import app
 from picsift.store.edge import EdgeStore
+from picsift.thumbs import thumb_path
 from tests.indexer.conftest import DATASET, post_id, write_4cat_zip, write_tiktok_csv
 
 runner = CliRunner()
