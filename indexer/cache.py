@@ -28,7 +28,9 @@ class IndexCache:
     def __init__(self, data_dir: Path):
         data_dir.mkdir(parents=True, exist_ok=True)
         self.path = data_dir / "index-cache.sqlite"
-        self._db = sqlite3.connect(self.path, check_same_thread=False)
+        # Several `--shard` workers may share one PICSIFT_DATA: WAL lets them write in turn.
+        self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=60)
+        self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
 
     def cached_hash(self, item: MediaItem) -> str | None:

@@ -17,6 +17,7 @@ from typing import Any
 from indexer.cache import IndexCache
 from indexer.payloads import image_id, merged_payload, new_payload
 from indexer.records import Failure, MediaItem, Post
+from indexer.shard import Shard
 from picsift.store import Filter, ImageStore, MatchAny, PointData
 from picsift.thumbs import THUMB_SIDE, write_thumb
 
@@ -68,6 +69,7 @@ class Indexer:
         on_new: Callable[[list[str]], None] | None = None,
         progress: Progress | None = None,
         hash_workers: int = 4,
+        shard: Shard | None = None,
     ):
         self.store = store
         self.encoder = encoder
@@ -77,6 +79,7 @@ class Indexer:
         self.on_new = on_new
         self.progress = progress or (lambda stage, done, total: None)
         self.hash_workers = hash_workers
+        self.shard = shard
 
     def run(self, media: Sequence[MediaItem], posts: Sequence[Post]) -> IndexReport:
         """Index `media`, linking them to `posts` (and to posts cached from earlier tables)."""
@@ -85,6 +88,9 @@ class Indexer:
         self.cache.remember_posts(posts)
         images = self._group_by_content(media, report)
         linked = self._attach_posts(images, posts)
+        if self.shard:
+            # Posts of other workers' images count as linked: their owner links them.
+            images = {sha: img for sha, img in images.items() if self.shard.owns(img.id)}
         known = self._merge_known(images)
         report.known = len(known)
         fresh = [img for img in images.values() if img.id not in known]
@@ -208,9 +214,11 @@ class Indexer:
                     for p in record.payload.get("posts", [])
                     if p["post_id"] in pending
                 ]
+                newly.update((pending[m.post_id].dataset, m.post_id) for m in matches)
+                if self.shard and not self.shard.owns(record.id):
+                    continue  # counted as linked; its owner writes it
                 update = merged_payload(record.payload, [], matches)
                 if update is not None:
                     updates.append((record.id, update))
-                newly.update((pending[m.post_id].dataset, m.post_id) for m in matches)
             self.store.images.set_payloads(updates)
         return newly

@@ -169,13 +169,19 @@ def register(app: typer.Typer) -> None:
         interval: Annotated[
             float, typer.Option(min=0.1, help="With --watch: seconds between looks.")
         ] = 10.0,
+        shard: Annotated[
+            str | None,
+            typer.Option(help="Worker I of N (e.g. 2/3): index only this worker's images."),
+        ] = None,
     ) -> None:
         """Index images from folders, 4CAT exports and tables (incremental)."""
         from indexer.cache import IndexCache
         from indexer.media import MediaReader
         from indexer.pipeline import Indexer
+        from indexer.shard import Shard
         from picsift.cli.common import encoder_for, settings_from
 
+        worker = Shard.parse(shard) if shard else None
         settings = settings_from(ctx)
         cache = IndexCache(settings.data_dir)
         with (
@@ -190,6 +196,7 @@ def register(app: typer.Typer) -> None:
                 settings.data_dir,
                 read=reader.read,
                 progress=bars,
+                shard=worker,
             )
             paths = [p.expanduser().resolve() for p in sources]
             run = _Run(indexer, settings, captions, (paths, dataset, image_column))
