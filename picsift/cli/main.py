@@ -58,11 +58,12 @@ def _global(
 
 
 def _register() -> None:
-    from picsift.cli import index, planned, search, status, tag
+    from picsift.cli import index, planned, search, status, store, tag
 
     index.register(app)
     search.register(app)
     status.register(app)
+    store.register(app)
     tag.register(app)
     planned.register(app)
 

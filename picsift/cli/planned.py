@@ -51,11 +51,3 @@ def register(app: typer.Typer) -> None:
         "merge": "Merge topics.",
     }.items():
         topics.command(name=verb, help=doc)(lambda verb=verb: _planned(f"topics {verb}", 5))
-
-    store = typer.Typer(help="Move a store between backends.", no_args_is_help=True)
-    app.add_typer(store, name="store")
-    for verb, doc in {
-        "export": "Write the store to a portable file (vectors + payloads).",
-        "import": "Load a portable file into the configured store.",
-    }.items():
-        store.command(name=verb, help=doc)(lambda verb=verb: _planned(f"store {verb}", 8))

@@ -1,0 +1,50 @@
+"""`picsift store export|import`: move a store between backends without re-embedding."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from picsift.store import open_store
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `store` commands to the CLI."""
+    store_app = typer.Typer(help="Move a store between backends.", no_args_is_help=True)
+    app.add_typer(store_app, name="store")
+
+    @store_app.command("export")
+    def export_(
+        ctx: typer.Context,
+        out: Annotated[Path, typer.Argument(help="The file to write (a tar file).")],
+    ) -> None:
+        """Write the store (vectors, payloads, topics, thumbnails, caches) to a portable file."""
+        from picsift.cli.common import settings_from
+        from picsift.store.portable import export_store
+
+        settings = settings_from(ctx)
+        with open_store(settings, command="picsift store export") as store:
+            done = export_store(store, settings.data_dir, out.expanduser().resolve())
+        typer.echo(
+            f"exported {done.images:,} images, {done.topics:,} topics and {done.files:,} "
+            f"files to {out}"
+        )
+
+    @store_app.command("import")
+    def import_(
+        ctx: typer.Context,
+        src: Annotated[Path, typer.Argument(help="A file written by `picsift store export`.")],
+    ) -> None:
+        """Load an exported store into the configured (empty) store, e.g. a Qdrant server."""
+        from picsift.cli.common import settings_from
+        from picsift.store.portable import import_store
+
+        settings = settings_from(ctx)
+        with open_store(settings, command="picsift store import") as store:
+            done = import_store(store, settings.data_dir, src.expanduser().resolve())
+        typer.echo(
+            f"imported {done.images:,} images, {done.topics:,} topics and {done.files:,} "
+            f"files into {settings.store}"
+        )
