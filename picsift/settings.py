@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     shard_number: int = Field(1, ge=1, description="Server backend: shards per collection.")
     replication_factor: int = Field(1, ge=1, description="Server backend: copies of each shard.")
     on_disk: bool = Field(False, description="Keep original vectors on disk (mmap), not in RAM.")
+    quantization: Literal["none", "int8"] = Field(
+        "none",
+        description="int8: search on 4x smaller scalar-quantized vectors kept in RAM, rescored "
+        "with the originals (set before the collection is created).",
+    )
     hnsw_m: int = Field(16, ge=4, le=128)
     hnsw_ef_construct: int = Field(100, ge=8, le=2048)
     hnsw_ef: int | None = Field(None, ge=1, description="Search-time ef; None = engine default.")

@@ -46,6 +46,7 @@ def open_store(settings: Settings, command: str | None = None) -> ImageStore:
             shard_number=settings.shard_number,
             replication_factor=settings.replication_factor,
             on_disk=settings.on_disk,
+            quantization=settings.quantization,
             hnsw_m=settings.hnsw_m,
             hnsw_ef_construct=settings.hnsw_ef_construct,
             hnsw_ef=settings.hnsw_ef,
@@ -59,5 +60,6 @@ def open_store(settings: Settings, command: str | None = None) -> ImageStore:
         hnsw_ef_construct=settings.hnsw_ef_construct,
         hnsw_ef=settings.hnsw_ef,
         on_disk=settings.on_disk,
+        quantization=settings.quantization,
         command=command,
     )

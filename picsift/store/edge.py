@@ -29,7 +29,7 @@ from picsift.store.base import (
     Record,
 )
 from picsift.store.lock import StoreLock
-from picsift.store.schema import IndexKind
+from picsift.store.schema import INT8_QUANTILE, IndexKind
 
 _SCHEMAS: dict[IndexKind, Any] = {
     IndexKind.KEYWORD: qe.PayloadSchemaType.Keyword,
@@ -206,6 +206,7 @@ class EdgeStore(ImageStore):
         hnsw_ef_construct: int = 100,
         hnsw_ef: int | None = None,
         on_disk: bool = False,
+        quantization: str = "none",
         command: str | None = None,
     ):
         self.directory = Path(directory).expanduser().resolve()
@@ -213,6 +214,11 @@ class EdgeStore(ImageStore):
         self._hnsw = (hnsw_m, hnsw_ef_construct)
         self._hnsw_ef = hnsw_ef
         self._on_disk = on_disk
+        self._quantization = (
+            qe.ScalarQuantizationConfig(qe.ScalarType.Int8, quantile=INT8_QUANTILE, always_ram=True)
+            if quantization == "int8"
+            else None
+        )
         self.lock = StoreLock(self.directory)
         self.lock.acquire(command)
         self._root = self.directory / "qdrant"
@@ -258,6 +264,7 @@ class EdgeStore(ImageStore):
             hnsw_config=qe.HnswIndexConfig(
                 m=m, ef_construct=ef_construct, full_scan_threshold=10_000
             ),
+            quantization_config=self._quantization,
         )
 
     def _create(self, images: CollectionSpec, topics: CollectionSpec) -> tuple[Collection, ...]:

@@ -8,6 +8,9 @@ from enum import StrEnum
 from typing import Any
 
 SCHEMA_VERSION = 1
+# int8 quantization maps this central share of each dimension's values onto 256 levels; the
+# extremes beyond it are clipped (rescoring with the original vectors repairs the order).
+INT8_QUANTILE = 0.99
 
 
 class IndexKind(StrEnum):

@@ -24,7 +24,7 @@ from picsift.store.base import (
     PointData,
     Record,
 )
-from picsift.store.schema import IMAGE_INDEXES, TOPIC_INDEXES, IndexKind
+from picsift.store.schema import IMAGE_INDEXES, INT8_QUANTILE, TOPIC_INDEXES, IndexKind
 
 _SCHEMAS: dict[IndexKind, Any] = {
     IndexKind.KEYWORD: qm.PayloadSchemaType.KEYWORD,
@@ -211,6 +211,7 @@ class ServerStore(ImageStore):
         shard_number: int = 1,
         replication_factor: int = 1,
         on_disk: bool = False,
+        quantization: str = "none",
         hnsw_m: int = 16,
         hnsw_ef_construct: int = 100,
         hnsw_ef: int | None = None,
@@ -219,6 +220,15 @@ class ServerStore(ImageStore):
         self.client = client
         self._cluster = (shard_number, replication_factor)
         self._on_disk = on_disk
+        self._quantization = (
+            qm.ScalarQuantization(
+                scalar=qm.ScalarQuantizationConfig(
+                    type=qm.ScalarType.INT8, quantile=INT8_QUANTILE, always_ram=True
+                )
+            )
+            if quantization == "int8"
+            else None
+        )
         self._hnsw = qm.HnswConfigDiff(m=hnsw_m, ef_construct=hnsw_ef_construct)
         self._hnsw_ef = hnsw_ef
         self._open_existing()
@@ -264,6 +274,7 @@ class ServerStore(ImageStore):
                     shard_number=shards,
                     replication_factor=replicas,
                     hnsw_config=self._hnsw,
+                    quantization_config=self._quantization,
                     metadata=dict(spec.metadata),
                 )
                 for key, kind in spec.indexes.items():

@@ -9,6 +9,7 @@ import sys
 import textwrap
 import time
 
+import numpy as np
 import pytest
 
 from picsift.errors import StoreLockedError
@@ -114,3 +115,26 @@ def test_killed_holder_leaves_a_usable_store(tmp_path):
         assert store.images.count() == 500  # written through the WAL before the kill
     finally:
         store.close()
+
+
+def test_int8_quantized_store_keeps_recall_and_reopens(tmp_path):
+    n, dim = 12_000, 256  # above the indexing threshold (10 MB): a quantized HNSW index answers
+    # Low intrinsic dimension, like CLIP embeddings (uniform noise is HNSW's worst case).
+    rng = np.random.default_rng(5)
+    vectors = rng.normal(size=(n, 12)) @ rng.normal(size=(12, dim))
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+    with EdgeStore(tmp_path / "q", quantization="int8") as store:
+        store.ensure("toy", dim)
+        for start in range(0, n, 2000):
+            store.images.upsert(
+                [PointData(point_id(i), vectors[i], {"i": i}) for i in range(start, start + 2000)]
+            )
+        store.images.optimize()
+    queries = vectors[:20]
+    with EdgeStore(tmp_path / "q", quantization="int8") as store:
+        found = 0
+        for q in queries:
+            truth = {point_id(int(i)) for i in np.argsort(-(vectors @ q))[:10]}
+            found += len(truth & {h.id for h in store.images.query(q, limit=10, hnsw_ef=128)})
+    assert found / (10 * len(queries)) >= 0.9
+    assert any((tmp_path / "q" / "qdrant").rglob("*quantiz*")), "no quantized vectors on disk"

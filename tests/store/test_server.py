@@ -68,3 +68,13 @@ def test_unreachable_server_names_the_settings():
     client = QdrantClient(url="http://127.0.0.1:9", timeout=1, check_compatibility=False)
     with pytest.raises(StoreError, match=r"PICSIFT_STORE.*PICSIFT_QDRANT_API_KEY"):
         ServerStore(client, location="http://127.0.0.1:9")
+
+
+def test_int8_quantization_is_sent_with_the_collection():
+    client = RecordingClient()
+    ServerStore(client, "corpus", quantization="int8").ensure("toy", 16)
+    scalar = client.created["corpus"]["quantization_config"].scalar
+    assert scalar.type == qm.ScalarType.INT8 and scalar.always_ram
+    plain = RecordingClient()
+    ServerStore(plain, "corpus").ensure("toy", 16)
+    assert plain.created["corpus"]["quantization_config"] is None
