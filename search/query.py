@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import re
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
 
 from picsift.errors import InputError
 from picsift.store import Filter, IsEmpty, Match, MatchAny, Range, Text
 
 MAX_QUERY_CHARS = 1000
 MAX_LIMIT = 1000
+MAX_VALUES = 100  # per repeated filter parameter (topic=..&topic=..)
+GroupBy = Literal["post", "author"]
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -29,23 +34,47 @@ class SearchRequest:
     has_caption: bool | None = None
     limit: int = 20
     offset: int = 0
+    group_by: GroupBy | None = None
 
-    def validate(self) -> SearchRequest:
-        """Raise InputError naming the parameter when something is out of range."""
-        if not any(s.strip() for s in self.q):
+    @property
+    def terms(self) -> tuple[str, ...]:
+        """The non-blank positive terms, stripped."""
+        return tuple(t.strip() for t in self.q if t.strip())
+
+    def validate(self, *, require_query: bool = True) -> SearchRequest:
+        """Raise InputError naming the parameter when something is out of range.
+
+        Args:
+            require_query: A text query must be given (export and image search need none).
+        """
+        if (require_query or self.q) and not self.terms:
             raise InputError("q: the query is empty; say what to look for, e.g. 'red circle'")
-        for name, texts in (("q", self.q), ("not", self.not_)):
+        for name, texts in (("q", self.q), ("not", self.not_), ("text", (self.text or "",))):
             for text in texts:
-                if len(text) > MAX_QUERY_CHARS:
-                    raise InputError(
-                        f"{name}: {len(text):,} characters, over the {MAX_QUERY_CHARS:,} limit"
-                    )
+                _check_text(name, text)
+        for name, values in (
+            ("topic", self.topics),
+            ("exclude_topic", self.exclude_topics),
+            ("dataset", self.datasets),
+            ("author", self.authors),
+            ("tag", self.tags),
+        ):
+            if len(values) > MAX_VALUES:
+                raise InputError(f"{name}: {len(values)} values, over the {MAX_VALUES} limit")
+        for name, values in (("author", self.authors), ("tag", self.tags)):
+            for value in values:
+                _check_text(name, value)
+        for value in self.datasets:
+            _check_dataset(value)
         if not 1 <= self.limit <= MAX_LIMIT:
             raise InputError(f"limit: must be within 1..{MAX_LIMIT}, got {self.limit}")
         if self.offset < 0:
             raise InputError(f"offset: must be 0 or more, got {self.offset}")
-        for name in ("date_from", "date_to"):
-            _day(name, getattr(self, name))
+        if self.group_by not in (None, "post", "author"):
+            raise InputError(f"group_by: must be 'post' or 'author', got {self.group_by!r}")
+        start, end = _day("date_from", self.date_from), _day("date_to", self.date_to)
+        if start is not None and end is not None and start > end:
+            raise InputError(f"date_from: {self.date_from} is after date_to {self.date_to}")
         return self
 
     def to_filter(self) -> Filter | None:
@@ -62,10 +91,9 @@ class SearchRequest:
                 must.append(MatchAny(key, tuple(values)))
         if self.exclude_topics:
             must_not.append(MatchAny("topic", tuple(self.exclude_topics)))
-        start, end = _day("date_from", self.date_from), _day("date_to", self.date_to)
+        start, end = self.time_range()
         if start is not None or end is not None:
-            end_ts = end + 86_400 if end is not None else None  # date_to includes that day
-            must.append(Range("posts[].ts", gte=start, lt=end_ts))
+            must.append(Range("posts[].ts", gte=start, lt=end))
         if self.has_caption is True:
             must_not.append(IsEmpty("caption"))
         elif self.has_caption is False:
@@ -84,6 +112,44 @@ class SearchRequest:
         flt = Filter(must=tuple(must), must_not=tuple(must_not))
         return flt or None
 
+    def time_range(self) -> tuple[int | None, int | None]:
+        """`[start, end)` in unix seconds of the date filters (date_to includes that day)."""
+        start, end = _day("date_from", self.date_from), _day("date_to", self.date_to)
+        return start, (end + 86_400 if end is not None else None)
+
+    def post_matches(self, post: dict[str, Any]) -> bool:
+        """Whether one post meets the post-level filters (dataset, author, dates)."""
+        if self.datasets and post.get("dataset") not in self.datasets:
+            return False
+        if self.authors and post.get("author") not in self.authors:
+            return False
+        start, end = self.time_range()
+        ts = post.get("ts")
+        if start is not None and (ts is None or ts < start):
+            return False
+        return not (end is not None and (ts is None or ts >= end))
+
+    def describe(self) -> dict[str, Any]:
+        """The query and filters as plain JSON (for manifests), unset ones left out."""
+        out = {k.rstrip("_"): v for k, v in asdict(self).items()}
+        return {
+            k: list(v) if isinstance(v, tuple) else v for k, v in out.items() if v not in (None, ())
+        }
+
+
+def _check_text(name: str, text: str) -> None:
+    if len(text) > MAX_QUERY_CHARS:
+        raise InputError(f"{name}: {len(text):,} characters, over the {MAX_QUERY_CHARS:,} limit")
+    if _CONTROL.search(text):
+        raise InputError(f"{name}: contains control characters; send plain text")
+
+
+def _check_dataset(value: str) -> None:
+    # Dataset names are 4CAT keys or file stems: they never hold a path.
+    _check_text("dataset", value)
+    if "/" in value or "\\" in value or value in {"", ".", ".."}:
+        raise InputError(f"dataset: {value[:100]!r} is not a dataset name (no paths)")
+
 
 def _day(name: str, value: str | None) -> int | None:
     """Unix seconds at 00:00 UTC of an ISO date (YYYY-MM-DD)."""
@@ -92,5 +158,5 @@ def _day(name: str, value: str | None) -> int | None:
     try:
         day = dt.date.fromisoformat(value)
     except ValueError:
-        raise InputError(f"{name}: {value!r} is not a date; use YYYY-MM-DD") from None
+        raise InputError(f"{name}: {value[:40]!r} is not a date; use YYYY-MM-DD") from None
     return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp())

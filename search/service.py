@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from picsift.store import ImageStore
+from picsift.errors import InputError
+from picsift.store import Filter, HasId, Hit, ImageStore
+from search.encoding import TextVectors
 from search.query import SearchRequest
-from topics.table import list_topics
+from topics.table import OUTLIER, list_topics
 
 NEGATIVE_WEIGHT = 1.0
-CACHE_SIZE = 512
+HIT_FIELDS = ["sha256", "topic", "caption", "posts"]
+GROUP_BATCH = 200
+GROUP_SCAN_MAX = 20_000  # candidates looked at to fill grouped pages
+
+
+class NotFoundError(InputError):
+    """The thing asked for (an image id, a topic) does not exist."""
 
 
 @dataclass
@@ -23,31 +31,6 @@ class SearchResult:
 
     query: str
     hits: list[dict[str, Any]]
-
-
-class TextVectors:
-    """Text embeddings of recent queries: paging and filter changes never re-encode."""
-
-    def __init__(self, encoder: Any, size: int = CACHE_SIZE):
-        self.encoder = encoder
-        self.size = size
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def __call__(self, texts: tuple[str, ...]) -> np.ndarray:
-        with self._lock:
-            missing = [t for t in texts if t not in self._cache]
-        if missing:
-            vectors = self.encoder.embed_texts(missing)
-            with self._lock:
-                for text, vector in zip(missing, vectors, strict=True):
-                    self._cache[text] = vector
-                while len(self._cache) > self.size:
-                    self._cache.popitem(last=False)
-        with self._lock:
-            for t in texts:
-                self._cache.move_to_end(t)
-            return np.stack([self._cache[t] for t in texts])
 
 
 def combine(positive: np.ndarray, negative: np.ndarray | None) -> np.ndarray:
@@ -60,32 +43,143 @@ def combine(positive: np.ndarray, negative: np.ndarray | None) -> np.ndarray:
     return vector / norm if norm > 0 else vector
 
 
+def group_key(hit: Hit, group_by: str) -> Any:
+    """What makes two hits the same group: their first post, or its author. Hits without
+    one (no posts, no author) are groups of their own."""
+    posts = hit.payload.get("posts") or []
+    if not posts:
+        return ("image", hit.id)
+    first = min(posts, key=lambda p: (p.get("ts") is None, p.get("ts") or 0))
+    if group_by == "post":
+        return ("post", first.get("dataset"), first.get("post_id"))
+    return ("author", first.get("author")) if first.get("author") else ("image", hit.id)
+
+
 class SearchService:
-    """Text-to-image search over a store, with filters and topic labels."""
+    """Text- and image-to-image search over a store, with filters and topic labels."""
 
     def __init__(self, store: ImageStore, encoder: Any, thumb_url: str = "/api/images/{id}/thumb"):
         self.store = store
         self.texts = TextVectors(encoder)
         self.thumb_url = thumb_url
+        self._labels: dict[int, str] | None = None
+        self._labels_lock = threading.Lock()
 
     def search(self, request: SearchRequest) -> SearchResult:
-        """Run a validated text search."""
+        """Run a text search (validated here)."""
         request.validate()
-        positive = self.texts(tuple(t.strip() for t in request.q if t.strip()))
+        return self._run(self.text_vector(request), request, exclude=())
+
+    def similar(self, image_id: str, request: SearchRequest) -> SearchResult:
+        """Images like a stored one (itself left out), optionally mixed with text terms.
+
+        Raises:
+            NotFoundError: no image with that id.
+        """
+        request.validate(require_query=False)
+        records = self.store.images.retrieve([image_id], with_payload=False, with_vectors=True)
+        if not records or records[0].vector is None:
+            raise NotFoundError(f"id: no image {image_id} in the store")
+        vector = self._mix(records[0].vector, request)
+        return self._run(vector, request, exclude=(image_id,))
+
+    def search_image(self, image: Any, request: SearchRequest) -> SearchResult:
+        """Images like an uploaded (decoded) one, optionally mixed with text terms."""
+        request.validate(require_query=False)
+        return self._run(self._mix(self.texts.image(image), request), request, exclude=())
+
+    def text_vector(self, request: SearchRequest) -> np.ndarray:
+        """The query vector of a request's positive and negative terms."""
+        positive = self.texts(request.terms)
         negative = self.texts(tuple(request.not_)) if request.not_ else None
-        hits = self.store.images.query(
-            combine(positive, negative),
-            filter=request.to_filter(),
-            limit=request.limit,
-            offset=request.offset,
-            with_payload=["sha256", "topic", "caption", "posts"],
-        )
+        return combine(positive, negative)
+
+    def _mix(self, vector: np.ndarray, request: SearchRequest) -> np.ndarray:
+        positive = np.asarray(vector, np.float32)[None, :]
+        if request.terms:
+            positive = np.concatenate([positive, self.texts(request.terms)])
+        negative = self.texts(tuple(request.not_)) if request.not_ else None
+        return combine(positive, negative)
+
+    def _run(
+        self, vector: np.ndarray, request: SearchRequest, exclude: tuple[str, ...]
+    ) -> SearchResult:
+        self.check_topics(request.topics + request.exclude_topics)
+        flt = request.to_filter()
+        if exclude:
+            base = flt or Filter()
+            flt = Filter(base.must, base.should, (*base.must_not, HasId(exclude)))
+        if request.group_by:
+            hits = self._grouped(vector, flt, request)
+        else:
+            hits = self.store.images.query(
+                vector,
+                filter=flt,
+                limit=request.limit,
+                offset=request.offset,
+                with_payload=HIT_FIELDS,
+            )
         labels = self.topic_labels()
-        return SearchResult(" ".join(request.q), [self.hit(h, labels) for h in hits])
+        return SearchResult(" ".join(request.terms), [self.hit(h, labels) for h in hits])
+
+    def _grouped(self, vector: np.ndarray, flt: Filter | None, request: SearchRequest) -> list:
+        """The best hit of each group, groups paged by `offset`/`limit`."""
+        assert request.group_by is not None
+        want = request.offset + request.limit
+        seen: set[Any] = set()
+        picked: list[Hit] = []
+        for start in range(0, GROUP_SCAN_MAX, GROUP_BATCH):
+            batch = self.store.images.query(
+                vector, filter=flt, limit=GROUP_BATCH, offset=start, with_payload=HIT_FIELDS
+            )
+            for hit in batch:
+                key = group_key(hit, request.group_by)
+                if key not in seen:
+                    seen.add(key)
+                    picked.append(hit)
+            if len(picked) >= want or len(batch) < GROUP_BATCH:
+                break
+        return picked[request.offset : want]
+
+    def scroll(self, request: SearchRequest, page_size: int = 1000) -> Iterator[Hit]:
+        """Every image matching the request's filters (no ranking), score 0."""
+        self.check_topics(request.topics + request.exclude_topics)
+        for record in self.store.images.scroll(request.to_filter(), page_size=page_size):
+            yield Hit(id=record.id, payload=record.payload, score=0.0)
+
+    def ranked(self, request: SearchRequest, limit: int) -> list[Hit]:
+        """The `limit` best images for the request's text terms, full payloads."""
+        self.check_topics(request.topics + request.exclude_topics)
+        return self.store.images.query(
+            self.text_vector(request), filter=request.to_filter(), limit=limit
+        )
+
+    def check_topics(self, topics: tuple[int, ...]) -> None:
+        """Raise InputError for topic ids the current run does not have."""
+        if not topics:
+            return
+        labels = self.topic_labels()
+        if not labels:
+            raise InputError("topic: no topics yet; fit them first (picsift topics fit)")
+        unknown = sorted({t for t in topics if t not in labels and t != OUTLIER})
+        if unknown:
+            raise InputError(
+                f"topic: no topic {', '.join(map(str, unknown))} in the current topic run "
+                f"(topics are {min(labels)}..{max(labels)})"
+            )
 
     def topic_labels(self) -> dict[int, str]:
-        """Labels of the current topic run (empty before topics are fitted)."""
-        return {t.topic: t.label for t in list_topics(self.store)}
+        """Labels of the current topic run (empty before topics are fitted); cached until
+        `invalidate()`."""
+        with self._labels_lock:
+            if self._labels is None:
+                self._labels = {t.topic: t.label for t in list_topics(self.store)}
+            return self._labels
+
+    def invalidate(self) -> None:
+        """Forget cached topic labels (after a fit, assign, rename or merge)."""
+        with self._labels_lock:
+            self._labels = None
 
     def hit(self, hit: Any, labels: dict[int, str]) -> dict[str, Any]:
         """A stored hit in the architecture's hit shape."""
@@ -100,7 +194,7 @@ class SearchService:
             "caption": payload.get("caption"),
             "thumb_url": self.thumb_url.format(id=hit.id),
             "posts": [
-                {k: p.get(k, "") for k in ("dataset", "post_id", "author", "timestamp", "url")}
+                {k: p.get(k) or "" for k in ("dataset", "post_id", "author", "timestamp", "url")}
                 for p in payload.get("posts", [])
             ],
         }

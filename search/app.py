@@ -1,0 +1,155 @@
+"""The FastAPI app: API under /api, the web UI at /, OpenAPI at /docs, /healthz.
+
+`create_app` is the factory; the lifespan opens the store (unless one is handed in), loads the
+models once, and starts the job worker, so /healthz says ready only when all of that is done.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+
+from picsift import __version__
+from picsift.errors import ConfigError
+from picsift.settings import DEFAULT_MODEL, Settings
+from picsift.store import ImageStore, open_store
+from search import errors
+from search.deps import AppState
+from search.jobs import JobQueue
+from search.routes import export, images, jobs, search, status, topics
+from search.service import SearchService
+from search.uploads import BodyLimit, Limits
+
+log = logging.getLogger("picsift.api")
+JOB_STOP_WAIT_S = 60.0
+
+
+def ui_dir() -> Path:
+    """The static web UI shipped in the `ui` package."""
+    import ui
+
+    return Path(ui.__file__).resolve().parent / "static"
+
+
+def make_encoder(store: ImageStore, settings: Settings) -> Any:
+    """The CLIP encoder of the store's model (or PICSIFT_MODEL / the default for an empty
+    store, which the first index job then creates)."""
+    from picsift.models.encoder import ClipEncoder
+    from picsift.models.runtime import choose_runtime
+
+    if store.meta is not None and settings.model:
+        store.check_model(settings.model)
+    model = store.meta.model if store.meta else (settings.model or DEFAULT_MODEL)
+    runtime = choose_runtime(settings.device, settings.precision)
+    return ClipEncoder(model, text_model=settings.text_model, runtime=runtime)
+
+
+def server_url(settings: Settings) -> str:
+    """Where other processes on this machine reach the server."""
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    return f"http://{host}:{settings.port}"
+
+
+def create_app(
+    settings: Settings,
+    *,
+    store: ImageStore | None = None,
+    encoder: Any = None,
+    limits: Limits | None = None,
+) -> FastAPI:
+    """The API + UI app.
+
+    Args:
+        settings: The server's settings (store, keys, public reads, data folder).
+        store: An open store to serve (the caller closes it); default: open the configured
+            store in the lifespan, hold it (and its lock) until shutdown.
+        encoder: The CLIP encoder; default: the store's model.
+        limits: Upload and body limits, and the folders index jobs may read.
+
+    Raises:
+        ConfigError: reads are closed but no API key is set (nobody could read).
+    """
+    if not settings.public_read and settings.api_key is None:
+        raise ConfigError(
+            "PICSIFT_PUBLIC_READ=false needs PICSIFT_API_KEY: without a key nobody could read"
+        )
+    limits = limits or Limits()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = store is None
+        opened = store or await run_in_threadpool(open_store, settings, "picsift serve")
+        state: AppState | None = None
+        try:
+            model = encoder or make_encoder(opened, settings)
+            # Models load once, here, not on the first request.
+            await run_in_threadpool(model.embed_texts, ["warm up"])
+            write_lock = threading.Lock()
+            state = AppState(
+                settings=settings,
+                store=opened,
+                encoder=model,
+                service=SearchService(opened, model),
+                jobs=JobQueue(write_lock, on_done=lambda job: state.changed()),
+                write_lock=write_lock,
+                limits=limits,
+            )
+            lock = getattr(opened, "lock", None)
+            if own and lock is not None:
+                lock.set_url(server_url(settings))
+            app.state.picsift = state
+            state.ready = True
+            yield
+        finally:
+            if state is not None:
+                state.ready = False
+                await run_in_threadpool(state.jobs.close, JOB_STOP_WAIT_S)
+            if own:
+                opened.close()
+
+    app = FastAPI(
+        title="picsift",
+        version=__version__,
+        description="Search and explore the images of social-media research corpora.",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    app.add_middleware(BodyLimit, limits=limits)
+    app.add_middleware(SecurityHeaders)
+    for module in (search, images, topics, jobs, export, status):
+        app.include_router(module.router)
+    app.mount("/", StaticFiles(directory=ui_dir(), html=True, check_dir=False), name="ui")
+    return app
+
+
+class SecurityHeaders:
+    """ASGI middleware adding headers to every response."""
+
+    HEADERS = (
+        # Stored files come from scraped posts: a browser must never sniff one into HTML.
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"same-origin"),
+    )
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *self.HEADERS]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,151 @@
+"""What routes depend on: the app's state, access checks, and the shared search parameters."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from dataclasses import dataclass, field, replace
+from typing import Annotated, Any
+
+from fastapi import Depends, Query, Request
+
+from picsift.settings import Settings
+from picsift.store import ImageStore
+from search.errors import BusyError, UnauthorizedError
+from search.jobs import JobQueue
+from search.query import MAX_LIMIT, GroupBy, SearchRequest
+from search.service import SearchService
+from search.topic_map import TopicMaps
+from search.uploads import Limits
+
+WRITE_WAIT_S = 5.0
+
+
+@dataclass
+class AppState:
+    """Everything the routes share; made once in the app's lifespan."""
+
+    settings: Settings
+    store: ImageStore
+    encoder: Any
+    service: SearchService
+    jobs: JobQueue
+    write_lock: threading.Lock
+    limits: Limits
+    maps: TopicMaps = field(default_factory=TopicMaps)
+    generation: int = 0
+    ready: bool = False
+    status_cache: tuple[Any, dict[str, Any]] | None = None
+
+    def changed(self) -> None:
+        """The store's topics or images changed: drop what was cached from them."""
+        self.generation += 1
+        self.service.invalidate()
+
+
+def get_state(request: Request) -> AppState:
+    """The app's state (set by the lifespan)."""
+    return request.app.state.picsift
+
+
+State = Annotated[AppState, Depends(get_state)]
+
+
+def _check_key(request: Request, state: AppState, what: str) -> None:
+    key = state.settings.api_key
+    if key is None:
+        return
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not secrets.compare_digest(
+        token.strip().encode(), key.get_secret_value().encode()
+    ):
+        raise UnauthorizedError(
+            f"authorization: {what} need the API key (header `Authorization: Bearer KEY`, "
+            "the server's PICSIFT_API_KEY)"
+        )
+
+
+def require_read(request: Request, state: State) -> None:
+    """Reads are open unless PICSIFT_PUBLIC_READ=false; then they need the API key."""
+    if not state.settings.public_read:
+        _check_key(request, state, "reads on this server")
+
+
+def require_write(request: Request, state: State) -> None:
+    """Writes need the API key when PICSIFT_API_KEY is set."""
+    _check_key(request, state, "writes")
+
+
+ReadAccess = Depends(require_read)
+WriteAccess = Depends(require_write)
+
+
+class WriteSlot:
+    """Holds the store's write lock for a quick write (rename, merge) in a route."""
+
+    def __init__(self, state: AppState):
+        self.state = state
+
+    def __enter__(self) -> WriteSlot:
+        if not self.state.write_lock.acquire(timeout=WRITE_WAIT_S):
+            running = [j.kind for j in self.state.jobs.list() if j.state == "running"]
+            raise BusyError(
+                f"a {running[0] if running else 'write'} job is writing to the store; "
+                "try again when it is done (GET /api/jobs)"
+            )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.state.changed()
+        self.state.write_lock.release()
+
+
+def search_filters(
+    q: Annotated[list[str] | None, Query(description="Text query (terms add up).")] = None,
+    not_: Annotated[
+        list[str] | None, Query(alias="not", description="Terms to subtract (rclip-style).")
+    ] = None,
+    text: Annotated[
+        str | None, Query(description="Words in the caption, post text or hashtags.")
+    ] = None,
+    topic: Annotated[list[int] | None, Query(description="Only these topics.")] = None,
+    exclude_topic: Annotated[list[int] | None, Query(description="Not these topics.")] = None,
+    dataset: Annotated[list[str] | None, Query(description="Only these datasets.")] = None,
+    author: Annotated[list[str] | None, Query(description="Only posts by these.")] = None,
+    tag: Annotated[list[str] | None, Query(description="Only images with these tags.")] = None,
+    date_from: Annotated[str | None, Query(description="Posts from (YYYY-MM-DD).")] = None,
+    date_to: Annotated[str | None, Query(description="Posts until (YYYY-MM-DD).")] = None,
+    has_caption: Annotated[bool | None, Query(description="With / without caption.")] = None,
+) -> SearchRequest:
+    """The query terms and filters shared by search, similar, image search and export."""
+    return SearchRequest(
+        q=tuple(q or ()),
+        not_=tuple(not_ or ()),
+        text=text,
+        topics=tuple(topic or ()),
+        exclude_topics=tuple(exclude_topic or ()),
+        datasets=tuple(dataset or ()),
+        authors=tuple(author or ()),
+        tags=tuple(tag or ()),
+        date_from=date_from,
+        date_to=date_to,
+        has_caption=has_caption,
+    )
+
+
+Filters = Annotated[SearchRequest, Depends(search_filters)]
+
+
+def search_request(
+    filters: Filters,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Hits per page.")] = 20,
+    offset: Annotated[int, Query(ge=0, le=1_000_000, description="Hits to skip.")] = 0,
+    group_by: Annotated[
+        GroupBy | None, Query(description="At most one hit per post or per author.")
+    ] = None,
+) -> SearchRequest:
+    """Query, filters and the page of hits."""
+    return replace(filters, limit=limit, offset=offset, group_by=group_by)
+
+
+Search = Annotated[SearchRequest, Depends(search_request)]

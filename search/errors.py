@@ -1,0 +1,99 @@
+"""HTTP status codes at the API boundary: every error is JSON naming what was wrong, never a
+stack trace. Messages of picsift errors start with the parameter at fault (`limit: ...`)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from picsift.errors import (
+    ConfigError,
+    InputError,
+    ModelUnavailableError,
+    PicsiftError,
+    StoreError,
+)
+from search.service import NotFoundError
+from search.uploads import ForbiddenError, TooLargeError
+
+log = logging.getLogger("picsift.api")
+_PARAM = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*(?:\[\d+\])?): ")
+
+
+class UnauthorizedError(PicsiftError):
+    """No or a wrong API key."""
+
+
+class BusyError(PicsiftError):
+    """A write cannot run now because another one holds the store (HTTP 409)."""
+
+
+_STATUS: list[tuple[type[Exception], int, str]] = [
+    (NotFoundError, 404, "not_found"),
+    (TooLargeError, 413, "too_large"),
+    (ForbiddenError, 403, "forbidden"),
+    (InputError, 422, "invalid_parameter"),
+    (UnauthorizedError, 401, "unauthorized"),
+    (BusyError, 409, "busy"),
+    (StoreError, 409, "store"),
+    (ModelUnavailableError, 503, "model_unavailable"),
+    (ConfigError, 500, "config"),
+]
+
+
+def error_response(status: int, code: str, message: str, parameter: str | None = None):
+    """The JSON body every error has."""
+    if parameter is None:
+        match = _PARAM.match(message)
+        parameter = match.group(1) if match else None
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    body = {"error": code, "parameter": parameter, "message": message}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+async def _picsift_error(request: Request, exc: Exception) -> JSONResponse:
+    for kind, status, code in _STATUS:
+        if isinstance(exc, kind):
+            return error_response(status, code, str(exc))
+    return error_response(400, "error", str(exc))
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = exc.errors()
+    first = errors[0] if errors else {}
+    loc = [str(p) for p in first.get("loc", ()) if p not in ("query", "path", "body", "header")]
+    parameter = ".".join(loc) or None
+    got = f" (got {_short(first['input'])})" if first.get("input") is not None else ""
+    message = f"{parameter or 'request'}: {first.get('msg', 'invalid')}{got}"
+    if len(errors) > 1:
+        message += f"; and {len(errors) - 1} more problem(s)"
+    return error_response(422, "invalid_parameter", message, parameter)
+
+
+async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    codes = {404: "not_found", 405: "method_not_allowed", 400: "bad_request"}
+    return error_response(exc.status_code, codes.get(exc.status_code, "error"), str(exc.detail))
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return error_response(500, "internal", "internal error; the server log has the details")
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers on the app."""
+    app.add_exception_handler(PicsiftError, _picsift_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

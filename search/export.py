@@ -1,0 +1,168 @@
+"""Post-level export (one row per post and image) as CSV or NDJSON, with a methods manifest
+that says how the set was made. Shared by `GET /api/export` and `picsift export`."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from picsift import __version__
+from picsift.settings import Settings
+from search.query import SearchRequest
+from search.service import SearchService
+from topics.table import current_run
+
+Format = Literal["csv", "ndjson"]
+DEFAULT_RANKED = 1000  # images exported for a text query when no limit is given
+MAX_RANKED = 100_000
+COLUMNS = (
+    "post_id",
+    "dataset",
+    "image_id",
+    "sha256",
+    "topic",
+    "topic_label",
+    "topic_score",
+    "caption",
+    "author",
+    "timestamp",
+    "url",
+    "body",
+    "hashtags",
+    "tags",
+    "score",
+    "rank",
+    "n_posts",
+    "width",
+    "height",
+)
+MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson"}
+
+
+@dataclass
+class Counts:
+    """What an export wrote (filled in while the rows stream)."""
+
+    rows: int = 0
+    images: int = 0
+
+
+def rows(
+    service: SearchService, request: SearchRequest, limit: int | None, counts: Counts
+) -> Iterator[dict[str, Any]]:
+    """The export rows: with text terms the `limit` best images (ranked), else every image
+    matching the filters (at most `limit`). Post filters (dataset, author, dates) also pick
+    which of an image's posts become rows; an image with no post gives one row without one."""
+    labels = service.topic_labels()
+    if request.terms:
+        hits: Iterable = service.ranked(request, limit or DEFAULT_RANKED)
+    else:
+        hits = service.scroll(request)
+    for rank, hit in enumerate(hits, 1):
+        if limit is not None and rank > limit:
+            return
+        counts.images += 1
+        payload = hit.payload
+        posts = [p for p in payload.get("posts") or [] if request.post_matches(p)]
+        base = _image_columns(hit, payload, labels, rank if request.terms else None)
+        for post in posts or [{}]:
+            counts.rows += 1
+            yield base | {
+                "post_id": post.get("post_id", ""),
+                "dataset": post.get("dataset") or _first(payload.get("datasets")),
+                "author": post.get("author", ""),
+                "timestamp": post.get("timestamp", ""),
+                "url": post.get("url", ""),
+                "body": post.get("body", ""),
+                "hashtags": list(post.get("hashtags") or []),
+            }
+
+
+def _first(values: list[str] | None) -> str:
+    return values[0] if values else ""
+
+
+def _image_columns(hit: Any, payload: dict, labels: dict[int, str], rank: int | None) -> dict:
+    topic = payload.get("topic")
+    return {
+        "image_id": hit.id,
+        "sha256": payload.get("sha256", ""),
+        "topic": topic,
+        "topic_label": labels.get(topic) if topic is not None else None,
+        "topic_score": payload.get("topic_score"),
+        "caption": payload.get("caption"),
+        "tags": list(payload.get("tags") or []),
+        "score": round(float(hit.score), 6) if rank is not None else None,
+        "rank": rank,
+        "n_posts": payload.get("n_posts"),
+        "width": payload.get("width"),
+        "height": payload.get("height"),
+    }
+
+
+def encode(records: Iterable[dict[str, Any]], fmt: Format) -> Iterator[str]:
+    """Rows as text chunks: CSV (header first; lists joined by commas, empty for null) or
+    NDJSON (one JSON object a line, lists kept)."""
+    if fmt == "ndjson":
+        for row in records:
+            yield json.dumps({k: row[k] for k in COLUMNS}, ensure_ascii=False) + "\n"
+        return
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for row in records:
+        writer.writerow([_cell(row[k]) for k in COLUMNS])
+        if buffer.tell() > 1 << 16:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ",".join(map(str, value))
+    return value
+
+
+def manifest(
+    service: SearchService,
+    settings: Settings,
+    request: SearchRequest,
+    fmt: Format,
+    limit: int | None,
+    counts: Counts | None,
+) -> dict[str, Any]:
+    """How an export was made: software, model, topic run and its parameters, query, filters."""
+    store = service.store
+    run = current_run(settings.data_dir)
+    return {
+        "picsift_version": __version__,
+        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "format": fmt,
+        "columns": list(COLUMNS),
+        "rows": counts.rows if counts else None,
+        "images": counts.images if counts else None,
+        "model": store.meta.model if store.meta else None,
+        "store": {"backend": store.backend, "collection": store.collection},
+        "topic_run": run.to_dict() if run else None,
+        "query": {"q": list(request.terms), "not": list(request.not_)},
+        "filters": {
+            k: v for k, v in request.describe().items() if k not in ("q", "not", "limit", "offset")
+        },
+        "selection": (
+            f"the {limit or DEFAULT_RANKED:,} images most similar to the query (cosine, CLIP), "
+            "that match the filters"
+            if request.terms
+            else "every image matching the filters" + (f" (first {limit:,})" if limit else "")
+        ),
+        "rows_are": "one per (post, image); post filters (dataset, author, dates) also select "
+        "the posts of an image; an image without posts has one row with empty post fields",
+    }

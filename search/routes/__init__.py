@@ -1,0 +1,1 @@
+"""One APIRouter per resource; routes stay thin and call the service layer."""

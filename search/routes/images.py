@@ -1,0 +1,97 @@
+"""Stored images: metadata with every post, the original, the thumbnail, similar images."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path
+from fastapi.responses import FileResponse, Response
+
+from picsift.errors import InputError
+from search.deps import ReadAccess, Search, State
+from search.media import file_name, get_record, original, thumbnail
+from search.routes.search import page
+from search.schemas import ImageOut, SearchOut
+
+router = APIRouter(prefix="/api/images", tags=["images"], dependencies=[ReadAccess])
+THUMB_CACHE = "public, max-age=31536000, immutable"  # thumbnails are named by content hash
+
+
+def image_id(image_id: Annotated[str, Path(max_length=64)]) -> str:
+    """The path's image id, checked to be a UUID (ids never reach the file system)."""
+    try:
+        return str(uuid.UUID(image_id))
+    except ValueError:
+        raise InputError(f"id: {image_id[:64]!r} is not an image id (a UUID)") from None
+
+
+ImageId = Annotated[str, Depends(image_id)]
+
+
+@router.get("/{image_id}", response_model=ImageOut)
+def image(state: State, image_id: ImageId) -> dict[str, Any]:
+    """An image's metadata with all its posts."""
+    record = get_record(state.store, image_id)
+    p = record.payload
+    topic = p.get("topic")
+    labels = state.service.topic_labels()
+    return {
+        "id": record.id,
+        "sha256": p.get("sha256", ""),
+        "width": p.get("width"),
+        "height": p.get("height"),
+        "format": p.get("format"),
+        "caption": p.get("caption"),
+        "tags": p.get("tags") or [],
+        "topic": topic,
+        "topic_label": labels.get(topic) if topic is not None else None,
+        "topic_score": p.get("topic_score"),
+        "topic_by": p.get("topic_by"),
+        "topic_run": p.get("topic_run"),
+        "xy": p.get("xy"),
+        "n_posts": p.get("n_posts", len(p.get("posts") or [])),
+        "first_seen": p.get("first_seen"),
+        "indexed_at": p.get("indexed_at"),
+        "missing": bool(p.get("missing")),
+        "datasets": p.get("datasets") or [],
+        "posts": [_post(post) for post in p.get("posts") or []],
+        "files": [
+            {"dataset": f.get("dataset"), "name": file_name(f)} for f in p.get("files") or []
+        ],
+        "thumb_url": f"/api/images/{record.id}/thumb",
+        "file_url": f"/api/images/{record.id}/file",
+        "similar_url": f"/api/images/{record.id}/similar",
+    }
+
+
+def _post(post: dict[str, Any]) -> dict[str, Any]:
+    out = {k: post.get(k) or "" for k in ("dataset", "post_id", "author", "timestamp", "url")}
+    out["body"] = post.get("body") or ""
+    out["hashtags"] = list(post.get("hashtags") or [])
+    out["extra"] = post.get("extra") or {}
+    return out
+
+
+@router.get("/{image_id}/file", response_class=Response)
+def image_file(state: State, image_id: ImageId) -> Response:
+    """The original file, from where it was indexed."""
+    found = original(get_record(state.store, image_id, ["files", "format"]))
+    headers = {"Content-Disposition": f'inline; filename="{found.name}"'}
+    if found.path is not None:
+        return FileResponse(found.path, media_type=found.media_type, headers=headers)
+    return Response(found.data, media_type=found.media_type, headers=headers)
+
+
+@router.get("/{image_id}/thumb", response_class=FileResponse)
+def image_thumb(state: State, image_id: ImageId) -> FileResponse:
+    """The cached thumbnail (JPEG, shorter side 256 px)."""
+    record = get_record(state.store, image_id, ["sha256", "files", "format"])
+    path = thumbnail(record, state.settings.data_dir)
+    return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": THUMB_CACHE})
+
+
+@router.get("/{image_id}/similar", response_model=SearchOut)
+def similar(state: State, image_id: ImageId, request: Search) -> dict[str, Any]:
+    """Images like this one (itself left out), optionally mixed with text terms, filtered."""
+    return page(state.service.similar(image_id, request), request)

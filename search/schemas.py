@@ -1,0 +1,231 @@
+"""Response and request models of the API (separate from the stored payloads)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class ErrorOut(BaseModel):
+    """Every 4xx/5xx answer: what was wrong, and which parameter when one is to blame."""
+
+    error: str = Field(description="Short code, e.g. invalid_parameter, not_found.")
+    parameter: str | None = Field(None, description="The parameter or field at fault.")
+    message: str
+
+
+class PostOut(BaseModel):
+    dataset: str
+    post_id: str
+    author: str
+    timestamp: str
+    url: str
+
+
+class HitOut(BaseModel):
+    id: str
+    score: float
+    sha256: str
+    topic: int | None
+    topic_label: str | None
+    caption: str | None
+    thumb_url: str
+    posts: list[PostOut]
+
+
+class SearchOut(BaseModel):
+    query: str
+    hits: list[HitOut]
+    limit: int
+    offset: int
+    next_offset: int | None = Field(description="Offset of the next page; null on the last.")
+    group_by: str | None = None
+
+
+class PostDetail(PostOut):
+    body: str = ""
+    hashtags: list[str] = []
+    extra: dict[str, Any] = {}
+
+
+class FileOut(BaseModel):
+    dataset: str | None
+    name: str = Field(description="File name, or archive name and member (no server path).")
+
+
+class ImageOut(BaseModel):
+    id: str
+    sha256: str
+    width: int | None
+    height: int | None
+    format: str | None
+    caption: str | None
+    tags: list[str]
+    topic: int | None
+    topic_label: str | None
+    topic_score: float | None
+    topic_by: str | None
+    topic_run: str | None
+    xy: list[float] | None
+    n_posts: int
+    first_seen: int | None
+    indexed_at: str | None
+    missing: bool
+    datasets: list[str]
+    posts: list[PostDetail]
+    files: list[FileOut]
+    thumb_url: str
+    file_url: str
+    similar_url: str
+
+
+class TopicOut(BaseModel):
+    topic: int
+    label: str
+    keywords: list[str]
+    count: int
+    representatives: list[str]
+    collage_url: str
+    auto_label: str
+    renamed: bool
+    merged_from: list[int]
+
+
+class RunOut(BaseModel):
+    run: str
+    created_at: str
+    model: str
+    n_images: int
+    n_fitted: int
+    params: dict[str, Any]
+    previous: str | None
+
+
+class TopicsOut(BaseModel):
+    run: RunOut | None
+    topics: list[TopicOut]
+
+
+class MapCell(BaseModel):
+    i: int = Field(description="Column of the cell, 0 at x_min.")
+    j: int = Field(description="Row of the cell, 0 at y_min.")
+    x: float = Field(description="Centre of the cell.")
+    y: float
+    count: int
+    topic: int = Field(description="The most common topic in the cell.")
+    sample: str = Field(description="An image id in the cell.")
+
+
+class MapBounds(BaseModel):
+    x_min: float
+    x_max: float
+    y_min: float
+    y_max: float
+
+
+class MapBinsOut(BaseModel):
+    run: str | None
+    total: int = Field(description="Images on the map within the bounds.")
+    bins: int
+    bounds: MapBounds | None
+    cells: list[MapCell]
+
+
+class MapPoint(BaseModel):
+    id: str
+    x: float
+    y: float
+    topic: int
+
+
+class MapPointsOut(BaseModel):
+    run: str | None
+    total: int
+    offset: int
+    next_offset: int | None
+    points: list[MapPoint]
+
+
+class TimelineRow(BaseModel):
+    period: str
+    topic: int
+    posts: int
+
+
+class TimelineOut(BaseModel):
+    interval: str
+    rows: list[TimelineRow]
+
+
+class RenameIn(BaseModel):
+    label: str = Field(min_length=1, max_length=200)
+
+
+class MergeIn(BaseModel):
+    topics: list[int] = Field(min_length=2, max_length=100)
+    label: str | None = Field(None, min_length=1, max_length=200)
+
+
+class IndexIn(BaseModel):
+    """Index server-side paths (folders, zips, 4CAT exports, CSV/NDJSON tables)."""
+
+    paths: list[str] = Field(min_length=1, max_length=100)
+    dataset: str | None = Field(None, max_length=200)
+    image_column: str | None = Field(None, max_length=200)
+    captions: bool = True
+
+
+class TopicsIn(BaseModel):
+    """Fit topics on every stored image, or assign images without a topic."""
+
+    action: Literal["fit", "assign"] = "fit"
+    min_topic_size: int = Field(5, ge=2, le=100_000)
+    nr_topics: int | Literal["auto"] | None = None
+    seed: int = 42
+    sample: int = Field(50_000, ge=100, le=10_000_000)
+
+
+class JobProgress(BaseModel):
+    stage: str
+    done: int
+    total: int
+
+
+class JobOut(BaseModel):
+    id: str
+    kind: str
+    state: Literal["queued", "running", "done", "failed", "cancelled"]
+    params: dict[str, Any]
+    progress: JobProgress | None
+    stages: dict[str, JobProgress]
+    result: dict[str, Any] | None
+    error: str | None
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    url: str
+
+
+class JobsOut(BaseModel):
+    jobs: list[JobOut]
+
+
+class StatusOut(BaseModel):
+    images: int
+    posts: int
+    topics: int
+    captioned: int
+    datasets: dict[str, int]
+    model: str
+    backend: str
+    store: str
+    topic_run: str | None
+    version: str
+    jobs: dict[str, int]
+    read_requires_key: bool
+    write_requires_key: bool
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok", "starting"]

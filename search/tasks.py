@@ -1,0 +1,121 @@
+"""What the write jobs do: the indexer and topics entry points, composed as `picsift index`,
+`picsift caption` and `picsift topics` compose them (search is a composition root)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, is_dataclass
+from pathlib import Path
+from typing import Any
+
+from picsift.settings import Settings
+from picsift.store import ImageStore
+from search.jobs import Progress
+from topics.table import current_run
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    """Sources of an index job, checked (they exist and may be read by this server)."""
+
+    sources: tuple[Path, ...]
+    dataset: str | None = None
+    image_column: str | None = None
+    captions: bool = True
+
+
+def _plain(value: Any) -> Any:
+    return asdict(value) if is_dataclass(value) and not isinstance(value, type) else value
+
+
+def _runtime(settings: Settings):
+    from picsift.models.runtime import choose_runtime
+
+    return choose_runtime(settings.device, settings.precision)
+
+
+def _captioner(settings: Settings):
+    from picsift.models.captioner import make_captioner
+
+    if not settings.caption_enabled:
+        return None
+    return make_captioner(settings.caption_model, _runtime(settings))
+
+
+def caption(
+    store: ImageStore,
+    settings: Settings,
+    progress: Progress,
+    ids: list[str] | None = None,
+) -> dict[str, Any]:
+    """Caption images without a caption (all, or `ids`)."""
+    from indexer.captions import caption_missing
+
+    captioner = _captioner(settings)
+    if captioner is None:
+        return {"written": 0, "failed": [], "note": "captions are off (PICSIFT_CAPTION_MODEL)"}
+    if not store.exists:
+        return {"written": 0, "failed": []}
+    written, failed = caption_missing(
+        store, captioner, settings.data_dir, ids=ids, progress=progress
+    )
+    return {"written": written, "failed": [{"id": i, "reason": r} for i, r in failed]}
+
+
+def assign(
+    store: ImageStore, settings: Settings, progress: Progress, ids: list[str] | None = None
+) -> dict[str, Any]:
+    """Give images without a topic (all, or `ids`) the nearest topic of the current run."""
+    from topics.assign import assign_topics
+
+    report = assign_topics(store, settings.data_dir, ids, progress=progress)
+    return _plain(report)
+
+
+def fit(
+    store: ImageStore, settings: Settings, progress: Progress, params: dict[str, Any]
+) -> dict[str, Any]:
+    """Fit topics on the stored vectors (a new current run)."""
+    from topics.fit import FitParams, fit_topics
+
+    run = fit_topics(store, settings.data_dir, FitParams(**params), progress=progress)
+    return {"run": _plain(run)}
+
+
+def index(
+    store: ImageStore, encoder: Any, settings: Settings, spec: IndexSpec, progress: Progress
+) -> dict[str, Any]:
+    """Index the sources; new images get captions (when on) and a topic (when a run exists).
+
+    Returns:
+        The `picsift index --report` shape, plus `captions` and `topics` sections.
+    """
+    from indexer.cache import IndexCache
+    from indexer.media import MediaReader
+    from indexer.pipeline import Indexer
+    from indexer.sources import collect
+
+    new_ids: list[str] = []
+    cache = IndexCache(settings.data_dir)
+    try:
+        with MediaReader() as reader:
+            indexer = Indexer(
+                store,
+                encoder,
+                cache,
+                settings.data_dir,
+                read=reader.read,
+                on_new=new_ids.extend,
+                progress=progress,
+            )
+            found = collect(list(spec.sources), spec.dataset, spec.image_column)
+            result = indexer.run(found.media, found.posts)
+        result.failed[:0] = found.failed
+        result.warnings[:0] = found.warnings
+        report = result.to_dict()
+    finally:
+        cache.close()
+    if new_ids and spec.captions:
+        report["captions"] = caption(store, settings, progress, ids=new_ids)
+    if new_ids and current_run(settings.data_dir) is not None:
+        report["topics"] = assign(store, settings, progress, ids=new_ids)
+    return report
