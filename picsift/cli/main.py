@@ -58,10 +58,11 @@ def _global(
 
 
 def _register() -> None:
-    from picsift.cli import index, planned, search, status, store, tag
+    from picsift.cli import index, planned, search, serve, status, store, tag
 
     index.register(app)
     search.register(app)
+    serve.register(app)
     status.register(app)
     store.register(app)
     tag.register(app)

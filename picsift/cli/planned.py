@@ -18,19 +18,6 @@ def register(app: typer.Typer) -> None:
     """Add the planned commands to the CLI."""
 
     @app.command()
-    def serve() -> None:
-        """Serve the search API and the web UI."""
-        _planned("serve", 6)
-
-    @app.command()
-    def export(
-        out: Annotated[Path, typer.Option(help="Output file.")],
-        format: Annotated[str, typer.Option(help="csv or ndjson.")] = "csv",
-    ) -> None:
-        """Export a post-level table with topics, for 4CAT, pandas or R."""
-        _planned("export", 6)
-
-    @app.command()
     def demo(
         workdir: Annotated[Path, typer.Option(help="Where the demo corpus and store go.")] = Path(
             "picsift-demo"

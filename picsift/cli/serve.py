@@ -1,0 +1,176 @@
+"""`picsift serve` (API + web UI) and `picsift export` (post-level table with topics)."""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from picsift.errors import InputError, StoreLockedError
+from picsift.settings import Settings, load_settings
+from picsift.store import open_store
+
+
+def _settings(ctx: typer.Context, **overrides) -> Settings:
+    return load_settings(**{**(ctx.find_root().obj or {}), **overrides})
+
+
+def _via_server(
+    url: str, settings: Settings, params: list[tuple[str, str]], out: Path, manifest_path: Path
+) -> dict:
+    """Export through the running server that holds the store; returns the manifest."""
+    headers = {}
+    if settings.api_key is not None:
+        headers["Authorization"] = f"Bearer {settings.api_key.get_secret_value()}"
+    query = urllib.parse.urlencode(params)
+
+    def get(path: str):
+        request = urllib.request.Request(f"{url}{path}?{query}", headers=headers)
+        try:
+            return urllib.request.urlopen(request, timeout=600)
+        except urllib.error.HTTPError as exc:
+            detail = json.loads(exc.read() or b"{}").get("message", exc.reason)
+            raise InputError(f"the server at {url} refused the export: {detail}") from None
+
+    with get("/api/export") as response, out.open("wb") as fh:
+        while chunk := response.read(1 << 16):
+            fh.write(chunk)
+    with get("/api/export/manifest") as response:
+        manifest = json.loads(response.read())
+    manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+    return manifest
+
+
+def register(app: typer.Typer) -> None:
+    """Add the commands to the CLI."""
+
+    @app.command()
+    def serve(
+        ctx: typer.Context,
+        host: Annotated[
+            str | None, typer.Option(help="Address to listen on [env: PICSIFT_HOST]")
+        ] = None,
+        port: Annotated[int | None, typer.Option(help="Port [env: PICSIFT_PORT]")] = None,
+        index_root: Annotated[
+            list[Path] | None,
+            typer.Option(help="Folders that index jobs may read (default: this folder)."),
+        ] = None,
+    ) -> None:
+        """Serve the search API (/api, OpenAPI at /docs) and the web UI (/)."""
+        import uvicorn
+
+        from search.app import create_app, server_url
+        from search.uploads import Limits
+
+        settings = _settings(ctx, host=host, port=port)
+        roots = tuple(p.expanduser().resolve() for p in index_root or [Path.cwd()])
+        for root in roots:
+            if not root.is_dir():
+                raise InputError(f"--index-root: {root} is not a folder")
+        api = create_app(settings, limits=Limits(index_roots=roots))
+        typer.echo(f"picsift serving {settings.store} at {server_url(settings)}")
+        uvicorn.run(api, host=settings.host, port=settings.port, log_level="info")
+
+    @app.command()
+    def export(
+        ctx: typer.Context,
+        out: Annotated[Path, typer.Option(help="Output file (a .manifest.json goes beside).")],
+        text: Annotated[
+            list[str] | None, typer.Argument(help="Rank by this query (default: no ranking).")
+        ] = None,
+        format: Annotated[str, typer.Option(help="csv or ndjson.")] = "csv",
+        not_: Annotated[list[str] | None, typer.Option("--not", help="Terms to subtract.")] = None,
+        topic: Annotated[list[int] | None, typer.Option(help="Only these topics.")] = None,
+        exclude_topic: Annotated[list[int] | None, typer.Option(help="Not these topics.")] = None,
+        dataset: Annotated[list[str] | None, typer.Option(help="Only these datasets.")] = None,
+        author: Annotated[list[str] | None, typer.Option(help="Only posts by these.")] = None,
+        tag: Annotated[list[str] | None, typer.Option(help="Only images with these tags.")] = None,
+        keyword: Annotated[
+            str | None, typer.Option(help="Words in the caption, post text or hashtags.")
+        ] = None,
+        date_from: Annotated[str | None, typer.Option(help="Posts from (YYYY-MM-DD).")] = None,
+        date_to: Annotated[str | None, typer.Option(help="Posts until (YYYY-MM-DD).")] = None,
+        limit: Annotated[
+            int | None,
+            typer.Option(min=1, help="Images at most (with TEXT: the best; default 1,000)."),
+        ] = None,
+    ) -> None:
+        """Export a post-level table with topics (for 4CAT, pandas or R), plus its manifest."""
+        from search import export as exporting
+        from search.query import SearchRequest
+
+        if format not in ("csv", "ndjson"):
+            raise InputError(f"--format: {format!r}; use csv or ndjson")
+        if limit is not None and limit > exporting.MAX_RANKED:
+            raise InputError(f"--limit: at most {exporting.MAX_RANKED:,}")
+        request = SearchRequest(
+            q=(" ".join(text),) if text else (),
+            not_=tuple(not_ or ()),
+            text=keyword,
+            topics=tuple(topic or ()),
+            exclude_topics=tuple(exclude_topic or ()),
+            datasets=tuple(dataset or ()),
+            authors=tuple(author or ()),
+            tags=tuple(tag or ()),
+            date_from=date_from,
+            date_to=date_to,
+        ).validate(require_query=False)
+        settings = _settings(ctx)
+        manifest_path = out.with_name(out.name + ".manifest.json")
+        try:
+            manifest = _export_local(settings, request, format, limit, out, manifest_path)
+        except StoreLockedError as exc:
+            from picsift.store.lock import read_holder
+
+            url = (read_holder(Path(settings.store)) or {}).get("url")
+            if not url:
+                raise exc from None
+            typer.echo(f"the store is served at {url}: exporting through its API")
+            params = _params(request, format, limit)
+            manifest = _via_server(url, settings, params, out, manifest_path)
+        typer.echo(
+            f"wrote {manifest['rows']:,} rows ({manifest['images']:,} images) to {out}, "
+            f"manifest {manifest_path}"
+        )
+
+
+def _export_local(settings, request, fmt, limit, out: Path, manifest_path: Path) -> dict:
+    from picsift.cli.common import encoder_for
+    from search import export as exporting
+    from search.service import SearchService
+
+    if not out.parent.is_dir():
+        raise InputError(f"--out: folder {out.parent} does not exist")
+    with open_store(settings, command="picsift export") as store:
+        service = SearchService(store, encoder_for(store, settings))
+        service.check_topics(request.topics + request.exclude_topics)
+        counts = exporting.Counts()
+        with out.open("w", encoding="utf-8", newline="") as fh:
+            for chunk in exporting.encode(exporting.rows(service, request, limit, counts), fmt):
+                fh.write(chunk)
+        manifest = exporting.manifest(service, settings, request, fmt, limit, counts)
+    manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+    return manifest
+
+
+def _params(request, fmt: str, limit: int | None) -> list[tuple[str, str]]:
+    """The API query string of an export request."""
+    params = [("format", fmt)] + ([("limit", str(limit))] if limit else [])
+    for name, values in (
+        ("q", request.q),
+        ("not", request.not_),
+        ("topic", request.topics),
+        ("exclude_topic", request.exclude_topics),
+        ("dataset", request.datasets),
+        ("author", request.authors),
+        ("tag", request.tags),
+    ):
+        params += [(name, str(v)) for v in values]
+    for name in ("text", "date_from", "date_to"):
+        if getattr(request, name):
+            params.append((name, getattr(request, name)))
+    return params
