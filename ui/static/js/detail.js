@@ -1,0 +1,149 @@
+// The detail view of one image: large image, caption, topic, every post that used it, "more
+// like this", and previous/next with the arrow keys. Its state is `image=` in the URL.
+
+import { api } from './api.js';
+import { labelOf } from './catalog.js';
+import { fill, formatDate, h, notice, plural } from './dom.js';
+import { altText, currentResults, loadMore } from './grid.js';
+import { topicColour, topicName } from './palette.js';
+import { getState, subscribe, update } from './state.js';
+
+const dialog = () => document.getElementById('detail');
+let shown = '';
+
+function neighbours(id) {
+  const hits = currentResults()?.hits ?? [];
+  const i = hits.findIndex((hit) => hit.id === id);
+  return { i, hits, prev: i > 0 ? hits[i - 1] : null, next: i >= 0 ? hits[i + 1] : null };
+}
+
+async function step(delta) {
+  let { i, hits, prev, next } = neighbours(shown);
+  if (i < 0) return;
+  if (delta > 0 && !next) {
+    await loadMore();
+    ({ next } = neighbours(shown));
+  }
+  const target = delta > 0 ? next : prev;
+  // Walking does not fill the back button's list: back leaves the detail view.
+  if (target) update({ image: target.id }, { replace: true });
+  else if (hits.length) dialog().querySelector('.detail-nav-msg').textContent =
+    delta > 0 ? 'This is the last image.' : 'This is the first image.';
+}
+
+function post(p) {
+  const when = formatDate(p.timestamp);
+  const tags = Array.isArray(p.hashtags) ? p.hashtags : [];
+  return h(
+    'li',
+    { class: 'post' },
+    h('p', { class: 'post-head' },
+      h('strong', {}, p.author || 'unknown author'),
+      when ? h('time', { datetime: p.timestamp }, when) : null,
+      h('span', { class: 'muted' }, p.dataset ? `dataset ${p.dataset}` : '')),
+    p.body ? h('p', { class: 'post-body' }, p.body) : null,
+    tags.length ? h('p', { class: 'muted' }, tags.map((t) => `#${t}`).join(' ')) : null,
+    h('p', { class: 'post-foot' },
+      h('span', { class: 'muted' }, `post ${p.post_id || '?'}`),
+      p.url ? h('a', { href: p.url, target: '_blank', rel: 'noopener noreferrer' },
+        'Open the original post ↗') : null),
+  );
+}
+
+function render(image, hit) {
+  const id = String(image.id ?? shown);
+  const topic = image.topic ?? hit?.topic ?? null;
+  const label = image.topic_label ?? hit?.topicLabel ?? labelOf(topic);
+  const caption = image.caption ?? hit?.caption ?? null;
+  const posts = image.posts ?? hit?.posts ?? [];
+  const { prev, next, i } = neighbours(id);
+  const file = (image.file_url ?? `api/images/${id}/file`).replace(/^\//, '');
+  const thumb = (image.thumb_url ?? `api/images/${id}/thumb`).replace(/^\//, '');
+  const img = h('img', { src: file, alt: altText({ id, caption }), class: 'detail-img' });
+  img.addEventListener('error', () => { if (!img.src.endsWith(thumb)) img.src = thumb; }, { once: true });
+  return h('div', { class: 'detail-inner' },
+    h('header', { class: 'detail-head' },
+      h('h2', { id: 'detail-title' }, caption || 'Image without a caption'),
+      h('div', { class: 'row' },
+        h('button', { onClick: () => step(-1), disabled: !prev, 'aria-keyshortcuts': 'ArrowLeft',
+          title: 'Previous image (←)' }, '← Previous'),
+        h('button', { onClick: () => step(1), disabled: i < 0, 'aria-keyshortcuts': 'ArrowRight',
+          title: 'Next image (→)' }, 'Next →'),
+        h('button', { class: 'close', onClick: close, 'aria-label': 'Close (Escape)' }, '✕'))),
+    h('p', { class: 'detail-nav-msg muted', role: 'status' }),
+    h('div', { class: 'detail-body' },
+      h('figure', {}, img),
+      h('div', { class: 'detail-meta' },
+        h('p', {},
+          h('button', {
+            class: 'topic-pill', style: { '--c': topicColour(topic) },
+            disabled: topic === null, title: 'Show only this topic',
+            onClick: () => update({ topic: [String(topic)], exclude_topic: [], image: '', view: 'grid' }),
+          }, topicName(topic, label))),
+        hit?.score != null ? h('p', { class: 'muted' }, `score ${hit.score.toFixed(3)}`) : null,
+        image.width ? h('p', { class: 'muted' },
+          `${image.width} × ${image.height}${image.format ? ` ${image.format}` : ''}`) : null,
+        (image.tags ?? []).length ? h('p', { class: 'muted' }, `tags: ${image.tags.join(', ')}`) : null,
+        h('div', { class: 'row' },
+          h('button', { class: 'primary', onClick: () => update({ like: id, q: '', upload: null, image: '', view: 'grid' }) },
+            'More like this'),
+          h('a', { class: 'button', href: file, target: '_blank', rel: 'noopener' }, 'Open file ↗')),
+        h('h3', {}, plural(posts.length, 'post')),
+        posts.length
+          ? h('ol', { class: 'posts' }, posts.map(post))
+          : h('p', { class: 'muted' }, 'No post uses this image (it came from a folder).'))),
+  );
+}
+
+async function open(id) {
+  shown = id;
+  const hit = neighbours(id).hits.find((x) => x.id === id);
+  const d = dialog();
+  if (!d.open) d.showModal();
+  fill(d, h('div', { class: 'detail-inner' }, notice('loading', 'Loading the image…')));
+  try {
+    const image = await api(`images/${encodeURIComponent(id)}`);
+    if (shown !== id) return;
+    fill(d, render(image, hit));
+  } catch (err) {
+    if (shown !== id) return;
+    fill(d, h('div', { class: 'detail-inner' },
+      notice('error', 'This image could not be loaded.', [err.message], [
+        h('button', { class: 'close', onClick: close }, 'Close'),
+      ])));
+  }
+  d.querySelector('.close, button')?.focus({ preventScroll: true });
+}
+
+function close() {
+  if (getState().image) update({ image: '' });
+}
+
+/** Open and close the detail view with the URL; arrow keys walk the result list. */
+export function initDetail() {
+  const d = dialog();
+  d.addEventListener('close', () => {
+    shown = '';
+    close();
+  });
+  d.addEventListener('keydown', (e) => {
+    if (e.target.tagName === 'INPUT') return;
+    if (e.key === 'ArrowRight') step(1);
+    else if (e.key === 'ArrowLeft') step(-1);
+    else return;
+    e.preventDefault();
+  });
+  // A click on the backdrop (outside the dialog box) closes it.
+  d.addEventListener('click', (e) => {
+    if (e.target === d) d.close();
+  });
+  const sync = (state) => {
+    if (state.image && state.image !== shown) open(state.image);
+    else if (!state.image && d.open) {
+      shown = '';
+      d.close();
+    }
+  };
+  subscribe(sync);
+  sync(getState());
+}

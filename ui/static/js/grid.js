@@ -1,0 +1,162 @@
+// The result grid: tiles with score and topic on hover, more pages as you scroll, and states
+// that say what to do when there is nothing to show.
+
+import { getCatalog } from './catalog.js';
+import { code, fill, h, notice, num, plural } from './dom.js';
+import { topicColour, topicName } from './palette.js';
+import { BROWSE_MAX, Results } from './results.js';
+import { getState, hrefFor, resultsKey, searchParams, subscribe, update } from './state.js';
+
+let results = null;
+let key = null;
+let observer = null;
+const root = () => document.getElementById('grid');
+
+/** The result list on screen (the detail view walks it with previous/next). */
+export const currentResults = () => results;
+
+/** Alt text of an image: its caption, else a plain description. */
+export function altText(hit) {
+  return hit.caption ? hit.caption : `Image ${hit.id.slice(0, 8)} (no caption yet)`;
+}
+
+function tile(hit, state) {
+  const label = topicName(hit.topic, hit.topicLabel);
+  return h(
+    'li',
+    { class: 'tile' },
+    h(
+      'a',
+      {
+        href: hrefFor(state, { image: hit.id }),
+        class: 'tile-link',
+        dataset: { id: hit.id },
+        'aria-label': `${altText(hit)}; ${label}${hit.score !== null ? `; score ${hit.score.toFixed(3)}` : ''}`,
+        onClick: (e) => {
+          if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
+          e.preventDefault();
+          update({ image: hit.id });
+        },
+      },
+      h('img', { src: hit.thumbUrl, alt: altText(hit), loading: 'lazy', decoding: 'async' }),
+      h(
+        'span',
+        { class: 'tile-info', 'aria-hidden': 'true' },
+        hit.score !== null ? h('span', { class: 'score' }, hit.score.toFixed(3)) : null,
+        h('span', { class: 'topic-pill', style: { '--c': topicColour(hit.topic) } }, label),
+      ),
+    ),
+  );
+}
+
+function emptyState(state) {
+  const status = getCatalog().status;
+  if (status && status.images === 0) {
+    return notice(
+      'empty',
+      'No images yet.',
+      ['Index a 4CAT export or a folder: run ', code('picsift index export.zip'),
+        ' or open Jobs and index a path or an uploaded zip.'],
+      [h('button', { class: 'primary', onClick: () => update({ view: 'jobs' }) }, 'Open Jobs')],
+    );
+  }
+  const filtered = Object.keys(searchParams(state)).some((k) => k !== 'q');
+  return notice(
+    'empty',
+    'Nothing matches.',
+    [filtered ? 'Remove a filter (the chips above) or try other words.' : 'Try other words.'],
+    filtered ? [h('button', { onClick: () => update(clearedFilters()) }, 'Clear all filters')] : [],
+  );
+}
+
+/** A state patch that removes every filter but keeps the query. */
+export function clearedFilters() {
+  return {
+    topic: [], exclude_topic: [], dataset: [], author: [], tag: [],
+    not: '', text: '', date_from: '', date_to: '', has_caption: '', group_by: '',
+  };
+}
+
+function errorState(err) {
+  return notice('error', 'The search failed.', [err.message], [
+    h('button', { onClick: () => load(getState(), true) }, 'Try again'),
+  ]);
+}
+
+function endText(list) {
+  if (!list.done) return 'Loading more…';
+  if (list.viaExport && list.hits.length >= BROWSE_MAX) {
+    return `The first ${num(list.hits.length)} images. Type what you look for, or add filters, to see others.`;
+  }
+  return `${plural(list.hits.length, 'image')}: that is all.`;
+}
+
+async function more() {
+  const list = root().querySelector('.tiles');
+  const state = getState();
+  const mine = results;
+  try {
+    const fresh = await mine.more();
+    if (mine !== results) return; // the query changed while this page loaded
+    if (!mine.hits.length) {
+      fill(root(), emptyState(state));
+    } else {
+      list.append(...fresh.map((hit) => tile(hit, state)));
+      root().querySelector('.grid-end').textContent = endText(mine);
+      if (!mine.done) watchEnd();
+    }
+  } catch (err) {
+    if (mine !== results) return;
+    if (!mine.hits.length) fill(root(), errorState(err));
+    else root().querySelector('.grid-end').replaceChildren(errorState(err));
+  }
+  root().setAttribute('aria-busy', 'false');
+}
+
+function watchEnd() {
+  observer?.disconnect();
+  const end = root().querySelector('.grid-end');
+  if (!end) return;
+  observer = new IntersectionObserver(
+    (entries) => {
+      if (entries.some((e) => e.isIntersecting)) {
+        observer.disconnect();
+        more();
+      }
+    },
+    { rootMargin: '800px 0px' },
+  );
+  observer.observe(end);
+}
+
+/** Load the first page of the list for `state` (again, with `force`). */
+export function load(state, force = false) {
+  const next = resultsKey(state);
+  if (next === key && !force) return;
+  key = next;
+  observer?.disconnect();
+  results = new Results(state);
+  fill(
+    root(),
+    h('ol', { class: 'tiles', 'aria-label': 'Images' }),
+    h('p', { class: 'grid-end', role: 'status' }, notice('loading', 'Searching…')),
+  );
+  root().setAttribute('aria-busy', 'true');
+  more();
+}
+
+/** Load more when the detail view walks past the last loaded image. */
+export async function loadMore() {
+  if (!results || results.done) return [];
+  const before = results.hits.length;
+  await more();
+  return results.hits.slice(before);
+}
+
+/** Re-render when the state asks for another list. */
+export function initGrid() {
+  // The list loads only when it is on screen (or the detail view walks it).
+  const wanted = (state) => state.view === 'grid' || state.image;
+  subscribe((state) => wanted(state) && load(state));
+  if (wanted(getState())) load(getState());
+}

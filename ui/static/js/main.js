@@ -1,0 +1,92 @@
+// Boot: wire the views to the URL state and load what the server holds.
+
+import { getCatalog, onCatalog, reload } from './catalog.js';
+import { initChips } from './chips.js';
+import { initDetail } from './detail.js';
+import { code, fill, notice } from './dom.js';
+import { initFilters } from './filters.js';
+import { initGrid, load } from './grid.js';
+import { initJobs, onJob } from './jobs.js';
+import { initMap } from './map.js';
+import { initSearchBar } from './searchbar.js';
+import { getState, subscribe, update, VIEWS } from './state.js';
+import { initTimeline } from './timeline.js';
+import { initTopics } from './topics.js';
+
+function showView(state) {
+  for (const name of VIEWS) {
+    document.getElementById(`view-${name}`).hidden = name !== state.view;
+  }
+  document.getElementById('chips').hidden = state.view === 'jobs';
+  for (const tab of document.querySelectorAll('.tabs a')) {
+    if (tab.dataset.view === state.view) tab.setAttribute('aria-current', 'page');
+    else tab.removeAttribute('aria-current');
+  }
+  document.title = state.q ? `${state.q} · picsift` : 'picsift';
+}
+
+function wireChrome() {
+  for (const tab of document.querySelectorAll('.tabs a')) {
+    tab.addEventListener('click', (e) => {
+      if (e.metaKey || e.ctrlKey || e.shiftKey) return;
+      e.preventDefault();
+      update({ view: tab.dataset.view, image: '' });
+    });
+  }
+  const toggle = document.getElementById('sidebar-toggle');
+  toggle.addEventListener('click', () => {
+    const open = document.body.classList.toggle('sidebar-open');
+    toggle.setAttribute('aria-expanded', String(open));
+  });
+}
+
+function banner() {
+  const { status, error } = getCatalog();
+  const el = document.getElementById('banner');
+  if (error && !status) {
+    fill(el, notice('error', 'The picsift server did not answer.', [error.message]));
+  } else if (status && status.images === 0) {
+    fill(el, notice('empty', 'This store is empty.', [
+      'Index a 4CAT export with ', code('picsift index export.zip'), ' or from the Jobs page.',
+    ]));
+  } else fill(el);
+}
+
+/** Wait until /healthz says the models are loaded, telling the user meanwhile. */
+async function waitReady() {
+  const el = document.getElementById('banner');
+  for (let tries = 0; ; tries++) {
+    try {
+      const response = await fetch('healthz');
+      const body = await response.json().catch(() => ({}));
+      if (response.ok && (body.status ?? 'ok') === 'ok') break;
+    } catch {
+      /* not up yet */
+    }
+    if (tries === 1) fill(el, notice('loading', 'The server is starting (loading the models)…'));
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
+  fill(el);
+}
+
+async function boot() {
+  subscribe(showView);
+  showView(getState());
+  wireChrome();
+  initSearchBar();
+  initFilters();
+  initChips();
+  initTopics();
+  initTimeline();
+  initDetail();
+  initMap();
+  initJobs();
+  onCatalog(banner);
+  await waitReady();
+  await reload();
+  initGrid();
+  // Fitting topics or indexing changes what the grid shows.
+  onJob((job) => job.ended && !job.failed && load(getState(), true));
+}
+
+boot();

@@ -1,0 +1,126 @@
+// The result list of the current state, page by page: a text search, images like a stored one,
+// images like an uploaded one, or (no query) the filtered collection.
+
+import { api, listOf } from './api.js';
+import { searchParams } from './state.js';
+
+export const PAGE_SIZE = 60;
+/** Without a query the list comes from the export (see `browseViaExport`); this far at most. */
+export const BROWSE_MAX = 3000;
+
+/** A hit as the UI uses it (the architecture's hit shape, with defaults). */
+function normaliseHit(hit) {
+  const id = String(hit.id);
+  return {
+    ...hit,
+    id,
+    score: typeof hit.score === 'number' ? hit.score : null,
+    topic: hit.topic ?? null,
+    topicLabel: hit.topic_label ?? null,
+    caption: hit.caption ?? null,
+    thumbUrl: (hit.thumb_url ?? `/api/images/${id}/thumb`).replace(/^\//, ''),
+    posts: hit.posts ?? [],
+  };
+}
+
+/** Hits from export rows (one per post and image), in row order, one per image. */
+export function hitsFromRows(rows) {
+  const byId = new Map();
+  for (const row of rows) {
+    if (!byId.has(row.image_id)) {
+      byId.set(row.image_id, {
+        id: row.image_id, score: null, sha256: row.sha256, topic: row.topic,
+        topic_label: row.topic_label, caption: row.caption, posts: [],
+      });
+    }
+    if (row.post_id) byId.get(row.image_id).posts.push(row);
+  }
+  return [...byId.values()];
+}
+
+/** What kind of list a state asks for. */
+export function modeOf(state) {
+  if (state.upload) return 'upload';
+  if (state.like) return 'like';
+  if (state.q) return 'text';
+  return 'browse';
+}
+
+export class Results {
+  constructor(state) {
+    this.state = state;
+    this.mode = modeOf(state);
+    this.hits = [];
+    this.seen = new Set();
+    this.offset = 0; // hits the server returned so far, duplicates included
+    this.done = false;
+    this.loading = null;
+    this.viaExport = false;
+  }
+
+  request(offset) {
+    const params = { ...searchParams(this.state), limit: PAGE_SIZE, offset };
+    if (this.mode === 'upload') {
+      const form = new FormData();
+      form.append('file', this.state.upload, this.state.upload.name);
+      if (this.state.q) form.append('q', this.state.q);
+      delete params.q;
+      return api('search/image', { method: 'POST', params, form });
+    }
+    if (this.mode === 'like') {
+      return api(`images/${encodeURIComponent(this.state.like)}/similar`, { params });
+    }
+    if (this.mode === 'browse') return this.browse(params);
+    return api('search', { params });
+  }
+
+  async browse(params) {
+    if (!this.viaExport) {
+      try {
+        return await api('search', { params });
+      } catch (err) {
+        if (err.status !== 422 || err.parameter !== 'q') throw err;
+        this.viaExport = true; // this server's search needs a query
+      }
+    }
+    return this.browseViaExport(params);
+  }
+
+  /**
+   * The filtered collection without a query, read from the export endpoint (NDJSON, filters
+   * applied, stable order). The export has no offset, so each page asks for everything up to
+   * its end: fine for the first few thousand images, hence BROWSE_MAX.
+   */
+  async browseViaExport({ limit, offset, group_by: _g, ...filters }) {
+    const response = await api('export', {
+      params: { ...filters, format: 'ndjson', limit: offset + limit }, raw: true,
+    });
+    const rows = (await response.text()).split('\n').filter(Boolean).map((line) => JSON.parse(line));
+    const hits = hitsFromRows(rows).slice(offset);
+    const end = offset + hits.length;
+    return { hits, next_offset: hits.length === limit && end < BROWSE_MAX ? end : null };
+  }
+
+  /** Load the next page; resolves to the new hits. Concurrent calls share one request. */
+  more() {
+    if (this.done) return Promise.resolve([]);
+    if (!this.loading) {
+      this.loading = this.request(this.offset)
+        .then((data) => {
+          const page = listOf(data, 'hits').map(normaliseHit);
+          // An image indexed between two pages shifts the order; never show it twice.
+          const fresh = page.filter((hit) => !this.seen.has(hit.id));
+          for (const hit of fresh) this.seen.add(hit.id);
+          this.hits.push(...fresh);
+          // The server says where the next page starts (null on the last page).
+          this.done = data?.next_offset == null || !page.length;
+          if (!this.done) this.offset = data.next_offset;
+          return fresh;
+        })
+        .finally(() => {
+          this.loading = null;
+        });
+    }
+    return this.loading;
+  }
+}

@@ -1,0 +1,88 @@
+// The view state lives in the URL (bookmarkable, shareable, the back button works). The search
+// parameters carry the API's own names, so a URL and its API request read the same.
+
+/** Parameters that may repeat (`topic=3&topic=7`). */
+export const LISTS = ['topic', 'exclude_topic', 'dataset', 'author', 'tag'];
+/** Single-valued search parameters, as the API names them. */
+export const SCALARS = ['q', 'not', 'text', 'date_from', 'date_to', 'has_caption', 'group_by'];
+/** UI-only parameters: which view, which image is open, "more like this" image. */
+const UI = ['view', 'image', 'like'];
+export const VIEWS = ['grid', 'map', 'jobs'];
+
+function parse(search) {
+  const params = new URLSearchParams(search);
+  const state = {};
+  for (const key of LISTS) state[key] = params.getAll(key).filter(Boolean);
+  for (const key of [...SCALARS, ...UI]) state[key] = params.get(key) || '';
+  if (!VIEWS.includes(state.view)) state.view = 'grid';
+  return state;
+}
+
+function serialise(state) {
+  const params = new URLSearchParams();
+  for (const key of [...UI, ...SCALARS, ...LISTS]) {
+    if (key === 'view' && state.view === 'grid') continue;
+    const value = state[key];
+    for (const v of Array.isArray(value) ? value : [value]) if (v) params.append(key, v);
+  }
+  const text = params.toString();
+  return text ? `?${text}` : location.pathname;
+}
+
+/** The API parameters of a state: the search and its filters, without the UI's own keys. */
+export function searchParams(state) {
+  const out = {};
+  for (const key of [...SCALARS, ...LISTS]) {
+    const value = state[key];
+    if (Array.isArray(value) ? value.length : value) out[key] = value;
+  }
+  return out;
+}
+
+/** The URL of a state with some keys changed (for links that work with a middle click). */
+export function hrefFor(state, patch) {
+  return serialise({ ...state, ...patch });
+}
+
+const listeners = new Set();
+let current = parse(location.search);
+let upload = null;
+
+/** The current state (read-only copy). */
+export const getState = () => ({ ...current, upload });
+
+/** Call `fn(state, previous)` after every change, from the UI or the back button. */
+export function subscribe(fn) {
+  listeners.add(fn);
+}
+
+function notify(previous) {
+  const state = getState();
+  for (const fn of listeners) fn(state, previous);
+}
+
+/**
+ * Change the state: `patch` keys replace the current values. A new history entry is pushed
+ * unless `replace` (for changes that should not fill the back button's list).
+ */
+export function update(patch, { replace = false } = {}) {
+  const previous = getState();
+  if ('upload' in patch) upload = patch.upload;
+  const { upload: _ignored, ...rest } = patch;
+  current = { ...current, ...rest };
+  const url = serialise(current);
+  if (replace) history.replaceState(null, '', url);
+  else if (url !== (location.search || location.pathname)) history.pushState(null, '', url);
+  notify(previous);
+}
+
+/** Key of everything that decides the result list (changes of it reload the grid). */
+export function resultsKey(state) {
+  return JSON.stringify([searchParams(state), state.like, state.upload?.name, state.upload?.lastModified]);
+}
+
+window.addEventListener('popstate', () => {
+  const previous = getState();
+  current = parse(location.search);
+  notify(previous);
+});
