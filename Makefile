@@ -3,9 +3,16 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup test lint demo bench clean
+.PHONY: setup chromium test lint demo bench clean
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed chromium
+
+# The browser tests (tests/ui) drive Debian's Chromium: Playwright's own browser download does
+# not work offline. Installed with apt when missing (CI runs as root; elsewhere through sudo).
+chromium:
+	@test -x /usr/bin/chromium || { \
+		SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
 
 # torch is installed first and pinned: the CPU build of 2.13.0; an unpinned torch would pull a
 # multi-GB CUDA build.
