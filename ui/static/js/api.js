@@ -31,7 +31,10 @@ function messageOf(body, status) {
     if (typeof detail === 'string') return detail;
     if (Array.isArray(detail)) {
       return detail
-        .map((d) => `${(d.loc || []).filter((p) => p !== 'query' && p !== 'body').join('.')}: ${d.msg}`)
+        .map(
+          (d) =>
+            `${(d.loc || []).filter((p) => p !== 'query' && p !== 'body').join('.')}: ${d.msg}`,
+        )
         .join('; ');
     }
     if (detail && typeof detail === 'object' && detail.message) return detail.message;

@@ -8,32 +8,60 @@ import { modeOf } from './results.js';
 import { getState, subscribe, update } from './state.js';
 
 const NAMES = {
-  text: 'words', not: 'less like', dataset: 'dataset', author: 'author', tag: 'tag',
-  date_from: 'from', date_to: 'to', has_caption: 'captioned', group_by: 'one per',
+  text: 'words',
+  not: 'less like',
+  dataset: 'dataset',
+  author: 'author',
+  tag: 'tag',
+  date_from: 'from',
+  date_to: 'to',
+  has_caption: 'captioned',
+  group_by: 'one per',
 };
 
 function chip(text, patch, colour) {
-  return h('li', {},
-    h('button', {
-      class: 'chip', style: colour ? { '--c': colour } : null,
-      'aria-label': `Remove filter ${text}`, title: 'Remove this filter',
-      onClick: () => update(patch),
-    }, colour ? h('span', { class: 'swatch', 'aria-hidden': 'true' }) : null, text,
-    h('span', { 'aria-hidden': 'true', class: 'x' }, '×')));
+  return h(
+    'li',
+    {},
+    h(
+      'button',
+      {
+        class: 'chip',
+        style: colour ? { '--c': colour } : null,
+        'aria-label': `Remove filter ${text}`,
+        title: 'Remove this filter',
+        onClick: () => update(patch),
+      },
+      colour ? h('span', { class: 'swatch', 'aria-hidden': 'true' }) : null,
+      text,
+      h('span', { 'aria-hidden': 'true', class: 'x' }, '×'),
+    ),
+  );
 }
 
 function chipsOf(state) {
   const out = [];
   for (const t of state.topic) {
-    out.push(chip(`topic ${topicName(t, labelOf(t))}`,
-      { topic: state.topic.filter((x) => x !== t) }, topicColour(t)));
+    out.push(
+      chip(
+        `topic ${topicName(t, labelOf(t))}`,
+        { topic: state.topic.filter((x) => x !== t) },
+        topicColour(t),
+      ),
+    );
   }
   for (const t of state.exclude_topic) {
-    out.push(chip(`not ${topicName(t, labelOf(t))}`,
-      { exclude_topic: state.exclude_topic.filter((x) => x !== t) }, topicColour(t)));
+    out.push(
+      chip(
+        `not ${topicName(t, labelOf(t))}`,
+        { exclude_topic: state.exclude_topic.filter((x) => x !== t) },
+        topicColour(t),
+      ),
+    );
   }
   for (const key of ['dataset', 'author', 'tag']) {
-    for (const v of state[key]) out.push(chip(`${NAMES[key]}: ${v}`, { [key]: state[key].filter((x) => x !== v) }));
+    for (const v of state[key])
+      out.push(chip(`${NAMES[key]}: ${v}`, { [key]: state[key].filter((x) => x !== v) }));
   }
   for (const key of ['text', 'not', 'date_from', 'date_to', 'has_caption', 'group_by']) {
     if (state[key]) {
@@ -52,7 +80,11 @@ function heading(state) {
   if (mode === 'like') {
     return [
       'Images like ',
-      h('img', { class: 'like-thumb', src: `api/images/${encodeURIComponent(state.like)}/thumb`, alt: 'the chosen image' }),
+      h('img', {
+        class: 'like-thumb',
+        src: `api/images/${encodeURIComponent(state.like)}/thumb`,
+        alt: 'the chosen image',
+      }),
     ];
   }
   if (mode === 'text') return [`Results for “${state.q}”`];
@@ -64,15 +96,26 @@ function render(bar, state) {
   const mode = modeOf(state);
   fill(
     bar,
-    h('p', { class: 'what', id: 'what' }, heading(state),
+    h(
+      'p',
+      { class: 'what', id: 'what' },
+      heading(state),
       mode === 'like' || mode === 'upload'
-        ? h('button', { class: 'link', onClick: () => update({ like: '', upload: null }) }, 'back to text search')
-        : null),
+        ? h(
+            'button',
+            { class: 'link', onClick: () => update({ like: '', upload: null }) },
+            'back to text search',
+          )
+        : null,
+    ),
     chips.length ? h('ul', { class: 'chips', 'aria-label': 'Active filters' }, chips) : null,
-    h('div', { class: 'export row', role: 'group', 'aria-label': 'Export this view' },
+    h(
+      'div',
+      { class: 'export row', role: 'group', 'aria-label': 'Export this view' },
       h('span', { class: 'muted' }, 'Export:'),
       h('button', { onClick: () => exportView('csv') }, 'CSV'),
-      h('button', { onClick: () => exportView('ndjson') }, 'NDJSON')),
+      h('button', { onClick: () => exportView('ndjson') }, 'NDJSON'),
+    ),
   );
 }
 

@@ -18,8 +18,12 @@ function neighbours(id) {
 }
 
 async function step(delta) {
-  let { i, hits, prev, next } = neighbours(shown);
-  if (i < 0) return;
+  const say = (text) => {
+    const el = dialog().querySelector('.detail-nav-msg');
+    if (el) el.textContent = text;
+  };
+  let { i, prev, next } = neighbours(shown);
+  if (i < 0) return say('This image is not in the current result list.');
   if (delta > 0 && !next) {
     await loadMore();
     ({ next } = neighbours(shown));
@@ -27,8 +31,7 @@ async function step(delta) {
   const target = delta > 0 ? next : prev;
   // Walking does not fill the back button's list: back leaves the detail view.
   if (target) update({ image: target.id }, { replace: true });
-  else if (hits.length) dialog().querySelector('.detail-nav-msg').textContent =
-    delta > 0 ? 'This is the last image.' : 'This is the first image.';
+  else say(delta > 0 ? 'This is the last image.' : 'This is the first image.');
 }
 
 function post(p) {
@@ -37,16 +40,27 @@ function post(p) {
   return h(
     'li',
     { class: 'post' },
-    h('p', { class: 'post-head' },
+    h(
+      'p',
+      { class: 'post-head' },
       h('strong', {}, p.author || 'unknown author'),
       when ? h('time', { datetime: p.timestamp }, when) : null,
-      h('span', { class: 'muted' }, p.dataset ? `dataset ${p.dataset}` : '')),
+      h('span', { class: 'muted' }, p.dataset ? `dataset ${p.dataset}` : ''),
+    ),
     p.body ? h('p', { class: 'post-body' }, p.body) : null,
     tags.length ? h('p', { class: 'muted' }, tags.map((t) => `#${t}`).join(' ')) : null,
-    h('p', { class: 'post-foot' },
+    h(
+      'p',
+      { class: 'post-foot' },
       h('span', { class: 'muted' }, `post ${p.post_id || '?'}`),
-      p.url ? h('a', { href: p.url, target: '_blank', rel: 'noopener noreferrer' },
-        'Open the original post ↗') : null),
+      p.url
+        ? h(
+            'a',
+            { href: p.url, target: '_blank', rel: 'noopener noreferrer' },
+            'Open the original post ↗',
+          )
+        : null,
+    ),
   );
 }
 
@@ -56,42 +70,97 @@ function render(image, hit) {
   const label = image.topic_label ?? hit?.topicLabel ?? labelOf(topic);
   const caption = image.caption ?? hit?.caption ?? null;
   const posts = image.posts ?? hit?.posts ?? [];
-  const { prev, next, i } = neighbours(id);
   const file = (image.file_url ?? `api/images/${id}/file`).replace(/^\//, '');
   const thumb = (image.thumb_url ?? `api/images/${id}/thumb`).replace(/^\//, '');
   const img = h('img', { src: file, alt: altText({ id, caption }), class: 'detail-img' });
-  img.addEventListener('error', () => { if (!img.src.endsWith(thumb)) img.src = thumb; }, { once: true });
-  return h('div', { class: 'detail-inner' },
-    h('header', { class: 'detail-head' },
+  img.addEventListener(
+    'error',
+    () => {
+      if (!img.src.endsWith(thumb)) img.src = thumb;
+    },
+    { once: true },
+  );
+  return h(
+    'div',
+    { class: 'detail-inner' },
+    h(
+      'header',
+      { class: 'detail-head' },
       h('h2', { id: 'detail-title' }, caption || 'Image without a caption'),
-      h('div', { class: 'row' },
-        h('button', { onClick: () => step(-1), disabled: !prev, 'aria-keyshortcuts': 'ArrowLeft',
-          title: 'Previous image (←)' }, '← Previous'),
-        h('button', { onClick: () => step(1), disabled: i < 0, 'aria-keyshortcuts': 'ArrowRight',
-          title: 'Next image (→)' }, 'Next →'),
-        h('button', { class: 'close', onClick: close, 'aria-label': 'Close (Escape)' }, '✕'))),
+      h(
+        'div',
+        { class: 'row' },
+        h(
+          'button',
+          {
+            onClick: () => step(-1),
+            'aria-keyshortcuts': 'ArrowLeft',
+            title: 'Previous image (←)',
+          },
+          '← Previous',
+        ),
+        h(
+          'button',
+          { onClick: () => step(1), 'aria-keyshortcuts': 'ArrowRight', title: 'Next image (→)' },
+          'Next →',
+        ),
+        h('button', { class: 'close', onClick: close, 'aria-label': 'Close (Escape)' }, '✕'),
+      ),
+    ),
     h('p', { class: 'detail-nav-msg muted', role: 'status' }),
-    h('div', { class: 'detail-body' },
+    h(
+      'div',
+      { class: 'detail-body' },
       h('figure', {}, img),
-      h('div', { class: 'detail-meta' },
-        h('p', {},
-          h('button', {
-            class: 'topic-pill', style: { '--c': topicColour(topic) },
-            disabled: topic === null, title: 'Show only this topic',
-            onClick: () => update({ topic: [String(topic)], exclude_topic: [], image: '', view: 'grid' }),
-          }, topicName(topic, label))),
+      h(
+        'div',
+        { class: 'detail-meta' },
+        h(
+          'p',
+          {},
+          h(
+            'button',
+            {
+              class: 'topic-pill',
+              style: { '--c': topicColour(topic) },
+              disabled: topic === null,
+              title: 'Show only this topic',
+              onClick: () =>
+                update({ topic: [String(topic)], exclude_topic: [], image: '', view: 'grid' }),
+            },
+            topicName(topic, label),
+          ),
+        ),
         hit?.score != null ? h('p', { class: 'muted' }, `score ${hit.score.toFixed(3)}`) : null,
-        image.width ? h('p', { class: 'muted' },
-          `${image.width} × ${image.height}${image.format ? ` ${image.format}` : ''}`) : null,
-        (image.tags ?? []).length ? h('p', { class: 'muted' }, `tags: ${image.tags.join(', ')}`) : null,
-        h('div', { class: 'row' },
-          h('button', { class: 'primary', onClick: () => update({ like: id, q: '', upload: null, image: '', view: 'grid' }) },
-            'More like this'),
-          h('a', { class: 'button', href: file, target: '_blank', rel: 'noopener' }, 'Open file ↗')),
+        image.width
+          ? h(
+              'p',
+              { class: 'muted' },
+              `${image.width} × ${image.height}${image.format ? ` ${image.format}` : ''}`,
+            )
+          : null,
+        (image.tags ?? []).length
+          ? h('p', { class: 'muted' }, `tags: ${image.tags.join(', ')}`)
+          : null,
+        h(
+          'div',
+          { class: 'row' },
+          h(
+            'button',
+            {
+              class: 'primary',
+              onClick: () => update({ like: id, q: '', upload: null, image: '', view: 'grid' }),
+            },
+            'More like this',
+          ),
+          h('a', { class: 'button', href: file, target: '_blank', rel: 'noopener' }, 'Open file ↗'),
+        ),
         h('h3', {}, plural(posts.length, 'post')),
         posts.length
           ? h('ol', { class: 'posts' }, posts.map(post))
-          : h('p', { class: 'muted' }, 'No post uses this image (it came from a folder).'))),
+          : h('p', { class: 'muted' }, 'No post uses this image (it came from a folder).'),
+      ),
+    ),
   );
 }
 
@@ -107,12 +176,21 @@ async function open(id) {
     fill(d, render(image, hit));
   } catch (err) {
     if (shown !== id) return;
-    fill(d, h('div', { class: 'detail-inner' },
-      notice('error', 'This image could not be loaded.', [err.message], [
-        h('button', { class: 'close', onClick: close }, 'Close'),
-      ])));
+    fill(
+      d,
+      h(
+        'div',
+        { class: 'detail-inner' },
+        notice(
+          'error',
+          'This image could not be loaded.',
+          [err.message],
+          [h('button', { class: 'close', onClick: close }, 'Close')],
+        ),
+      ),
+    );
   }
-  d.querySelector('.close, button')?.focus({ preventScroll: true });
+  (d.querySelector('.close') ?? d.querySelector('button'))?.focus({ preventScroll: true });
 }
 
 function close() {

@@ -6,15 +6,17 @@
  * as attributes. Children may be strings, nodes, arrays or null.
  */
 export function h(tag, attrs = {}, ...children) {
-  const el = tag === 'svg' || attrs.svg
-    ? document.createElementNS('http://www.w3.org/2000/svg', tag)
-    : document.createElement(tag);
+  const el =
+    tag === 'svg' || attrs.svg
+      ? document.createElementNS('http://www.w3.org/2000/svg', tag)
+      : document.createElement(tag);
   for (const [key, value] of Object.entries(attrs)) {
     if (value === undefined || value === null || value === false || key === 'svg') continue;
     if (key === 'class') el.setAttribute('class', value);
     else if (key === 'text') el.textContent = value;
     else if (key === 'dataset') Object.assign(el.dataset, value);
-    else if (key === 'style') for (const [k, v] of Object.entries(value)) el.style.setProperty(k, v);
+    else if (key === 'style')
+      for (const [k, v] of Object.entries(value)) el.style.setProperty(k, v);
     else if (key.startsWith('on') && typeof value === 'function') {
       el.addEventListener(key.slice(2).toLowerCase(), value);
     } else if (value === true) el.setAttribute(key, '');
@@ -53,8 +55,11 @@ export const code = (text) => h('code', {}, text);
 export function notice(kind, title, body = [], actions = []) {
   return h(
     'div',
-    { class: `notice notice-${kind}`, role: kind === 'error' ? 'alert' : 'status',
-      'aria-busy': kind === 'loading' ? 'true' : null },
+    {
+      class: `notice notice-${kind}`,
+      role: kind === 'error' ? 'alert' : 'status',
+      'aria-busy': kind === 'loading' ? 'true' : null,
+    },
     kind === 'loading' ? h('span', { class: 'spinner', 'aria-hidden': 'true' }) : null,
     h('p', { class: 'notice-title' }, title),
     body.length ? h('p', {}, body) : null,

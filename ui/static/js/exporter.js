@@ -24,12 +24,14 @@ export async function exportView(format) {
   toast(`Preparing the ${format.toUpperCase()} export…`);
   try {
     const response = await api('export', {
-      params: { ...searchParams(state), format }, raw: true,
+      params: { ...searchParams(state), format },
+      raw: true,
     });
     const blob = await response.blob();
     const url = URL.createObjectURL(blob);
     const link = Object.assign(document.createElement('a'), {
-      href: url, download: filename(response, format),
+      href: url,
+      download: filename(response, format),
     });
     document.body.append(link);
     link.click();

@@ -6,60 +6,121 @@ import { fill, h } from './dom.js';
 import { clearedFilters } from './grid.js';
 import { getState, subscribe, update } from './state.js';
 
-const split = (text) => text.split(',').map((s) => s.trim()).filter(Boolean);
+const split = (text) =>
+  text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 function field(id, label, control, hint) {
-  return h('div', { class: 'field' },
+  return h(
+    'div',
+    { class: 'field' },
     h('label', { for: id }, label),
     control,
-    hint ? h('p', { class: 'hint', id: `${id}-hint` }, hint) : null);
+    hint ? h('p', { class: 'hint', id: `${id}-hint` }, hint) : null,
+  );
 }
 
 function select(id, options) {
-  return h('select', { id, name: id }, options.map(([value, text]) => h('option', { value }, text)));
+  return h(
+    'select',
+    { id, name: id },
+    options.map(([value, text]) => h('option', { value }, text)),
+  );
 }
 
 function datasetOptions() {
   const datasets = getCatalog().status?.datasets ?? {};
   const names = Array.isArray(datasets) ? datasets : Object.keys(datasets);
   const current = getState().dataset.filter((d) => !names.includes(d));
-  return [['', 'All datasets'], ...[...names, ...current].map((name) => {
-    const count = Array.isArray(datasets) ? null : datasets[name];
-    return [name, count != null ? `${name} (${count.toLocaleString()} images)` : name];
-  })];
+  return [
+    ['', 'All datasets'],
+    ...[...names, ...current].map((name) => {
+      const count = Array.isArray(datasets) ? null : datasets[name];
+      return [name, count != null ? `${name} (${count.toLocaleString()} images)` : name];
+    }),
+  ];
 }
 
 function build(form) {
   fill(
     form,
-    field('f-text', 'Words in captions, post text or hashtags', h('input', { id: 'f-text', type: 'search', 'aria-describedby': 'f-text-hint' }), 'Exact words, e.g. farmers'),
-    field('f-not', 'Less like (subtracted from the query)', h('input', { id: 'f-not', type: 'search' })),
+    field(
+      'f-text',
+      'Words in captions, post text or hashtags',
+      h('input', { id: 'f-text', type: 'search', 'aria-describedby': 'f-text-hint' }),
+      'Exact words, e.g. farmers',
+    ),
+    field(
+      'f-not',
+      'Less like (subtracted from the query)',
+      h('input', { id: 'f-not', type: 'search' }),
+    ),
     field('f-dataset', 'Dataset', select('f-dataset', datasetOptions())),
-    field('f-author', 'Author', h('input', { id: 'f-author', type: 'text', 'aria-describedby': 'f-author-hint' }), 'Several: separate with commas'),
+    field(
+      'f-author',
+      'Author',
+      h('input', { id: 'f-author', type: 'text', 'aria-describedby': 'f-author-hint' }),
+      'Several: separate with commas',
+    ),
     field('f-tag', 'Tag', h('input', { id: 'f-tag', type: 'text' })),
-    h('div', { class: 'field-pair' },
+    h(
+      'div',
+      { class: 'field-pair' },
       field('f-from', 'From', h('input', { id: 'f-from', type: 'date' })),
-      field('f-to', 'To', h('input', { id: 'f-to', type: 'date' }))),
-    field('f-caption', 'Captions', select('f-caption', [['', 'With or without'], ['true', 'Captioned only'], ['false', 'Not captioned yet']])),
-    field('f-group', 'One image per', select('f-group', [['', 'image (no grouping)'], ['post', 'post'], ['author', 'author']])),
-    h('div', { class: 'row' },
+      field('f-to', 'To', h('input', { id: 'f-to', type: 'date' })),
+    ),
+    field(
+      'f-caption',
+      'Captions',
+      select('f-caption', [
+        ['', 'With or without'],
+        ['true', 'Captioned only'],
+        ['false', 'Not captioned yet'],
+      ]),
+    ),
+    field(
+      'f-group',
+      'One image per',
+      select('f-group', [
+        ['', 'image (no grouping)'],
+        ['post', 'post'],
+        ['author', 'author'],
+      ]),
+    ),
+    h(
+      'div',
+      { class: 'row' },
       h('button', { type: 'submit', class: 'primary' }, 'Apply'),
-      h('button', { type: 'button', onClick: () => update(clearedFilters()) }, 'Clear filters')),
+      h('button', { type: 'button', onClick: () => update(clearedFilters()) }, 'Clear filters'),
+    ),
   );
 }
 
 function read(form) {
   const v = (id) => form.querySelector(`#${id}`).value.trim();
   return {
-    text: v('f-text'), not: v('f-not'), dataset: v('f-dataset') ? [v('f-dataset')] : [],
-    author: split(v('f-author')), tag: split(v('f-tag')), date_from: v('f-from'),
-    date_to: v('f-to'), has_caption: v('f-caption'), group_by: v('f-group'),
+    text: v('f-text'),
+    not: v('f-not'),
+    dataset: v('f-dataset') ? [v('f-dataset')] : [],
+    author: split(v('f-author')),
+    tag: split(v('f-tag')),
+    date_from: v('f-from'),
+    date_to: v('f-to'),
+    has_caption: v('f-caption'),
+    group_by: v('f-group'),
   };
 }
 
 function activeCount(state) {
-  return ['text', 'not', 'date_from', 'date_to', 'has_caption', 'group_by'].filter((k) => state[k]).length
-    + state.dataset.length + state.author.length + state.tag.length;
+  return (
+    ['text', 'not', 'date_from', 'date_to', 'has_caption', 'group_by'].filter((k) => state[k])
+      .length +
+    state.dataset.length +
+    state.author.length +
+    state.tag.length
+  );
 }
 
 function mirror(form, state) {
@@ -96,7 +157,10 @@ export function initFilters() {
     if (e.target.tagName === 'SELECT' || e.target.type === 'date') update(read(form));
   });
   onCatalog(() => {
-    fill(form.querySelector('#f-dataset'), datasetOptions().map(([value, text]) => h('option', { value }, text)));
+    fill(
+      form.querySelector('#f-dataset'),
+      datasetOptions().map(([value, text]) => h('option', { value }, text)),
+    );
     mirror(form, getState());
   });
   subscribe((state) => mirror(form, state));

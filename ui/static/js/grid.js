@@ -31,7 +31,9 @@ function tile(hit, state) {
         href: hrefFor(state, { image: hit.id }),
         class: 'tile-link',
         dataset: { id: hit.id },
-        'aria-label': `${altText(hit)}; ${label}${hit.score !== null ? `; score ${hit.score.toFixed(3)}` : ''}`,
+        'aria-label': [altText(hit), label, hit.score !== null && `score ${hit.score.toFixed(3)}`]
+          .filter(Boolean)
+          .join('; '),
         onClick: (e) => {
           if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
           e.preventDefault();
@@ -55,8 +57,11 @@ function emptyState(state) {
     return notice(
       'empty',
       'No images yet.',
-      ['Index a 4CAT export or a folder: run ', code('picsift index export.zip'),
-        ' or open Jobs and index a path or an uploaded zip.'],
+      [
+        'Index a 4CAT export or a folder: run ',
+        code('picsift index export.zip'),
+        ' or open Jobs and index a path or an uploaded zip.',
+      ],
       [h('button', { class: 'primary', onClick: () => update({ view: 'jobs' }) }, 'Open Jobs')],
     );
   }
@@ -72,21 +77,34 @@ function emptyState(state) {
 /** A state patch that removes every filter but keeps the query. */
 export function clearedFilters() {
   return {
-    topic: [], exclude_topic: [], dataset: [], author: [], tag: [],
-    not: '', text: '', date_from: '', date_to: '', has_caption: '', group_by: '',
+    topic: [],
+    exclude_topic: [],
+    dataset: [],
+    author: [],
+    tag: [],
+    not: '',
+    text: '',
+    date_from: '',
+    date_to: '',
+    has_caption: '',
+    group_by: '',
   };
 }
 
 function errorState(err) {
-  return notice('error', 'The search failed.', [err.message], [
-    h('button', { onClick: () => load(getState(), true) }, 'Try again'),
-  ]);
+  return notice(
+    'error',
+    'The search failed.',
+    [err.message],
+    [h('button', { onClick: () => load(getState(), true) }, 'Try again')],
+  );
 }
 
 function endText(list) {
   if (!list.done) return 'Loading more…';
   if (list.viaExport && list.hits.length >= BROWSE_MAX) {
-    return `The first ${num(list.hits.length)} images. Type what you look for, or add filters, to see others.`;
+    const first = num(list.hits.length);
+    return `The first ${first} images. Type what you look for, or add filters, to see others.`;
   }
   return `${plural(list.hits.length, 'image')}: that is all.`;
 }

@@ -44,7 +44,13 @@ async function poll(id, kind) {
       try {
         job = normalise(await api(`jobs/${encodeURIComponent(id)}`), kind);
       } catch (err) {
-        job = { ...(jobs.get(id) ?? { id, kind }), state: 'unknown', ended: true, failed: true, error: err.message };
+        job = {
+          ...(jobs.get(id) ?? { id, kind }),
+          state: 'unknown',
+          ended: true,
+          failed: true,
+          error: err.message,
+        };
       }
       tell(job);
       if (job.ended) {
@@ -74,7 +80,11 @@ async function refreshList() {
 
 /** Start a job (`kind`: index, caption, topics) and follow it; resolves to the ended job. */
 export async function startJob(kind, { json, form } = {}) {
-  const raw = await api(`jobs/${kind}`, { method: 'POST', json: form ? undefined : (json ?? {}), form });
+  const raw = await api(`jobs/${kind}`, {
+    method: 'POST',
+    json: form ? undefined : (json ?? {}),
+    form,
+  });
   const job = normalise(raw, kind);
   tell(job);
   return poll(job.id, kind);
@@ -105,81 +115,177 @@ export function fitTopicsButton(params = {}) {
 
 function jobRow(job) {
   const pct = job.total ? Math.round((100 * job.done) / job.total) : null;
-  return h('li', { class: `job job-${job.failed ? 'failed' : job.ended ? 'done' : 'running'}` },
-    h('p', {}, h('strong', {}, job.kind), ` · ${job.state}`, job.stage ? ` · ${job.stage}` : '',
-      job.total ? ` · ${num(job.done)} / ${num(job.total)}` : ''),
-    job.ended ? null : h('progress', { max: job.total || 1, value: job.total ? job.done : null, 'aria-label': `${job.kind} progress` }, pct !== null ? `${pct}%` : ''),
+  return h(
+    'li',
+    { class: `job job-${job.failed ? 'failed' : job.ended ? 'done' : 'running'}` },
+    h(
+      'p',
+      {},
+      h('strong', {}, job.kind),
+      ` · ${job.state}`,
+      job.stage ? ` · ${job.stage}` : '',
+      job.total ? ` · ${num(job.done)} / ${num(job.total)}` : '',
+    ),
+    job.ended
+      ? null
+      : h(
+          'progress',
+          {
+            max: job.total || 1,
+            value: job.total ? job.done : null,
+            'aria-label': `${job.kind} progress`,
+          },
+          pct !== null ? `${pct}%` : '',
+        ),
     job.error ? h('p', { class: 'error-text' }, String(job.error)) : null,
-    job.result ? h('details', {}, h('summary', {}, 'Report'), h('pre', {}, JSON.stringify(job.result, null, 2))) : null);
+    job.result
+      ? h(
+          'details',
+          {},
+          h('summary', {}, 'Report'),
+          h('pre', {}, JSON.stringify(job.result, null, 2)),
+        )
+      : null,
+  );
 }
 
 function statusBlock() {
   const { status, error } = getCatalog();
-  if (!status) return error ? notice('error', 'Cannot read the store status.', [error.message]) : null;
-  const rows = [['images', status.images], ['posts', status.posts], ['topics', status.topics],
-    ['captioned', status.captioned], ['model', status.model], ['backend', status.backend],
-    ['store', status.store], ['topic run', status.topic_run ?? 'none yet']];
-  return h('dl', { class: 'status' }, rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, typeof v === 'number' ? num(v) : String(v ?? '?'))]));
+  if (!status)
+    return error ? notice('error', 'Cannot read the store status.', [error.message]) : null;
+  const rows = [
+    ['images', status.images],
+    ['posts', status.posts],
+    ['topics', status.topics],
+    ['captioned', status.captioned],
+    ['model', status.model],
+    ['backend', status.backend],
+    ['store', status.store],
+    ['topic run', status.topic_run ?? 'none yet'],
+  ];
+  return h(
+    'dl',
+    { class: 'status' },
+    rows.flatMap(([k, v]) => [
+      h('dt', {}, k),
+      h('dd', {}, typeof v === 'number' ? num(v) : String(v ?? '?')),
+    ]),
+  );
 }
 
 function formsBlock() {
-  const path = h('input', { id: 'job-path', type: 'text', placeholder: '/data/scrapes/tiktok-export.zip', required: true });
-  const file = h('input', { id: 'job-file', type: 'file', accept: '.zip,.csv,.ndjson,.json', required: true });
+  const path = h('input', {
+    id: 'job-path',
+    type: 'text',
+    placeholder: '/data/scrapes/tiktok-export.zip',
+    required: true,
+  });
+  const file = h('input', {
+    id: 'job-file',
+    type: 'file',
+    accept: '.zip,.csv,.ndjson,.json',
+    required: true,
+  });
   const minSize = h('input', { id: 'job-min', type: 'number', min: 2, value: 5 });
-  const run = (kind, options) => startJob(kind, options).then((job) => {
-    if (job?.failed) toast(`${kind} failed: ${job.error || job.state}`);
-  }).catch((err) => toast(`Could not start ${kind}: ${err.message}`));
-  const onSubmit = (fn) => (e) => { e.preventDefault(); fn(); };
-  return h('div', { class: 'job-forms' },
-    h('form', { onSubmit: onSubmit(() => run('index', { json: { paths: [path.value.trim()] } })) },
+  const run = (kind, options) =>
+    startJob(kind, options)
+      .then((job) => {
+        if (job?.failed) toast(`${kind} failed: ${job.error || job.state}`);
+      })
+      .catch((err) => toast(`Could not start ${kind}: ${err.message}`));
+  const onSubmit = (fn) => (e) => {
+    e.preventDefault();
+    fn();
+  };
+  return h(
+    'div',
+    { class: 'job-forms' },
+    h(
+      'form',
+      { onSubmit: onSubmit(() => run('index', { json: { paths: [path.value.trim()] } })) },
       h('h3', {}, 'Index a path on the server'),
-      h('label', { for: 'job-path' }, 'Folder, 4CAT zip, CSV or NDJSON (as the server sees it)'), path,
-      h('button', { type: 'submit', class: 'primary' }, 'Index path')),
-    h('form', { onSubmit: onSubmit(() => {
-      const form = new FormData();
-      form.append('file', file.files[0]);
-      run('index', { form });
-    }) },
-    h('h3', {}, 'Upload and index an archive'),
-    h('label', { for: 'job-file' }, '4CAT zip or post table from this computer'), file,
-    h('button', { type: 'submit', class: 'primary' }, 'Upload and index')),
-    h('form', { onSubmit: onSubmit(() => run('topics', { json: { action: 'fit', min_topic_size: Number(minSize.value) || 5 } })) },
+      h('label', { for: 'job-path' }, 'Folder, 4CAT zip, CSV or NDJSON (as the server sees it)'),
+      path,
+      h('button', { type: 'submit', class: 'primary' }, 'Index path'),
+    ),
+    h(
+      'form',
+      {
+        onSubmit: onSubmit(() => {
+          const form = new FormData();
+          form.append('file', file.files[0]);
+          run('index', { form });
+        }),
+      },
+      h('h3', {}, 'Upload and index an archive'),
+      h('label', { for: 'job-file' }, '4CAT zip or post table from this computer'),
+      file,
+      h('button', { type: 'submit', class: 'primary' }, 'Upload and index'),
+    ),
+    h(
+      'form',
+      {
+        onSubmit: onSubmit(() =>
+          run('topics', { json: { action: 'fit', min_topic_size: Number(minSize.value) || 5 } }),
+        ),
+      },
       h('h3', {}, 'Fit topics'),
-      h('label', { for: 'job-min' }, 'Smallest topic (images)'), minSize,
-      h('button', { type: 'submit', class: 'primary' }, 'Fit topics')),
-    h('form', { onSubmit: onSubmit(() => run('caption')) },
+      h('label', { for: 'job-min' }, 'Smallest topic (images)'),
+      minSize,
+      h('button', { type: 'submit', class: 'primary' }, 'Fit topics'),
+    ),
+    h(
+      'form',
+      { onSubmit: onSubmit(() => run('caption')) },
       h('h3', {}, 'Captions'),
       h('p', { class: 'muted' }, 'Caption the images that have none yet.'),
-      h('button', { type: 'submit' }, 'Caption missing')));
+      h('button', { type: 'submit' }, 'Caption missing'),
+    ),
+  );
+}
+
+/** Build the page once (so typing in its forms is never lost); later only parts change. */
+function build(view) {
+  fill(
+    view,
+    h('h2', {}, 'Store'),
+    h('div', { class: 'status-block' }),
+    h('h2', {}, 'Start a job'),
+    h(
+      'p',
+      { class: 'muted' },
+      'One write job runs at a time; others wait their turn. ',
+      'The same from a shell: ',
+      code('picsift index'),
+      ', ',
+      code('picsift caption'),
+      ', ',
+      code('picsift topics fit'),
+      '.',
+    ),
+    formsBlock(),
+    h('h2', {}, 'Jobs'),
+    h('div', { class: 'jobs-block', 'aria-live': 'polite' }),
+  );
 }
 
 function render() {
   const view = document.getElementById('view-jobs');
   if (view.hidden) return;
+  if (!view.querySelector('.jobs-block')) build(view);
+  fill(view.querySelector('.status-block'), statusBlock());
   const list = [...jobs.values()].reverse();
-  fill(view,
-    h('h2', {}, 'Store'), statusBlock(),
-    h('h2', {}, 'Start a job'),
-    h('p', { class: 'muted' }, 'One write job runs at a time; others wait their turn. The same from a shell: ',
-      code('picsift index'), ', ', code('picsift caption'), ', ', code('picsift topics fit'), '.'),
-    formsBlock(),
-    h('h2', {}, 'Jobs'),
-    list.length ? h('ol', { class: 'jobs' }, list.map(jobRow)) : h('p', { class: 'muted' }, 'No jobs since the server started.'));
+  fill(
+    view.querySelector('.jobs-block'),
+    list.length
+      ? h('ol', { class: 'jobs' }, list.map(jobRow))
+      : h('p', { class: 'muted' }, 'No jobs since the server started.'),
+  );
 }
 
 /** Render the jobs page when shown, with the server's jobs. */
 export function initJobs() {
-  onJob(() => {
-    const view = document.getElementById('view-jobs');
-    // Re-render only progress when a form is being filled in, so typing is never lost.
-    if (!view.hidden && !view.contains(document.activeElement)) render();
-    else if (!view.hidden) {
-      const ol = view.querySelector('.jobs');
-      const items = [...jobs.values()].reverse().map(jobRow);
-      if (ol) fill(ol, items);
-      else render();
-    }
-  });
+  onJob(render);
   onCatalog(render);
   subscribe((state, previous) => {
     if (state.view === 'jobs' && previous.view !== 'jobs') refreshList();

@@ -46,9 +46,14 @@ function banner() {
   if (error && !status) {
     fill(el, notice('error', 'The picsift server did not answer.', [error.message]));
   } else if (status && status.images === 0) {
-    fill(el, notice('empty', 'This store is empty.', [
-      'Index a 4CAT export with ', code('picsift index export.zip'), ' or from the Jobs page.',
-    ]));
+    fill(
+      el,
+      notice('empty', 'This store is empty.', [
+        'Index a 4CAT export with ',
+        code('picsift index export.zip'),
+        ' or from the Jobs page.',
+      ]),
+    );
   } else fill(el);
 }
 

@@ -22,7 +22,10 @@ const thumbUrl = (id) => `api/images/${encodeURIComponent(id)}/thumb`;
  * [{x, y, topic, sample}]}: a cell stands for its sample image). */
 export function mapPoints(raw) {
   return listOf(raw, 'points', 'cells').map((p) => ({
-    x: p.x, y: p.y, topic: p.topic ?? -1, id: p.id ?? p.sample ?? '',
+    x: p.x,
+    y: p.y,
+    topic: p.topic ?? -1,
+    id: p.id ?? p.sample ?? '',
   }));
 }
 
@@ -44,46 +47,90 @@ async function fetchAll() {
     const next = raw?.next_offset;
     if (next === undefined || next === null || !got.length) break;
     offset = next;
-    fill(view().querySelector('.map-info'), `Loading… ${num(all.length)} of ${num(raw.total ?? 0)} points`);
+    fill(
+      view().querySelector('.map-info'),
+      `Loading… ${num(all.length)} of ${num(raw.total ?? 0)} points`,
+    );
   }
   const ok = all.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
   return {
-    xs: Float32Array.from(ok, (p) => p.x), ys: Float32Array.from(ok, (p) => -p.y), // y up
-    topics: Int32Array.from(ok, (p) => p.topic), ids: ok.map((p) => String(p.id)),
+    xs: Float32Array.from(ok, (p) => p.x),
+    ys: Float32Array.from(ok, (p) => -p.y), // y up
+    topics: Int32Array.from(ok, (p) => p.topic),
+    ids: ok.map((p) => String(p.id)),
     summary: summary || `${num(ok.length)} images`,
   };
 }
 
 function toolbar() {
-  const tools = [['pan', 'Pan & zoom'], ['box', 'Box select'], ['lasso', 'Lasso select']];
-  return h('div', { class: 'map-toolbar row', role: 'toolbar', 'aria-label': 'Map tools' },
-    h('div', { class: 'segmented', role: 'radiogroup', 'aria-label': 'Mouse tool' },
-      tools.map(([tool, label]) => h('button', {
-        role: 'radio', 'aria-checked': String(tool === 'pan'), dataset: { tool },
-        onClick: (e) => {
-          map.tool = tool;
-          for (const b of e.target.parentElement.children) b.setAttribute('aria-checked', String(b === e.target));
-        },
-      }, label))),
+  const tools = [
+    ['pan', 'Pan & zoom'],
+    ['box', 'Box select'],
+    ['lasso', 'Lasso select'],
+  ];
+  return h(
+    'div',
+    { class: 'map-toolbar row', role: 'toolbar', 'aria-label': 'Map tools' },
+    h(
+      'div',
+      { class: 'segmented', role: 'radiogroup', 'aria-label': 'Mouse tool' },
+      tools.map(([tool, label]) =>
+        h(
+          'button',
+          {
+            role: 'radio',
+            'aria-checked': String(tool === 'pan'),
+            dataset: { tool },
+            onClick: (e) => {
+              map.tool = tool;
+              for (const b of e.target.parentElement.children)
+                b.setAttribute('aria-checked', String(b === e.target));
+            },
+          },
+          label,
+        ),
+      ),
+    ),
     h('button', { onClick: () => map.fit(), title: 'Show every point (key 0)' }, 'Fit all'),
     h('p', { class: 'map-info muted', role: 'status' }),
-    h('p', { class: 'hint' }, 'Wheel or +/- zooms, drag pans (Shift+drag pans in any tool), click opens an image.'));
+    h(
+      'p',
+      { class: 'hint' },
+      'Wheel or +/- zooms, drag pans (Shift+drag pans in any tool), click opens an image.',
+    ),
+  );
 }
 
 function legend() {
   const topics = getCatalog().topics;
   if (!topics.length) return null;
-  return h('ul', { class: 'legend', 'aria-label': 'Topic colours' }, topics.slice(0, 40).map((t) => h('li', {},
-    h('span', { class: 'swatch', style: { '--c': topicColour(t.topic) }, 'aria-hidden': 'true' }),
-    topicName(t.topic, t.label))));
+  return h(
+    'ul',
+    { class: 'legend', 'aria-label': 'Topic colours' },
+    topics.slice(0, 40).map((t) =>
+      h(
+        'li',
+        {},
+        h('span', {
+          class: 'swatch',
+          style: { '--c': topicColour(t.topic) },
+          'aria-hidden': 'true',
+        }),
+        topicName(t.topic, t.label),
+      ),
+    ),
+  );
 }
 
 function showHover(i, x, y) {
   const tip = view().querySelector('.map-tip');
   if (i < 0) return (tip.hidden = true);
   const id = points.ids[i];
-  fill(tip, id ? h('img', { src: thumbUrl(id), alt: '' }) : null,
-    h('span', {}, topicName(points.topics[i], labelOf(points.topics[i]))));
+  fill(
+    tip,
+    id ? h('img', { src: thumbUrl(id), alt: '' }) : null,
+    h('span', {}, topicName(points.topics[i], labelOf(points.topics[i]))),
+  );
   Object.assign(tip.style, { left: `${x + 14}px`, top: `${y + 14}px` });
   tip.hidden = false;
 }
@@ -95,18 +142,75 @@ function showSelection(indices) {
   for (const i of indices) counts.set(points.topics[i], (counts.get(points.topics[i]) ?? 0) + 1);
   const topics = [...counts.entries()].sort((a, b) => b[1] - a[1]);
   const state = getState();
-  fill(panel,
+  fill(
+    panel,
     h('h3', {}, `${plural(indices.length, 'image')} selected`),
-    h('p', {}, topics.slice(0, 8).map(([t, n]) => h('span', { class: 'topic-pill', style: { '--c': topicColour(t) } },
-      `${topicName(t, labelOf(t))}: ${num(n)}`))),
-    h('div', { class: 'row' },
-      h('button', { class: 'primary', onClick: () => update({ topic: topics.map(([t]) => String(t)), exclude_topic: [], view: 'grid' }) },
-        'Show these topics in the grid'),
-      h('button', { onClick: () => { map.selected = new Uint8Array(map.n); map.redraw(); showSelection([]); } }, 'Clear selection')),
-    h('ol', { class: 'tiles small' }, indices.slice(0, 60).map((i) => points.ids[i] && h('li', { class: 'tile' },
-      h('a', { class: 'tile-link', href: hrefFor(state, { image: points.ids[i] }),
-        onClick: (e) => { e.preventDefault(); update({ image: points.ids[i] }); } },
-      h('img', { src: thumbUrl(points.ids[i]), alt: `Image in ${topicName(points.topics[i], labelOf(points.topics[i]))}`, loading: 'lazy' }))))));
+    h(
+      'p',
+      {},
+      topics
+        .slice(0, 8)
+        .map(([t, n]) =>
+          h(
+            'span',
+            { class: 'topic-pill', style: { '--c': topicColour(t) } },
+            `${topicName(t, labelOf(t))}: ${num(n)}`,
+          ),
+        ),
+    ),
+    h(
+      'div',
+      { class: 'row' },
+      h(
+        'button',
+        {
+          class: 'primary',
+          onClick: () =>
+            update({ topic: topics.map(([t]) => String(t)), exclude_topic: [], view: 'grid' }),
+        },
+        'Show these topics in the grid',
+      ),
+      h(
+        'button',
+        {
+          onClick: () => {
+            map.selected = new Uint8Array(map.n);
+            map.redraw();
+            showSelection([]);
+          },
+        },
+        'Clear selection',
+      ),
+    ),
+    h(
+      'ol',
+      { class: 'tiles small' },
+      indices.slice(0, 60).map(
+        (i) =>
+          points.ids[i] &&
+          h(
+            'li',
+            { class: 'tile' },
+            h(
+              'a',
+              {
+                class: 'tile-link',
+                href: hrefFor(state, { image: points.ids[i] }),
+                onClick: (e) => {
+                  e.preventDefault();
+                  update({ image: points.ids[i] });
+                },
+              },
+              h('img', {
+                src: thumbUrl(points.ids[i]),
+                alt: `Image in ${topicName(points.topics[i], labelOf(points.topics[i]))}`,
+                loading: 'lazy',
+              }),
+            ),
+          ),
+      ),
+    ),
+  );
 }
 
 function applyTopics(state) {
@@ -116,17 +220,37 @@ function applyTopics(state) {
 }
 
 function emptyMap() {
-  return notice('empty', 'No topic map yet.', [
-    'The map places images once topics are fitted: run ', code('picsift topics fit'), ' or press Fit topics.',
-  ], [fitTopicsButton()]);
+  return notice(
+    'empty',
+    'No topic map yet.',
+    [
+      'The map places images once topics are fitted: run ',
+      code('picsift topics fit'),
+      ' or press Fit topics.',
+    ],
+    [fitTopicsButton()],
+  );
 }
 
 async function show(force = false) {
   if (loading || (points && !force)) return applyTopics(getState());
   const root = view();
-  fill(root, toolbar(), h('div', { class: 'map-wrap' },
-    h('canvas', { class: 'map-canvas', tabindex: 0, 'aria-label': 'Topic map. Arrow keys pan, plus and minus zoom, 0 fits all.' }),
-    h('div', { class: 'map-tip', hidden: true, 'aria-hidden': 'true' })), legend(), h('section', { class: 'map-selection', 'aria-live': 'polite' }));
+  fill(
+    root,
+    toolbar(),
+    h(
+      'div',
+      { class: 'map-wrap' },
+      h('canvas', {
+        class: 'map-canvas',
+        tabindex: 0,
+        'aria-label': 'Topic map. Arrow keys pan, plus and minus zoom, 0 fits all.',
+      }),
+      h('div', { class: 'map-tip', hidden: true, 'aria-hidden': 'true' }),
+    ),
+    legend(),
+    h('section', { class: 'map-selection', 'aria-live': 'polite' }),
+  );
   fill(root.querySelector('.map-info'), notice('loading', 'Loading the map…'));
   map = new MapCanvas(root.querySelector('canvas'), {
     thumbUrl,
@@ -143,9 +267,17 @@ async function show(force = false) {
     fill(root.querySelector('.map-info'), points.summary);
   } catch (err) {
     points = null;
-    fill(root, err.status === 404 ? emptyMap() : notice('error', 'The map could not be loaded.', [err.message], [
-      h('button', { onClick: () => show(true) }, 'Try again'),
-    ]));
+    fill(
+      root,
+      err.status === 404
+        ? emptyMap()
+        : notice(
+            'error',
+            'The map could not be loaded.',
+            [err.message],
+            [h('button', { onClick: () => show(true) }, 'Try again')],
+          ),
+    );
   } finally {
     loading = null;
   }

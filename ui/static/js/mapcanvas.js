@@ -55,8 +55,10 @@ export class MapCanvas {
   index() {
     let [x0, x1, y0, y1] = [Infinity, -Infinity, Infinity, -Infinity];
     for (let i = 0; i < this.n; i++) {
-      x0 = Math.min(x0, this.xs[i]); x1 = Math.max(x1, this.xs[i]);
-      y0 = Math.min(y0, this.ys[i]); y1 = Math.max(y1, this.ys[i]);
+      x0 = Math.min(x0, this.xs[i]);
+      x1 = Math.max(x1, this.xs[i]);
+      y0 = Math.min(y0, this.ys[i]);
+      y1 = Math.max(y1, this.ys[i]);
     }
     if (!this.n) [x0, x1, y0, y1] = [0, 1, 0, 1];
     this.bounds = { x0, y0, w: x1 - x0 || 1, h: y1 - y0 || 1 };
@@ -212,7 +214,13 @@ export class MapCanvas {
     const ctx = this.ctx;
     if (this.hover >= 0) {
       ctx.beginPath();
-      ctx.arc(this.xs[this.hover] * this.k + this.tx, this.ys[this.hover] * this.k + this.ty, 7, 0, 2 * Math.PI);
+      ctx.arc(
+        this.xs[this.hover] * this.k + this.tx,
+        this.ys[this.hover] * this.k + this.ty,
+        7,
+        0,
+        2 * Math.PI,
+      );
       ctx.lineWidth = 2;
       ctx.strokeStyle = '#111';
       ctx.stroke();

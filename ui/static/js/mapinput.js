@@ -15,9 +15,16 @@ function inPolygon(x, y, poly) {
 
 /** Indices of the points inside a screen-space box or lasso (a list of [x, y]). */
 function select(map, drag) {
-  const poly = (drag.tool === 'box'
-    ? [[drag.x0, drag.y0], [drag.x1, drag.y0], [drag.x1, drag.y1], [drag.x0, drag.y1]]
-    : drag.path).map(([sx, sy]) => map.toData(sx, sy));
+  const poly = (
+    drag.tool === 'box'
+      ? [
+          [drag.x0, drag.y0],
+          [drag.x1, drag.y0],
+          [drag.x1, drag.y1],
+          [drag.x0, drag.y1],
+        ]
+      : drag.path
+  ).map(([sx, sy]) => map.toData(sx, sy));
   const xs = poly.map((p) => p[0]);
   const ys = poly.map((p) => p[1]);
   const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
@@ -87,11 +94,15 @@ export function attachInput(map) {
       map.redraw();
     }
   });
-  canvas.addEventListener('wheel', (e) => {
-    e.preventDefault();
-    const [x, y] = local(canvas, e);
-    map.zoom(Math.exp(-e.deltaY * 0.0015), x, y);
-  }, { passive: false });
+  canvas.addEventListener(
+    'wheel',
+    (e) => {
+      e.preventDefault();
+      const [x, y] = local(canvas, e);
+      map.zoom(Math.exp(-e.deltaY * 0.0015), x, y);
+    },
+    { passive: false },
+  );
   canvas.addEventListener('keydown', (e) => {
     const { width, height } = map.cssSize();
     const step = 60;

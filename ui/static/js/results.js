@@ -29,8 +29,13 @@ export function hitsFromRows(rows) {
   for (const row of rows) {
     if (!byId.has(row.image_id)) {
       byId.set(row.image_id, {
-        id: row.image_id, score: null, sha256: row.sha256, topic: row.topic,
-        topic_label: row.topic_label, caption: row.caption, posts: [],
+        id: row.image_id,
+        score: null,
+        sha256: row.sha256,
+        topic: row.topic,
+        topic_label: row.topic_label,
+        caption: row.caption,
+        posts: [],
       });
     }
     if (row.post_id) byId.get(row.image_id).posts.push(row);
@@ -93,9 +98,13 @@ export class Results {
    */
   async browseViaExport({ limit, offset, group_by: _g, ...filters }) {
     const response = await api('export', {
-      params: { ...filters, format: 'ndjson', limit: offset + limit }, raw: true,
+      params: { ...filters, format: 'ndjson', limit: offset + limit },
+      raw: true,
     });
-    const rows = (await response.text()).split('\n').filter(Boolean).map((line) => JSON.parse(line));
+    const rows = (await response.text())
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line));
     const hits = hitsFromRows(rows).slice(offset);
     const end = offset + hits.length;
     return { hits, next_offset: hits.length === limit && end < BROWSE_MAX ? end : null };

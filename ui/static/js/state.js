@@ -46,10 +46,11 @@ export function hrefFor(state, patch) {
 
 const listeners = new Set();
 let current = parse(location.search);
-let upload = null;
+let upload = null; // an image file to search by (not in the URL: files do not fit there)
+let uploads = 0; // counts uploads, so the same file dropped twice still searches again
 
 /** The current state (read-only copy). */
-export const getState = () => ({ ...current, upload });
+export const getState = () => ({ ...current, upload, uploads });
 
 /** Call `fn(state, previous)` after every change, from the UI or the back button. */
 export function subscribe(fn) {
@@ -67,7 +68,10 @@ function notify(previous) {
  */
 export function update(patch, { replace = false } = {}) {
   const previous = getState();
-  if ('upload' in patch) upload = patch.upload;
+  if ('upload' in patch) {
+    upload = patch.upload;
+    uploads += 1;
+  }
   const { upload: _ignored, ...rest } = patch;
   current = { ...current, ...rest };
   const url = serialise(current);
@@ -78,7 +82,7 @@ export function update(patch, { replace = false } = {}) {
 
 /** Key of everything that decides the result list (changes of it reload the grid). */
 export function resultsKey(state) {
-  return JSON.stringify([searchParams(state), state.like, state.upload?.name, state.upload?.lastModified]);
+  return JSON.stringify([searchParams(state), state.like, state.upload ? state.uploads : 0]);
 }
 
 window.addEventListener('popstate', () => {

@@ -15,7 +15,11 @@ let lastKey = null;
 /** Rows of {period, topic, count} from the API's {interval, rows: [{period, topic, posts}]}. */
 export function timelineRows(raw) {
   return listOf(raw, 'rows')
-    .map((r) => ({ period: String(r.period).slice(0, 10), topic: Number(r.topic), count: r.posts ?? 0 }))
+    .map((r) => ({
+      period: String(r.period).slice(0, 10),
+      topic: Number(r.topic),
+      count: r.posts ?? 0,
+    }))
     .filter((r) => r.period && r.count > 0);
 }
 
@@ -25,10 +29,13 @@ function columns(rows) {
     if (!byPeriod.has(r.period)) byPeriod.set(r.period, []);
     byPeriod.get(r.period).push(r);
   }
-  return [...byPeriod.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([period, parts]) => ({
-    period, total: parts.reduce((n, p) => n + p.count, 0),
-    parts: parts.sort((a, b) => (a.topic === -1) - (b.topic === -1) || a.topic - b.topic),
-  }));
+  return [...byPeriod.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([period, parts]) => ({
+      period,
+      total: parts.reduce((n, p) => n + p.count, 0),
+      parts: parts.sort((a, b) => (a.topic === -1) - (b.topic === -1) || a.topic - b.topic),
+    }));
 }
 
 const addDays = (iso, n) => new Date(Date.parse(iso) + n * DAY).toISOString().slice(0, 10);
@@ -39,32 +46,83 @@ function chart(cols, interval, width) {
   const max = Math.max(...cols.map((c) => c.total));
   const slot = width / cols.length;
   const barW = Math.min(48, Math.max(2, slot * 0.8));
-  const svg = s('svg', { width, height: HEIGHT + 20, role: 'group', 'aria-label': `Posts per ${interval} and topic` });
+  const svg = s('svg', {
+    width,
+    height: HEIGHT + 20,
+    role: 'group',
+    'aria-label': `Posts per ${interval} and topic`,
+  });
   cols.forEach((col, i) => {
     const end = addDays(col.period, days - 1);
     const active = state.date_from === col.period && state.date_to === end;
     const label = `${interval} of ${col.period}: ${num(col.total)} posts`;
-    const g = s('g', { class: `bar${active ? ' active' : ''}`, tabindex: 0, role: 'button', 'aria-label': `${label}. Enter shows this ${interval}.` });
-    const pick = (topic) => update({
-      date_from: col.period, date_to: end, view: 'grid',
-      ...(topic === undefined ? {} : { topic: [String(topic)], exclude_topic: [] }),
+    const g = s('g', {
+      class: `bar${active ? ' active' : ''}`,
+      tabindex: 0,
+      role: 'button',
+      'aria-label': `${label}. Enter shows this ${interval}.`,
     });
-    g.append(s('rect', { x: i * slot, y: 0, width: slot, height: HEIGHT, class: 'bar-bg', onClick: () => pick() }));
+    const pick = (topic) =>
+      update({
+        date_from: col.period,
+        date_to: end,
+        view: 'grid',
+        ...(topic === undefined ? {} : { topic: [String(topic)], exclude_topic: [] }),
+      });
+    g.append(
+      s('rect', {
+        x: i * slot,
+        y: 0,
+        width: slot,
+        height: HEIGHT,
+        class: 'bar-bg',
+        onClick: () => pick(),
+      }),
+    );
     let y = HEIGHT;
     for (const part of col.parts) {
       const hgt = (part.count / max) * (HEIGHT - 4);
       y -= hgt;
-      g.append(s('rect', {
-        x: i * slot + (slot - barW) / 2, y, width: barW, height: Math.max(hgt, 0.5),
-        fill: topicColour(part.topic), class: 'seg', onClick: () => pick(part.topic),
-      }, s('title', {}, `${col.period} · ${topicName(part.topic, labelOf(part.topic))}: ${num(part.count)} posts`)));
+      g.append(
+        s(
+          'rect',
+          {
+            x: i * slot + (slot - barW) / 2,
+            y,
+            width: barW,
+            height: Math.max(hgt, 0.5),
+            fill: topicColour(part.topic),
+            class: 'seg',
+            onClick: () => pick(part.topic),
+          },
+          s(
+            'title',
+            {},
+            `${col.period} · ${topicName(part.topic, labelOf(part.topic))}: ` +
+              `${num(part.count)} posts`,
+          ),
+        ),
+      );
     }
     g.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); pick(); }
+      if (e.key === 'Enter' || e.key === ' ') {
+        e.preventDefault();
+        pick();
+      }
     });
     svg.append(g);
   });
-  const tick = (i, anchor) => s('text', { x: Math.min(width - 2, Math.max(2, i * slot + slot / 2)), y: HEIGHT + 15, 'text-anchor': anchor, class: 'tick' }, cols[i].period);
+  const tick = (i, anchor) =>
+    s(
+      'text',
+      {
+        x: Math.min(width - 2, Math.max(2, i * slot + slot / 2)),
+        y: HEIGHT + 15,
+        'text-anchor': anchor,
+        class: 'tick',
+      },
+      cols[i].period,
+    );
   svg.append(tick(0, 'start'));
   if (cols.length > 2) svg.append(tick(cols.length - 1, 'end'));
   svg.append(s('text', { x: 2, y: 12, class: 'tick' }, `${num(max)} posts`));
@@ -74,16 +132,30 @@ function chart(cols, interval, width) {
 function render() {
   const body = document.querySelector('#timeline .timeline-body');
   if (!data) return;
-  if (data.error) return fill(body, notice('error', 'Topics over time could not be loaded.', [data.error]));
+  if (data.error)
+    return fill(body, notice('error', 'Topics over time could not be loaded.', [data.error]));
   const cols = columns(data.rows);
   if (!cols.length) {
-    return fill(body, notice('empty', 'No dated posts to chart.', [
-      'The chart counts posts per topic; it fills in once topics are fitted (', code('picsift topics fit'),
-      ') and the posts have timestamps.']));
+    return fill(
+      body,
+      notice('empty', 'No dated posts to chart.', [
+        'The chart counts posts per topic; it fills in once topics are fitted (',
+        code('picsift topics fit'),
+        ') and the posts have timestamps.',
+      ]),
+    );
   }
   const width = Math.max(240, body.clientWidth || 600);
-  fill(body, chart(cols, data.interval, width),
-    h('p', { class: 'hint' }, 'Click a bar segment to see that topic in that period; Enter on a focused bar shows the whole period.'));
+  fill(
+    body,
+    chart(cols, data.interval, width),
+    h(
+      'p',
+      { class: 'hint' },
+      'Click a bar segment to see that topic in that period; ' +
+        'Enter on a focused bar shows the whole period.',
+    ),
+  );
 }
 
 async function load(force = false) {

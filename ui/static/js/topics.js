@@ -30,10 +30,19 @@ async function saveLabel(t, label) {
 
 /** Swap a card's title for a small rename form. */
 function rename(t, cardEl) {
-  const input = h('input', { type: 'text', value: t.label, 'aria-label': `New name for topic ${t.topic}`, required: true });
-  const form = h('form', { class: 'rename row' }, input,
+  const input = h('input', {
+    type: 'text',
+    value: t.label,
+    'aria-label': `New name for topic ${t.topic}`,
+    required: true,
+  });
+  const form = h(
+    'form',
+    { class: 'rename row' },
+    input,
     h('button', { type: 'submit', class: 'small primary' }, 'Save'),
-    h('button', { type: 'button', class: 'small', onClick: renderList }, 'Cancel'));
+    h('button', { type: 'button', class: 'small', onClick: renderList }, 'Cancel'),
+  );
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     const label = input.value.trim();
@@ -52,7 +61,9 @@ function rename(t, cardEl) {
 }
 
 async function merge(ids) {
-  const names = ids.map((id) => topicName(id, getCatalog().topics.find((t) => t.topic === Number(id))?.label));
+  const names = ids.map((id) =>
+    topicName(id, getCatalog().topics.find((t) => t.topic === Number(id))?.label),
+  );
   if (!confirm(`Merge ${names.join(', ')} into topic ${ids[0]}?`)) return;
   try {
     await api('topics/merge', { method: 'POST', json: { topics: ids.map(Number) } });
@@ -66,8 +77,20 @@ async function merge(ids) {
 
 /** The topic's collage; a plain box when it has none (e.g. a topic made by a merge). */
 function collage(t) {
-  const img = h('img', { class: 'collage', src: t.collageUrl, alt: '', loading: 'lazy', width: 64, height: 64 });
-  img.addEventListener('error', () => img.replaceWith(h('span', { class: 'collage missing', 'aria-hidden': 'true' }, 'no collage')), { once: true });
+  const img = h('img', {
+    class: 'collage',
+    src: t.collageUrl,
+    alt: '',
+    loading: 'lazy',
+    width: 64,
+    height: 64,
+  });
+  img.addEventListener(
+    'error',
+    () =>
+      img.replaceWith(h('span', { class: 'collage missing', 'aria-hidden': 'true' }, 'no collage')),
+    { once: true },
+  );
   return img;
 }
 
@@ -77,51 +100,110 @@ function card(t, state) {
   const excluded = state.exclude_topic.includes(id);
   const name = topicName(t.topic, t.label);
   const box = `topic-${id.replace('-', 'm')}`;
-  return h('li', {
-    class: `topic-card${t.outlier ? ' outlier' : ''}${included ? ' included' : ''}${excluded ? ' excluded' : ''}`,
-    style: { '--c': topicColour(t.topic) }, dataset: { topic: id },
-  },
-  collage(t),
-  h('div', { class: 'topic-text' },
-    h('div', { class: 'topic-title' },
-      h('input', {
-        type: 'checkbox', id: box, checked: included,
-        onChange: (e) => update({
-          topic: toggle(state.topic, id, e.target.checked),
-          exclude_topic: state.exclude_topic.filter((x) => x !== id), view: state.view === 'jobs' ? 'grid' : state.view,
+  return h(
+    'li',
+    {
+      class: ['topic-card', t.outlier && 'outlier', included && 'included', excluded && 'excluded']
+        .filter(Boolean)
+        .join(' '),
+      style: { '--c': topicColour(t.topic) },
+      dataset: { topic: id },
+    },
+    collage(t),
+    h(
+      'div',
+      { class: 'topic-text' },
+      h(
+        'div',
+        { class: 'topic-title' },
+        h('input', {
+          type: 'checkbox',
+          id: box,
+          checked: included,
+          onChange: (e) => {
+            const now = getState();
+            update({
+              topic: toggle(now.topic, id, e.target.checked),
+              exclude_topic: now.exclude_topic.filter((x) => x !== id),
+              view: now.view === 'jobs' ? 'grid' : now.view,
+            });
+          },
         }),
-      }),
-      h('label', { for: box }, h('span', { class: 'swatch', 'aria-hidden': 'true' }), name)),
-    h('p', { class: 'topic-count' }, plural(t.count, 'image'),
-      t.outlier ? h('span', { class: 'badge' }, 'not in any topic') : null),
-    t.keywords.length ? h('p', { class: 'keywords' }, t.keywords.slice(0, 6).join(', ')) : null,
-    h('div', { class: 'topic-actions' },
-      h('button', {
-        class: 'small', 'aria-pressed': String(excluded), title: 'Hide the images of this topic',
-        'aria-label': `Exclude ${name}`,
-        onClick: () => update({
-          exclude_topic: toggle(state.exclude_topic, id, !excluded),
-          topic: state.topic.filter((x) => x !== id),
-        }),
-      }, excluded ? 'Excluded' : 'Exclude'),
-      h('button', {
-        class: 'small', 'aria-label': `Rename ${name}`,
-        onClick: (e) => rename(t, e.target.closest('.topic-card')),
-      }, 'Rename'))));
+        h('label', { for: box }, h('span', { class: 'swatch', 'aria-hidden': 'true' }), name),
+      ),
+      h(
+        'p',
+        { class: 'topic-count' },
+        plural(t.count, 'image'),
+        t.outlier ? h('span', { class: 'badge' }, 'not in any topic') : null,
+      ),
+      t.keywords.length ? h('p', { class: 'keywords' }, t.keywords.slice(0, 6).join(', ')) : null,
+      h(
+        'div',
+        { class: 'topic-actions' },
+        h(
+          'button',
+          {
+            class: 'small',
+            'aria-pressed': String(excluded),
+            title: 'Hide the images of this topic',
+            'aria-label': `Exclude ${name}`,
+            onClick: () => {
+              const now = getState();
+              update({
+                exclude_topic: toggle(now.exclude_topic, id, !now.exclude_topic.includes(id)),
+                topic: now.topic.filter((x) => x !== id),
+              });
+            },
+          },
+          excluded ? 'Excluded' : 'Exclude',
+        ),
+        h(
+          'button',
+          {
+            class: 'small',
+            'aria-label': `Rename ${name}`,
+            onClick: (e) => rename(t, e.target.closest('.topic-card')),
+          },
+          'Rename',
+        ),
+      ),
+    ),
+  );
 }
 
 function header(topics, state) {
   const ticked = state.topic.filter((id) => id !== '-1');
-  return h('div', { class: 'topics-head' },
-    h('p', { class: 'muted' }, `${plural(topics.filter((t) => !t.outlier).length, 'topic')}; tick to show only those, or exclude.`),
-    topics.length > 12 ? h('input', {
-      type: 'search', class: 'topic-filter', placeholder: 'Find a topic…', value: filterText,
-      'aria-label': 'Find a topic by label or keyword',
-      onInput: (e) => { filterText = e.target.value; renderList(); },
-    }) : null,
+  return h(
+    'div',
+    { class: 'topics-head' },
+    h(
+      'p',
+      { class: 'muted' },
+      `${plural(topics.filter((t) => !t.outlier).length, 'topic')}; ` +
+        'tick to show only those, or exclude.',
+    ),
+    topics.length > 12
+      ? h('input', {
+          type: 'search',
+          class: 'topic-filter',
+          placeholder: 'Find a topic…',
+          value: filterText,
+          'aria-label': 'Find a topic by label or keyword',
+          onInput: (e) => {
+            filterText = e.target.value;
+            renderList();
+          },
+        })
+      : null,
     ticked.length >= 2
-      ? h('button', { class: 'small', onClick: () => merge(ticked) }, `Merge ${ticked.length} ticked topics`)
-      : null);
+      ? h(
+          'button',
+          { class: 'small', onClick: () => merge(ticked) },
+          `Merge ${ticked.length} ticked topics`,
+        )
+      : null,
+  );
 }
 
 function matches(t) {
@@ -133,32 +215,56 @@ function renderList() {
   const list = section().querySelector('.topic-list');
   if (!list) return;
   const state = getState();
-  fill(list, getCatalog().topics.filter(matches).map((t) => card(t, state)));
+  fill(
+    list,
+    getCatalog()
+      .topics.filter(matches)
+      .map((t) => card(t, state)),
+  );
 }
 
 function render() {
   const { topics, loaded, status } = getCatalog();
-  const body = section().querySelector('.topics-body') || section().appendChild(h('div', { class: 'topics-body' }));
+  const body =
+    section().querySelector('.topics-body') ||
+    section().appendChild(h('div', { class: 'topics-body' }));
   if (!loaded) return fill(body, notice('loading', 'Loading topics…'));
   if (!topics.length) {
     const noImages = status && status.images === 0;
-    return fill(body, notice('empty', 'No topics yet.', noImages
-      ? ['Index images first (Jobs, or ', code('picsift index'), '), then fit topics.']
-      : ['Run ', code('picsift topics fit'), ' or press Fit topics.'],
-    noImages ? [] : [fitTopicsButton()]));
+    return fill(
+      body,
+      notice(
+        'empty',
+        'No topics yet.',
+        noImages
+          ? ['Index images first (Jobs, or ', code('picsift index'), '), then fit topics.']
+          : ['Run ', code('picsift topics fit'), ' or press Fit topics.'],
+        noImages ? [] : [fitTopicsButton()],
+      ),
+    );
   }
   const state = getState();
   fill(body, header(topics, state), h('ul', { class: 'topic-list', 'aria-label': 'Topics' }));
   renderList();
   const total = topics.reduce((sum, t) => sum + (t.count || 0), 0);
-  body.append(h('p', { class: 'muted' }, `${num(total)} images in topics of run ${status?.topic_run ?? '?'}.`));
+  body.append(
+    h(
+      'p',
+      { class: 'muted' },
+      `${num(total)} images in topics of run ${status?.topic_run ?? '?'}.`,
+    ),
+  );
 }
 
 /** Build the sidebar's topic list and keep it in step with the URL and the catalog. */
 export function initTopics() {
   onCatalog(render);
   subscribe((state, previous) => {
-    if (String(state.topic) !== String(previous.topic) || String(state.exclude_topic) !== String(previous.exclude_topic)) render();
+    if (
+      String(state.topic) !== String(previous.topic) ||
+      String(state.exclude_topic) !== String(previous.exclude_topic)
+    )
+      render();
   });
   render();
 }
