@@ -126,7 +126,8 @@ def create_app(
     app.add_middleware(SecurityHeaders)
     for module in (search, images, topics, jobs, export, status):
         app.include_router(module.router)
-    app.mount("/", StaticFiles(directory=ui_dir(), html=True, check_dir=False), name="ui")
+    if ui_dir().is_dir():
+        app.mount("/", StaticFiles(directory=ui_dir(), html=True), name="ui")
     return app
 
 

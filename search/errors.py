@@ -23,7 +23,7 @@ from search.service import NotFoundError
 from search.uploads import ForbiddenError, TooLargeError
 
 log = logging.getLogger("picsift.api")
-_PARAM = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*(?:\[\d+\])?): ")
+_PARAM = re.compile(r"^([A-Za-z_][A-Za-z0-9_.-]*(?:\[\d+\])?): ")
 
 
 class UnauthorizedError(PicsiftError):
@@ -72,7 +72,9 @@ def _short(value: Any) -> str:
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
     errors = exc.errors()
     first = errors[0] if errors else {}
-    loc = [str(p) for p in first.get("loc", ()) if p not in ("query", "path", "body", "header")]
+    # ("query", "topic", 0) -> "topic": the parameter, not the position in its list.
+    skip = ("query", "path", "body", "header")
+    loc = [str(p) for p in first.get("loc", ()) if p not in skip and not isinstance(p, int)]
     parameter = ".".join(loc) or None
     got = f" (got {_short(first['input'])})" if first.get("input") is not None else ""
     message = f"{parameter or 'request'}: {first.get('msg', 'invalid')}{got}"

@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import uuid
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,12 +122,17 @@ def read_upload(file: BinaryIO, limit: int, name: str = "file") -> bytes:
 def decode_upload(data: bytes, limits: Limits, name: str = "file") -> Image.Image:
     """An uploaded image decoded to RGB (about thumbnail size), within the pixel limit."""
     try:
-        with Image.open(io.BytesIO(data)) as probe:
-            width, height = probe.size
+        with warnings.catch_warnings():
+            # The pixel limit below decides, and says so in the answer.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as probe:
+                width, height = probe.size
+    except Image.DecompressionBombError:
+        raise TooLargeError(
+            f"{name}: too many pixels, over the {limits.image_pixels:,} pixel limit"
+        ) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
         raise InputError(f"{name}: not an image (JPEG, PNG, GIF, WebP, BMP or TIFF)") from None
-    except Image.DecompressionBombError:
-        raise TooLargeError(f"{name}: too many pixels") from None
     if width * height > limits.image_pixels:
         raise TooLargeError(
             f"{name}: {width}x{height} pixels, over the {limits.image_pixels:,} pixel limit"
