@@ -36,7 +36,9 @@ def ui_dir() -> Path:
     """The static web UI shipped in the `ui` package."""
     import ui
 
-    return Path(ui.__file__).resolve().parent / "static"
+    # `__path__`, not `__file__`: an editable install may import `ui` as a namespace package.
+    folder = next((Path(p) for p in ui.__path__ if Path(p).is_dir()), Path(ui.__path__[0]))
+    return folder.resolve() / "static"
 
 
 def make_encoder(store: ImageStore, settings: Settings) -> Any:

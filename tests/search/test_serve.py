@@ -1,0 +1,86 @@
+"""`picsift serve` as a real process: it owns the store, records its URL in the lock, answers
+over HTTP, and `picsift export` goes through it while it runs."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from typer.testing import CliRunner
+
+from picsift.cli.main import app
+from picsift.store.edge import EdgeStore
+from picsift.store.lock import read_holder
+from tests.indexer.conftest import write_4cat_zip
+from tests.search.conftest import index_sources
+
+MAIN = [sys.executable, "-c", "from picsift.cli.main import main; main()"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+@pytest.mark.slow
+def test_serve_owns_the_store_and_export_goes_through_it(tmp_path, toy_clip):
+    write_4cat_zip(tmp_path / "a.zip", 8, seed=31)
+    store = tmp_path / "store"
+    with EdgeStore(store) as opened:
+        index_sources(opened, toy_clip, store, [tmp_path / "a.zip"])
+    runner = CliRunner()
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    env |= {"PICSIFT_STORE": str(store), "PICSIFT_PORT": str(port), "PICSIFT_CAPTION_MODEL": "none"}
+    server = subprocess.Popen(
+        [*MAIN, "serve"], env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert server.poll() is None, server.stdout.read().decode()
+            try:
+                if get(f"{url}/healthz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "server did not become ready"
+            time.sleep(0.5)
+        assert read_holder(store)["url"] == url
+        status, body = get(f"{url}/api/search?q=red+circle&limit=3")
+        assert status == 200 and len(json.loads(body)["hits"]) == 3
+        status, body = get(f"{url}/api/search?q=")
+        assert status == 422 and json.loads(body)["parameter"] == "q"
+        assert get(f"{url}/openapi.json")[0] == 200
+
+        out = tmp_path / "posts.csv"
+        exported = runner.invoke(app, ["--store", str(store), "export", "--out", str(out)])
+        assert exported.exit_code == 0, exported.output
+        assert f"exporting through its API at {url}" in exported.output or url in exported.output
+        assert len(list(csv.DictReader(out.open()))) == 9  # 8 images, one with two posts
+        manifest = json.loads((tmp_path / "posts.csv.manifest.json").read_text())
+        assert manifest["rows"] == 9 and manifest["model"] == "toy"
+    finally:
+        server.send_signal(signal.SIGINT)
+        output = server.communicate(timeout=60)[0].decode()
+    assert server.returncode == 0, output
+    assert "Traceback" not in output
+    assert read_holder(store) is None  # the lock is released
