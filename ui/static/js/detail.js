@@ -96,15 +96,30 @@ function render(image, hit) {
             onClick: () => step(-1),
             'aria-keyshortcuts': 'ArrowLeft',
             title: 'Previous image (←)',
+            dataset: { nav: 'prev' },
           },
           '← Previous',
         ),
         h(
           'button',
-          { onClick: () => step(1), 'aria-keyshortcuts': 'ArrowRight', title: 'Next image (→)' },
+          {
+            onClick: () => step(1),
+            'aria-keyshortcuts': 'ArrowRight',
+            title: 'Next image (→)',
+            dataset: { nav: 'next' },
+          },
           'Next →',
         ),
-        h('button', { class: 'close', onClick: close, 'aria-label': 'Close (Escape)' }, '✕'),
+        h(
+          'button',
+          {
+            class: 'close',
+            onClick: close,
+            'aria-label': 'Close (Escape)',
+            dataset: { nav: 'close' },
+          },
+          '✕',
+        ),
       ),
     ),
     h('p', { class: 'detail-nav-msg muted', role: 'status' }),
@@ -168,8 +183,13 @@ async function open(id) {
   shown = id;
   const hit = neighbours(id).hits.find((x) => x.id === id);
   const d = dialog();
-  if (!d.open) d.showModal();
-  fill(d, h('div', { class: 'detail-inner' }, notice('loading', 'Loading the image…')));
+  // Walking from image to image keeps the focus on the button used (Next stays on Next).
+  const focused = d.contains(document.activeElement) ? document.activeElement.dataset.nav : '';
+  if (!d.open) {
+    d.showModal();
+    fill(d, h('div', { class: 'detail-inner' }, notice('loading', 'Loading the image…')));
+  }
+  d.setAttribute('aria-busy', 'true');
   try {
     const image = await api(`images/${encodeURIComponent(id)}`);
     if (shown !== id) return;
@@ -190,7 +210,9 @@ async function open(id) {
       ),
     );
   }
-  (d.querySelector('.close') ?? d.querySelector('button'))?.focus({ preventScroll: true });
+  d.setAttribute('aria-busy', 'false');
+  const target = d.querySelector(`[data-nav="${focused || 'close'}"]`) ?? d.querySelector('button');
+  target?.focus({ preventScroll: true });
 }
 
 function close() {

@@ -215,8 +215,7 @@ function showSelection(indices) {
 
 function applyTopics(state) {
   if (!map) return;
-  map.dim = state.topic.length ? new Set(state.topic.map(Number)) : null;
-  map.redraw();
+  map.highlight(state.topic.length ? new Set(state.topic.map(Number)) : null);
 }
 
 function emptyMap() {

@@ -10,13 +10,31 @@ const HIT_PX = 8;
 const THUMB_PX = 44;
 const THUMBS_WHEN_VISIBLE = 120;
 
-/** Write one dot (a list of pixel offsets) at (x, y), clipped to the W x H buffer. */
-function stamp(px, W, H, x, y, offsets, colour) {
-  for (const [dx, dy] of offsets) {
-    const xx = x + dx;
-    const yy = y + dy;
+/** Write one dot at (x, y) into the W x H pixel buffer; clipped only near the edges. */
+function stamp(px, W, H, x, y, dot, colour) {
+  const { r, lin, pairs } = dot;
+  if (x >= r && y >= r && x < W - r && y < H - r) {
+    const base = y * W + x;
+    for (let k = 0; k < lin.length; k++) px[base + lin[k]] = colour;
+    return;
+  }
+  for (let k = 0; k < pairs.length; k += 2) {
+    const xx = x + pairs[k];
+    const yy = y + pairs[k + 1];
     if (xx >= 0 && yy >= 0 && xx < W && yy < H) px[yy * W + xx] = colour;
   }
+}
+
+/** A Uint32Array with `fn(topic)` for each point, `fn` called once per distinct topic. */
+function perTopic(topics, fn) {
+  const cache = new Map();
+  const out = new Uint32Array(topics.length);
+  for (let i = 0; i < topics.length; i++) {
+    const t = topics[i];
+    if (!cache.has(t)) cache.set(t, fn(t));
+    out[i] = cache.get(t);
+  }
+  return out;
 }
 
 export class MapCanvas {
@@ -33,11 +51,11 @@ export class MapCanvas {
     this.tx = 0;
     this.ty = 0;
     this.selected = new Uint8Array(0);
-    this.dim = null; // Set of topic ids to keep bright; others faded
+    this.bright = null; // per point: 1 = drawn bright, 0 = faded (null: all bright)
     this.hover = -1;
     this.drag = null;
     this.thumbs = new Map();
-    this.discs = new Map(); // dot radius -> pixel offsets
+    this.dots = new Map(); // "radius width" -> pixel offsets of a dot
     this.frame = 0;
     new ResizeObserver(() => this.resize()).observe(canvas);
     attachInput(this);
@@ -47,9 +65,18 @@ export class MapCanvas {
   setData({ xs, ys, topics, ids }) {
     Object.assign(this, { xs, ys, topics, ids, n: xs.length });
     this.selected = new Uint8Array(this.n);
-    this.colours = new Map();
+    this.bright = null;
+    // Colours per point, computed once: the draw loop only copies integers.
+    this.colour = perTopic(topics, (t) => topicRGBA(t));
+    this.fadedColour = perTopic(topics, (t) => topicRGBA(t, 40));
     this.index();
     this.fit();
+  }
+
+  /** Keep the points of these topics bright and fade the others (null: all bright). */
+  highlight(topics) {
+    this.bright = topics ? Uint8Array.from(this.topics, (t) => (topics.has(t) ? 1 : 0)) : null;
+    this.redraw();
   }
 
   index() {
@@ -131,36 +158,33 @@ export class MapCanvas {
     if (!this.frame) this.frame = requestAnimationFrame(() => this.draw());
   }
 
-  colour(topic, faded) {
-    const key = faded ? -1000 - topic : topic;
-    if (!this.colours.has(key)) this.colours.set(key, topicRGBA(topic, faded ? 40 : 255));
-    return this.colours.get(key);
-  }
-
   draw() {
     this.frame = 0;
     const { width: W, height: H } = this.canvas;
     if (!W || !H || !this.n) return this.ctx.clearRect(0, 0, W, H);
     const dpr = W / this.cssSize().width;
-    const image = this.ctx.createImageData(W, H);
-    const px = new Uint32Array(image.data.buffer);
-    const disc = this.disc(dpr);
-    const ring = this.disc(dpr, 2);
+    if (this.image?.width !== W || this.image?.height !== H) {
+      this.image = this.ctx.createImageData(W, H);
+    }
+    const px = new Uint32Array(this.image.data.buffer);
+    px.fill(0);
+    const dot = this.dot(dpr, W);
+    const ring = this.dot(dpr, W, 2);
     const visible = [];
+    const bright = this.bright;
     // Faded points first, so bright ones are drawn over them.
-    for (const pass of this.dim ? [true, false] : [false]) {
+    for (const pass of bright ? [0, 1] : [1]) {
       for (let i = 0; i < this.n; i++) {
-        const faded = this.dim ? !this.dim.has(this.topics[i]) : false;
-        if (faded !== pass) continue;
+        if (bright && bright[i] !== pass) continue;
         const x = Math.round((this.xs[i] * this.k + this.tx) * dpr);
         const y = Math.round((this.ys[i] * this.k + this.ty) * dpr);
         if (x < 0 || y < 0 || x >= W || y >= H) continue;
-        if (!faded && visible.length <= THUMBS_WHEN_VISIBLE) visible.push(i);
+        if (pass && visible.length <= THUMBS_WHEN_VISIBLE) visible.push(i);
         if (this.selected[i]) stamp(px, W, H, x, y, ring, 0xff202020);
-        stamp(px, W, H, x, y, disc, this.colour(this.topics[i], faded));
+        stamp(px, W, H, x, y, dot, pass ? this.colour[i] : this.fadedColour[i]);
       }
     }
-    this.ctx.putImageData(image, 0, 0);
+    this.ctx.putImageData(this.image, 0, 0);
     this.ctx.save();
     this.ctx.scale(dpr, dpr);
     if (visible.length <= THUMBS_WHEN_VISIBLE) this.drawThumbs(visible);
@@ -168,20 +192,26 @@ export class MapCanvas {
     this.ctx.restore();
   }
 
-  /** Pixel offsets of a dot: larger when points are few or zoomed in, never under 2 px. */
-  disc(dpr, extra = 0) {
+  /** The pixels of a dot (offsets as pairs, and as buffer steps for width W): larger when
+   * points are few or zoomed in, at least one pixel around the centre. */
+  dot(dpr, W, extra = 0) {
     const { width, height } = this.cssSize();
     const spacing = Math.sqrt((width * height) / Math.max(1, this.n));
     const zoom = Math.sqrt(this.k / (this.fitK || this.k));
-    const r = Math.round(Math.min(7, Math.max(1.5, (spacing / 10) * zoom)) * dpr) + extra;
-    if (!this.discs.has(r)) {
-      const offsets = [];
+    const r = Math.round(Math.min(7, Math.max(1, (spacing / 10) * zoom)) * dpr) + extra;
+    const key = `${r} ${W}`;
+    if (!this.dots.has(key)) {
+      const pairs = [];
       for (let dy = -r; dy <= r; dy++) {
-        for (let dx = -r; dx <= r; dx++) if (dx * dx + dy * dy <= r * r + r) offsets.push([dx, dy]);
+        for (let dx = -r; dx <= r; dx++) if (dx * dx + dy * dy <= r * r + r) pairs.push(dx, dy);
       }
-      this.discs.set(r, offsets);
+      const lin = Int32Array.from(
+        { length: pairs.length / 2 },
+        (_, k) => pairs[2 * k + 1] * W + pairs[2 * k],
+      );
+      this.dots.set(key, { r, lin, pairs: Int32Array.from(pairs) });
     }
-    return this.discs.get(r);
+    return this.dots.get(key);
   }
 
   drawThumbs(indices) {

@@ -7,6 +7,7 @@ import { searchParams } from './state.js';
 export const PAGE_SIZE = 60;
 /** Without a query the list comes from the export (see `browseViaExport`); this far at most. */
 export const BROWSE_MAX = 3000;
+let searchNeedsQuery = false; // learnt from the server's first answer, kept for the page's life
 
 /** A hit as the UI uses it (the architecture's hit shape, with defaults). */
 function normaliseHit(hit) {
@@ -60,7 +61,11 @@ export class Results {
     this.offset = 0; // hits the server returned so far, duplicates included
     this.done = false;
     this.loading = null;
-    this.viaExport = false;
+  }
+
+  /** Whether this list is read from the export (browsing on a server whose search needs q). */
+  get viaExport() {
+    return this.mode === 'browse' && searchNeedsQuery;
   }
 
   request(offset) {
@@ -80,12 +85,12 @@ export class Results {
   }
 
   async browse(params) {
-    if (!this.viaExport) {
+    if (!searchNeedsQuery) {
       try {
         return await api('search', { params });
       } catch (err) {
         if (err.status !== 422 || err.parameter !== 'q') throw err;
-        this.viaExport = true; // this server's search needs a query
+        searchNeedsQuery = true;
       }
     }
     return this.browseViaExport(params);
