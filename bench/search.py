@@ -1,0 +1,382 @@
+"""Search API benchmark: the real server (`picsift serve`, uvicorn, its own process) over N
+stored vectors with topics, measured over HTTP.
+
+Not a test: prints one table. Builds (once, under bench/out/) a random-initialised ViT-B/32
+CLIP in sentence-transformers/HF format (its text tower costs what the real one does) and an
+embedded store of N CLIP-like 512-d vectors with posts, a topic run (50 topics) and map places.
+Then, in one run:
+
+  baseline (in-process, no HTTP): text encoding alone, and `SearchService.search` (encoding +
+  filtered query + hit shaping) on the same store;
+  over HTTP, one client: p50/p95 of uncached text queries (every query text new, so every one
+  is encoded), without and with a topic filter;
+  over HTTP, 20 concurrent clients for 60 s (uncached queries, half with a topic filter):
+  requests/s, p50/p95, errors.
+
+    .venv/bin/python bench/search.py                 # 100k vectors, 20 clients, 60 s
+    .venv/bin/python bench/search.py --n 20000 --seconds 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+# The repository root goes before this file's folder, where this very file would shadow the
+# `search` package it measures.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.embed import build_random_clip
+from bench.store import clip_like
+from picsift.store import PointData
+from picsift.store.edge import EdgeStore
+from topics.table import RunInfo, TopicInfo, run_dir, topic_point_id, topics_dir
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "out"
+TOPICS = 50
+DATASETS = 10
+AUTHORS = 2000
+BATCH = 2000
+WORDS = [
+    "farmers",
+    "protest",
+    "tractor",
+    "highway",
+    "police",
+    "flag",
+    "crowd",
+    "banner",
+    "city",
+    "night",
+    "fire",
+    "smoke",
+    "street",
+    "march",
+    "election",
+    "poster",
+    "meme",
+    "screenshot",
+    "selfie",
+    "dog",
+    "cat",
+    "beach",
+    "mountain",
+    "snow",
+    "car",
+    "train",
+    "stadium",
+    "concert",
+    "food",
+    "church",
+    "school",
+    "hospital",
+    "border",
+    "boat",
+    "soldier",
+    "child",
+    "woman",
+    "man",
+]
+
+
+@dataclass
+class Row:
+    what: str
+    clients: int
+    requests: int
+    p50: float
+    p95: float
+    per_s: float
+    errors: int
+
+
+def build_store(path: Path, model_dir: Path, n: int) -> None:
+    """N CLIP-like vectors with posts, topics (clusters folded into 50) and map places."""
+    if (path / "qdrant").exists():
+        return
+    vectors = clip_like(n, seed=10)
+    rng = np.random.default_rng(4)
+    topic_of = rng.integers(0, TOPICS, n)
+    centres = rng.normal(scale=20, size=(TOPICS, 2))
+    xy = centres[topic_of] + rng.normal(size=(n, 2))
+    run = "bench-run"
+    with EdgeStore(path) as store:
+        store.ensure(str(model_dir.resolve()), vectors.shape[1])
+        for start in range(0, n, BATCH):
+            points = []
+            for i in range(start, min(n, start + BATCH)):
+                ts = 1_600_000_000 + int(i * 997) % 100_000_000
+                post = {
+                    "dataset": f"d{i % DATASETS}",
+                    "post_id": str(7_000_000_000_000_000_000 + i),
+                    "author": f"user{i % AUTHORS}",
+                    "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts)),
+                    "ts": ts,
+                    "url": f"https://example.org/p/{i}",
+                    "body": f"post {i} about {WORDS[i % len(WORDS)]}",
+                    "hashtags": [WORDS[(i * 7) % len(WORDS)]],
+                }
+                payload = {
+                    "sha256": f"{i:064x}",
+                    "posts": [post],
+                    "datasets": [post["dataset"]],
+                    "n_posts": 1,
+                    "caption": f"a photo of a {WORDS[(i * 3) % len(WORDS)]}",
+                    "topic": int(topic_of[i]),
+                    "topic_score": 0.8,
+                    "topic_run": run,
+                    "topic_by": "fit",
+                    "xy": [float(xy[i, 0]), float(xy[i, 1])],
+                }
+                points.append(PointData(str(uuid.UUID(int=i + 1)), vectors[i], payload))
+            store.images.upsert(points)
+        store.images.optimize()
+        topic_points = []
+        for t in range(TOPICS):
+            centroid = vectors[topic_of == t].mean(axis=0)
+            info = TopicInfo(t, f"topic {t}", [WORDS[t % len(WORDS)]], int((topic_of == t).sum()))
+            info.run = run
+            topic_points.append(
+                PointData(topic_point_id(t), centroid / np.linalg.norm(centroid), info.to_payload())
+            )
+        store.topics.upsert(topic_points)
+    run_dir(path, run).mkdir(parents=True, exist_ok=True)
+    info = RunInfo(run, "2026-01-01T00:00:00+00:00", str(model_dir), n, n, {"bench": True})
+    (run_dir(path, run) / "run.json").write_text(json.dumps(info.to_dict()))
+    (topics_dir(path) / "current").write_text(run)
+
+
+class Queries:
+    """Distinct query texts (never repeated, so the server's text cache never hits)."""
+
+    def __init__(self, seed: int):
+        self.rng = np.random.default_rng(seed)
+        self.count = 0
+        self.lock = threading.Lock()
+
+    def next(self) -> str:
+        with self.lock:
+            self.count += 1
+            words = self.rng.choice(WORDS, size=3, replace=False)
+            return f"{words[0]} {words[1]} and {words[2]} {self.count}"
+
+
+def _percentiles(times: list[float]) -> tuple[float, float]:
+    return statistics.median(times), float(np.percentile(times, 95))
+
+
+def baseline(store_dir: Path, model_dir: Path, n_queries: int) -> list[Row]:
+    """In-process numbers on the same store: encoding alone, and the whole service call."""
+    from picsift.models.encoder import ClipEncoder
+    from picsift.models.runtime import choose_runtime
+    from search.query import SearchRequest
+    from search.service import SearchService
+
+    encoder = ClipEncoder(str(model_dir), runtime=choose_runtime())
+    queries = Queries(seed=1)
+    encoder.embed_texts(["warm up"])
+    encode = []
+    for _ in range(n_queries):
+        text = queries.next()
+        t0 = time.perf_counter()
+        encoder.embed_texts([text])
+        encode.append((time.perf_counter() - t0) * 1000)
+    rows = [
+        Row(
+            "in-process: text encoding only (baseline)",
+            1,
+            n_queries,
+            *_percentiles(encode),
+            1000 / statistics.fmean(encode),
+            0,
+        )
+    ]
+    with EdgeStore(store_dir) as store:
+        service = SearchService(store, encoder)
+        service.search(SearchRequest(q=("warm up",), topics=(1,)))
+        times = []
+        for i in range(n_queries):
+            request = SearchRequest(q=(queries.next(),), topics=(i % TOPICS,))
+            t0 = time.perf_counter()
+            service.search(request)
+            times.append((time.perf_counter() - t0) * 1000)
+    rows.append(
+        Row(
+            "in-process: SearchService.search, topic filter (baseline)",
+            1,
+            n_queries,
+            *_percentiles(times),
+            1000 / statistics.fmean(times),
+            0,
+        )
+    )
+    return rows
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(store_dir: Path, port: int) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    env |= {
+        "PICSIFT_STORE": str(store_dir),
+        "PICSIFT_PORT": str(port),
+        "PICSIFT_CAPTION_MODEL": "none",
+    }
+    log = (OUT / "search-server.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-c", "from picsift.cli.main import main; main()", "serve"],
+        env=env,
+        cwd=OUT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"server exited; see {OUT / 'search-server.log'}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return server
+        except OSError:
+            pass
+        time.sleep(0.5)
+    server.kill()
+    raise SystemExit("server did not become ready in 300 s")
+
+
+def _get(conn: http.client.HTTPConnection, path: str) -> int:
+    conn.request("GET", path)
+    response = conn.getresponse()
+    response.read()
+    return response.status
+
+
+def _path(text: str, topic: int | None) -> str:
+    from urllib.parse import urlencode
+
+    params = {"q": text, "limit": 20} | ({"topic": topic} if topic is not None else {})
+    return "/api/search?" + urlencode(params)
+
+
+def one_client(port: int, n_queries: int, with_topic: bool, seed: int) -> Row:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    queries = Queries(seed)
+    for i in range(10):  # warm-up: connection, first-call paths
+        _get(conn, _path(queries.next(), i if with_topic else None))
+    times, errors = [], 0
+    for i in range(n_queries):
+        path = _path(queries.next(), i % TOPICS if with_topic else None)
+        t0 = time.perf_counter()
+        status = _get(conn, path)
+        times.append((time.perf_counter() - t0) * 1000)
+        errors += status != 200
+    what = "HTTP: uncached text query" + (", topic filter" if with_topic else ", no filter")
+    return Row(what, 1, n_queries, *_percentiles(times), 1000 / statistics.fmean(times), errors)
+
+
+def many_clients(port: int, clients: int, seconds: float) -> Row:
+    queries = Queries(seed=99)
+    times: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def client(k: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        mine, failed, i = [], 0, 0
+        while time.monotonic() < stop:
+            path = _path(queries.next(), (k + i) % TOPICS if i % 2 else None)
+            t0 = time.perf_counter()
+            try:
+                failed += _get(conn, path) != 200
+            except (OSError, http.client.HTTPException):
+                failed += 1
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            mine.append((time.perf_counter() - t0) * 1000)
+            i += 1
+        with lock:
+            times.extend(mine)
+            errors[0] += failed
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - t0
+    return Row(
+        f"HTTP: {clients} concurrent clients, {seconds:g} s, half topic-filtered",
+        clients,
+        len(times),
+        *_percentiles(times),
+        len(times) / elapsed,
+        errors[0],
+    )
+
+
+def print_table(rows: list[Row], n: int) -> None:
+    print(
+        f"N = {n:,} stored 512-d vectors, {TOPICS} topics; random-init ViT-B/32 CLIP; "
+        f"{os.cpu_count()} CPUs"
+    )
+    print("| measurement | clients | requests | p50 ms | p95 ms | req/s | errors |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(
+            f"| {r.what} | {r.clients} | {r.requests:,} | {r.p50:.1f} | {r.p95:.1f} | "
+            f"{r.per_s:,.1f} | {r.errors} |"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    model_dir = build_random_clip(OUT / "clip-vit-b-32-random")
+    store_dir = OUT / f"search-store-{args.n}"
+    print(f"... store of {args.n:,} vectors", file=sys.stderr, flush=True)
+    build_store(store_dir, model_dir, args.n)
+    print("... in-process baseline", file=sys.stderr, flush=True)
+    rows = baseline(store_dir, model_dir, args.queries)
+    port = _free_port()
+    print("... starting picsift serve", file=sys.stderr, flush=True)
+    server = start_server(store_dir, port)
+    try:
+        rows.append(one_client(port, args.queries, with_topic=False, seed=2))
+        rows.append(one_client(port, args.queries, with_topic=True, seed=3))
+        print(f"... {args.clients} clients for {args.seconds:g} s", file=sys.stderr, flush=True)
+        rows.append(many_clients(port, args.clients, args.seconds))
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(60)
+    print_table(rows, args.n)
+
+
+if __name__ == "__main__":
+    main()
