@@ -101,24 +101,39 @@ function toolbar() {
   );
 }
 
+/** Topic colours; pressing a topic keeps it bright on the map (the same as ticking it). */
 function legend() {
   const topics = getCatalog().topics;
   if (!topics.length) return null;
+  const ticked = getState().topic;
   return h(
     'ul',
-    { class: 'legend', 'aria-label': 'Topic colours' },
-    topics.slice(0, 40).map((t) =>
-      h(
+    { class: 'legend', 'aria-label': 'Topic colours: press one to highlight it' },
+    topics.slice(0, 60).map((t) => {
+      const id = String(t.topic);
+      return h(
         'li',
         {},
-        h('span', {
-          class: 'swatch',
-          style: { '--c': topicColour(t.topic) },
-          'aria-hidden': 'true',
-        }),
-        topicName(t.topic, t.label),
-      ),
-    ),
+        h(
+          'button',
+          {
+            class: 'legend-item',
+            dataset: { topic: id },
+            'aria-pressed': String(ticked.includes(id)),
+            onClick: () => {
+              const now = getState().topic;
+              update({ topic: now.includes(id) ? now.filter((x) => x !== id) : [...now, id] });
+            },
+          },
+          h('span', {
+            class: 'swatch',
+            style: { '--c': topicColour(t.topic) },
+            'aria-hidden': 'true',
+          }),
+          topicName(t.topic, t.label),
+        ),
+      );
+    }),
   );
 }
 
@@ -214,8 +229,10 @@ function showSelection(indices) {
 }
 
 function applyTopics(state) {
-  if (!map) return;
-  map.highlight(state.topic.length ? new Set(state.topic.map(Number)) : null);
+  for (const item of view().querySelectorAll('.legend-item')) {
+    item.setAttribute('aria-pressed', String(state.topic.includes(item.dataset.topic)));
+  }
+  map?.highlight(state.topic.length ? new Set(state.topic.map(Number)) : null);
 }
 
 function emptyMap() {
