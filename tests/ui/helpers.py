@@ -10,6 +10,8 @@ import numpy as np
 
 from picsift.models.toy import render
 
+PAGE_SIZE = 60  # images per page of the grid (ui/static/js/results.js)
+
 
 def search(page: Any, text: str) -> list[str]:
     """Type a query into the search bar, press Enter, and return the ids of the first page."""

@@ -12,7 +12,7 @@ import re
 import httpx
 import pytest
 
-from tests.ui.helpers import search, shape_png, tile_ids, wait_for_query
+from tests.ui.helpers import PAGE_SIZE, search, shape_png, tile_ids, wait_for_query
 
 pytestmark = pytest.mark.slow
 TOP = 8  # of the 12 images of each class, the first this many must all be of it
@@ -98,6 +98,33 @@ def test_detail_walks_the_results_with_the_keyboard(page, served):
     similar = tile_ids(page)
     assert ids[0] not in similar
     assert classes(served, similar[: TOP - 1]) == [("green", "square")] * (TOP - 1)
+
+
+def test_walking_past_the_last_loaded_image_loads_the_next_page(page, served):
+    page.goto("/?q=shape")
+    ids = tile_ids(page)
+    assert len(ids) == PAGE_SIZE < len(served.truth)
+    page.locator("#grid .tile-link").last.click()
+    wait_for_query(page, "image", ids[-1])
+    page.keyboard.press("ArrowRight")
+    page.wait_for_url(lambda url: "image=" in url and ids[-1] not in url)
+    shown = page.eval_on_selector_all("#grid .tile-link", "els => els.map(e => e.dataset.id)")
+    assert shown[:PAGE_SIZE] == ids and len(shown) > PAGE_SIZE
+    assert len(set(shown)) == len(shown)  # the scroll watcher and the detail view share a page
+    assert f"image={shown[PAGE_SIZE]}" in page.url
+
+
+def test_links_of_scraped_posts_must_be_web_addresses(page):
+    page.goto("/")
+    checked = page.evaluate(
+        """async () => {
+          const { safeUrl } = await import('./js/dom.js');
+          return ['https://www.tiktok.com/@a/video/1', ' http://x.example/ ', 'javascript:alert(1)',
+                  'data:text/html,hi', '', null].map(safeUrl);
+        }"""
+    )
+    web = ["https://www.tiktok.com/@a/video/1", "http://x.example/"]
+    assert checked == [*web, None, None, None, None]
 
 
 def test_keyboard_alone_opens_and_closes_an_image(page, served):

@@ -3,7 +3,7 @@
 
 import { api } from './api.js';
 import { labelOf } from './catalog.js';
-import { fill, formatDate, h, notice, plural } from './dom.js';
+import { fill, formatDate, h, notice, plural, safeUrl } from './dom.js';
 import { altText, currentResults, loadMore } from './grid.js';
 import { topicColour, topicName } from './palette.js';
 import { getState, subscribe, update } from './state.js';
@@ -22,7 +22,8 @@ async function step(delta) {
     const el = dialog().querySelector('.detail-nav-msg');
     if (el) el.textContent = text;
   };
-  let { i, prev, next } = neighbours(shown);
+  const { i, prev } = neighbours(shown);
+  let { next } = neighbours(shown);
   if (i < 0) return say('This image is not in the current result list.');
   if (delta > 0 && !next) {
     await loadMore();
@@ -53,10 +54,10 @@ function post(p) {
       'p',
       { class: 'post-foot' },
       h('span', { class: 'muted' }, `post ${p.post_id || '?'}`),
-      p.url
+      safeUrl(p.url)
         ? h(
             'a',
-            { href: p.url, target: '_blank', rel: 'noopener noreferrer' },
+            { href: safeUrl(p.url), target: '_blank', rel: 'noopener noreferrer' },
             'Open the original post ↗',
           )
         : null,

@@ -77,6 +77,14 @@ export function formatDate(iso, withTime = true) {
   return date.toLocaleString(undefined, opts) + (withTime ? ' UTC' : '');
 }
 
+/**
+ * A link target from scraped data, only when it is a web address: a post's `url` field could
+ * hold `javascript:` or anything else a scrape picked up.
+ */
+export function safeUrl(url) {
+  return typeof url === 'string' && /^https?:\/\//i.test(url.trim()) ? url.trim() : null;
+}
+
 /** 1234 -> "1,234". */
 export const num = (n) => (typeof n === 'number' ? n.toLocaleString() : String(n ?? '?'));
 

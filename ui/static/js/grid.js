@@ -10,6 +10,7 @@ import { getState, hrefFor, resultsKey, searchParams, subscribe, update } from '
 let results = null;
 let key = null;
 let observer = null;
+let pending = null; // the page being added, shared by the scroll watcher and the detail view
 const root = () => document.getElementById('grid');
 
 /** The result list on screen (the detail view walks it with previous/next). */
@@ -109,7 +110,18 @@ function endText(list) {
   return `${plural(list.hits.length, 'image')}: that is all.`;
 }
 
-async function more() {
+/** Add the next page to the grid (one at a time: concurrent callers share it). */
+function more() {
+  if (!pending) {
+    const page = addPage().finally(() => {
+      if (pending === page) pending = null;
+    });
+    pending = page;
+  }
+  return pending;
+}
+
+async function addPage() {
   const list = root().querySelector('.tiles');
   const state = getState();
   const mine = results;
@@ -153,6 +165,7 @@ export function load(state, force = false) {
   if (next === key && !force) return;
   key = next;
   observer?.disconnect();
+  pending = null;
   results = new Results(state);
   fill(
     root(),
