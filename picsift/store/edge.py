@@ -29,7 +29,7 @@ from picsift.store.base import (
     Record,
 )
 from picsift.store.lock import StoreLock
-from picsift.store.schema import INT8_QUANTILE, IndexKind
+from picsift.store.schema import INT8_OVERSAMPLING, INT8_QUANTILE, IndexKind
 
 _SCHEMAS: dict[IndexKind, Any] = {
     IndexKind.KEYWORD: qe.PayloadSchemaType.Keyword,
@@ -153,7 +153,13 @@ class EdgeCollection(Collection):
                 np.asarray(vector, np.float32).tolist(), using=self.spec.vector_name
             ),
             filter=to_edge_filter(filter),
-            params=qe.SearchParams(hnsw_ef=hnsw_ef or self._hnsw_ef, exact=exact),
+            params=qe.SearchParams(
+                hnsw_ef=hnsw_ef or self._hnsw_ef,
+                exact=exact,
+                quantization=qe.QuantizationSearchParams(
+                    rescore=True, oversampling=INT8_OVERSAMPLING
+                ),
+            ),
             with_payload=_with_payload(with_payload),
             with_vector=with_vectors,
         )

@@ -11,6 +11,10 @@ SCHEMA_VERSION = 1
 # int8 quantization maps this central share of each dimension's values onto 256 levels; the
 # extremes beyond it are clipped (rescoring with the original vectors repairs the order).
 INT8_QUANTILE = 0.99
+# Quantized search fetches this many times the asked-for hits, then rescores them with the
+# original vectors: int8 alone misorders near-ties (recall@10 about 0.94 on CLIP-like vectors).
+# Without quantization the engine ignores it.
+INT8_OVERSAMPLING = 2.0
 
 
 class IndexKind(StrEnum):

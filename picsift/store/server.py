@@ -24,7 +24,13 @@ from picsift.store.base import (
     PointData,
     Record,
 )
-from picsift.store.schema import IMAGE_INDEXES, INT8_QUANTILE, TOPIC_INDEXES, IndexKind
+from picsift.store.schema import (
+    IMAGE_INDEXES,
+    INT8_OVERSAMPLING,
+    INT8_QUANTILE,
+    TOPIC_INDEXES,
+    IndexKind,
+)
 
 _SCHEMAS: dict[IndexKind, Any] = {
     IndexKind.KEYWORD: qm.PayloadSchemaType.KEYWORD,
@@ -163,7 +169,13 @@ class ServerCollection(Collection):
             query_filter=to_qdrant_filter(filter),
             limit=limit,
             offset=offset,
-            search_params=qm.SearchParams(hnsw_ef=hnsw_ef or self._hnsw_ef, exact=exact),
+            search_params=qm.SearchParams(
+                hnsw_ef=hnsw_ef or self._hnsw_ef,
+                exact=exact,
+                quantization=qm.QuantizationSearchParams(
+                    rescore=True, oversampling=INT8_OVERSAMPLING
+                ),
+            ),
             with_payload=_with_payload(with_payload),
             with_vectors=[self.spec.vector_name] if with_vectors else False,
         )

@@ -118,10 +118,13 @@ def test_killed_holder_leaves_a_usable_store(tmp_path):
 
 
 def test_int8_quantized_store_keeps_recall_and_reopens(tmp_path):
-    n, dim = 12_000, 256  # above the indexing threshold (10 MB): a quantized HNSW index answers
-    # Low intrinsic dimension, like CLIP embeddings (uniform noise is HNSW's worst case).
+    n, dim = 12_000, 512  # above the indexing threshold (10 MB): a quantized HNSW index answers
+    # Clusters in a subspace plus noise, like CLIP embeddings: dense enough in near-ties that
+    # int8 alone misorders some neighbours (recall 0.95); rescoring must repair that.
     rng = np.random.default_rng(5)
-    vectors = rng.normal(size=(n, 12)) @ rng.normal(size=(12, dim))
+    centres = rng.normal(size=(40, 48))
+    local = centres[rng.integers(0, 40, n)] + 0.35 * rng.normal(size=(n, 48))
+    vectors = local @ rng.normal(size=(48, dim)) + 0.5 * rng.normal(size=(n, dim))
     vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
     with EdgeStore(tmp_path / "q", quantization="int8") as store:
         store.ensure("toy", dim)
@@ -136,5 +139,5 @@ def test_int8_quantized_store_keeps_recall_and_reopens(tmp_path):
         for q in queries:
             truth = {point_id(int(i)) for i in np.argsort(-(vectors @ q))[:10]}
             found += len(truth & {h.id for h in store.images.query(q, limit=10, hnsw_ef=128)})
-    assert found / (10 * len(queries)) >= 0.9
+    assert found / (10 * len(queries)) >= 0.99  # rescored with the original vectors
     assert any((tmp_path / "q" / "qdrant").rglob("*quantiz*")), "no quantized vectors on disk"
