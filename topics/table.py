@@ -43,6 +43,7 @@ class TopicInfo:
     auto_label: str = ""
     renamed: bool = False
     merged_from: list[int] = field(default_factory=list)
+    xy: list[float] = field(default_factory=list)  # centre on the map: mean of its images' xy
 
     def to_payload(self) -> dict[str, Any]:
         """The topic point's payload."""
@@ -57,7 +58,15 @@ class TopicInfo:
 
 @dataclass
 class RunInfo:
-    """A topic run as recorded in `run.json`: how it was made and how it relates to the last."""
+    """A topic run as recorded in `run.json`: how it was made and how it relates to the last.
+
+    Topic ids are stable across runs: `kept` maps each topic id this run took over from the
+    previous run (as a string, JSON keys are strings) to how many of its images were already
+    in it; `merged` maps a topic of this run to the previous topics (two or more) most of
+    whose images went into it; `split` maps a previous topic to the topics of this run (two or
+    more) that came mostly from it; `new` lists fresh ids, `gone` the previous topics that no
+    longer exist. `max_topic` is the highest id any run has used, so no id is ever reused.
+    """
 
     run: str
     created_at: str
@@ -71,6 +80,7 @@ class RunInfo:
     split: dict[str, list[int]] = field(default_factory=dict)
     new: list[int] = field(default_factory=list)
     gone: list[int] = field(default_factory=list)
+    max_topic: int = -1
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able form."""

@@ -1,0 +1,104 @@
+"""`assign_topics`: images indexed after a fit get a topic of the current run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from picsift.errors import StoreError
+from picsift.store import Filter, HasId, ImageStore, Match
+from topics import storeio
+from topics.reference import Reference
+from topics.table import OUTLIER, TopicInfo, current_run, list_topics, run_dir, topic_point_id
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class AssignReport:
+    """How many images got a topic, how many matched none well enough (-1), in which run."""
+
+    assigned: int
+    unassigned: int
+    run: str | None
+
+
+def merges(topics: Sequence[TopicInfo]) -> dict[int, int]:
+    """Topic -> the topic a researcher merged it into."""
+    return {old: t.topic for t in topics for old in t.merged_from}
+
+
+def load_reference(data_dir: Path, run: str) -> Reference:
+    """The reference set of a run.
+
+    Raises:
+        StoreError: the run's model files are missing.
+    """
+    path = run_dir(data_dir, run) / "model" / "reference.safetensors"
+    if not path.is_file():
+        raise StoreError(
+            f"topic run {run} has no model file {path} (was PICSIFT_DATA moved?); "
+            "fit topics again: picsift topics fit"
+        )
+    return Reference.load(path)
+
+
+def assign_topics(
+    store: ImageStore,
+    data_dir: Path,
+    ids: Sequence[str] | None = None,
+    *,
+    progress: Progress | None = None,
+) -> AssignReport:
+    """Give images that have no topic of the current run (all, or those among `ids`) the
+    topic their nearest fitted images vote for, marked `topic_by=assign`.
+
+    Images unlike every fitted image get -1 ("unassigned"). Before the first fit this does
+    nothing and says so with `run=None`.
+    """
+    data_dir = Path(data_dir)
+    run = current_run(data_dir)
+    if run is None or not store.exists:
+        return AssignReport(0, 0, None)
+    reference = load_reference(data_dir, run.run)
+    topics = list_topics(store)
+    merged = merges(topics)
+    must = (HasId(tuple(ids)),) if ids is not None else ()
+    if ids is not None and not ids:
+        return AssignReport(0, 0, run.run)
+    todo_filter = Filter(must=must, must_not=(Match("topic_run", run.run),))
+    # Ids are collected first: writing topic_run while scrolling a filter on it would shift
+    # the pages under the scroll.
+    todo = [r.id for r in store.images.scroll(todo_filter, with_payload=False, page_size=5000)]
+    assigned = unassigned = 0
+    for start in range(0, len(todo), storeio.PAGE):
+        records = store.images.retrieve(
+            todo[start : start + storeio.PAGE], with_payload=False, with_vectors=True
+        )
+        vectors = storeio.unit(np.stack([r.vector for r in records]))
+        placed = reference.place(vectors, merges=merged)
+        store.images.set_payloads(
+            storeio.image_updates(
+                [r.id for r in records], placed.topics, placed.scores, placed.xy, run.run, "assign"
+            )
+        )
+        missed = int((placed.topics == OUTLIER).sum())
+        unassigned += missed
+        assigned += len(records) - missed
+        if progress:
+            progress("assign", start + len(records), len(todo))
+    if todo:
+        _recount(store, run.run, topics)
+    return AssignReport(assigned, unassigned, run.run)
+
+
+def _recount(store: ImageStore, run: str, topics: Sequence[TopicInfo]) -> None:
+    counts = store.images.facet(
+        "topic", Filter(must=(Match("topic_run", run),)), limit=len(topics) + 1
+    )
+    store.topics.set_payloads(
+        (topic_point_id(t.topic), {"count": int(counts.get(t.topic, 0))}) for t in topics
+    )
