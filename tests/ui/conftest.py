@@ -26,6 +26,7 @@ import pytest
 
 from picsift.models.toy import TOY_CAPTIONER_DIR, TOY_CLIP_DIR
 from tests.indexer.conftest import post_id, write_4cat_zip, write_tiktok_csv
+from tests.ui.helpers import snap
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -186,11 +187,11 @@ def fitted(browser: Any, served: Served, shots: Path) -> Served:
     context = browser.new_context(base_url=served.url, viewport={"width": 1280, "height": 860})
     page = context.new_page()
     page.goto("/")
-    empty = page.locator("#topics .notice")
+    empty = page.locator("#topics .notice-empty")
     empty.wait_for()
     assert "No topics yet" in empty.inner_text()
     assert "picsift topics fit" in empty.inner_text()
-    page.screenshot(path=shots / "empty-topics.png")
+    snap(page, shots, "empty-topics")
     empty.get_by_role("button", name="Fit topics").click()
     give_key(page)
     page.wait_for_function(  # topic cards, or the toast that says the job failed
@@ -206,8 +207,9 @@ def fitted(browser: Any, served: Served, shots: Path) -> Served:
 
 @pytest.fixture(scope="session")
 def shots(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
-    """Where screenshots go: $UI_SCREENSHOTS, else `screenshots` under pytest's basetemp
-    (printed at the end of the run)."""
+    """Where the screenshots (JPEG) go: $UI_SCREENSHOTS, else `shots` under pytest's basetemp;
+    the folder is printed at the end of the run. The reviewed set in tests/ui/screenshots was
+    made with UI_SCREENSHOTS=tests/ui/screenshots."""
     folder = Path(os.environ.get(SCREENSHOTS_ENV) or tmp_path_factory.getbasetemp() / "shots")
     folder.mkdir(parents=True, exist_ok=True)
     request.config.stash[SHOTS_KEY] = folder

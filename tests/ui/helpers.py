@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -37,6 +38,19 @@ def all_tile_ids(page: Any) -> list[str]:
         " || document.querySelector('#grid > .notice')"
     )
     return tile_ids(page)
+
+
+def snap(page: Any, folder: Path, name: str, full_page: bool = False) -> Path:
+    """Save a screenshot of the page as `folder/name.jpg` (JPEG keeps the committed set small)."""
+    path = folder / f"{name}.jpg"
+    page.wait_for_function(  # the images in view have loaded (thumbnails load lazily)
+        """() => [...document.images].every((img) => {
+          const box = img.getBoundingClientRect();
+          return img.complete || box.bottom < 0 || box.top > innerHeight || !box.width;
+        })"""
+    )
+    page.screenshot(path=path, type="jpeg", quality=80, full_page=full_page)
+    return path
 
 
 def shape_png(colour: str, shape: str, seed: int = 0) -> bytes:

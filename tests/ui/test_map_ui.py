@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ui.helpers import wait_for_query
+from tests.ui.helpers import snap, wait_for_query
 
 pytestmark = pytest.mark.slow
 N_POINTS = 100_000
@@ -36,7 +36,7 @@ def test_map_renders_points_and_opens_an_image(page, fitted, shots):
         }"""
     ).json_value()
     assert painted["count"] >= 4 * total  # every point is a dot of several pixels
-    page.screenshot(path=shots / "map.png")
+    snap(page, shots, "map")
 
     page.mouse.click(painted["x"], painted["y"])
     wait_for_query(page, "image")
@@ -52,6 +52,7 @@ def test_map_renders_points_and_opens_an_image(page, fitted, shots):
     page.mouse.move(left + width - 2, top + height - 2, steps=4)
     page.mouse.up()
     assert page.inner_text(".map-selection h3") == f"{total} images selected"
+    snap(page, shots, "map-selection", full_page=True)
 
 
 def test_map_stays_smooth_with_100k_points(page):

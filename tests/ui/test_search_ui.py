@@ -12,7 +12,7 @@ import re
 import httpx
 import pytest
 
-from tests.ui.helpers import PAGE_SIZE, search, shape_png, tile_ids, wait_for_query
+from tests.ui.helpers import PAGE_SIZE, search, shape_png, snap, tile_ids, wait_for_query
 
 pytestmark = pytest.mark.slow
 TOP = 8  # of the 12 images of each class, the first this many must all be of it
@@ -35,7 +35,7 @@ def test_typing_red_circle_shows_red_circles_first(page, fitted, shots):
     assert f"{hit['score']:.3f}" in info.inner_text()
     assert (hit["topic_label"] if hit["topic"] != -1 else "Outliers") in info.inner_text()
     assert first.locator("img").get_attribute("alt") == hit["caption"]
-    page.screenshot(path=shots / "grid.png")
+    snap(page, shots, "grid")
 
 
 def test_search_by_an_uploaded_or_dropped_image(page, served):
@@ -77,7 +77,7 @@ def test_detail_view_shows_every_post(page, served, shots):
         assert expected["body"] in post.inner_text()
         assert post.get_by_role("link").get_attribute("href") == expected["url"]
     assert dialog.locator(".detail-img").get_attribute("alt") == image["caption"]
-    page.screenshot(path=shots / "detail.png")
+    snap(page, shots, "detail")
     page.keyboard.press("Escape")
     dialog.wait_for(state="hidden")
     assert "image=" not in page.url

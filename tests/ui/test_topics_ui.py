@@ -11,7 +11,7 @@ import pytest
 
 from tests.indexer.conftest import write_4cat_zip
 from tests.ui.conftest import give_key, truth_of
-from tests.ui.helpers import all_tile_ids, search, wait_for_query
+from tests.ui.helpers import all_tile_ids, search, snap, wait_for_query
 
 pytestmark = pytest.mark.slow
 
@@ -38,7 +38,7 @@ def test_ticking_a_topic_shows_only_its_images(page, fitted, shots):
         outliers = page.locator('.topic-card[data-topic="-1"]')
         assert "Outliers (-1)" in outliers.inner_text()
         assert "not in any topic" in outliers.inner_text()
-    page.screenshot(path=shots / "topic-filter.png")
+    snap(page, shots, "topic-filter")
 
 
 def test_a_bar_of_topics_over_time_filters_the_grid(page, fitted):
@@ -102,5 +102,5 @@ def test_jobs_page_indexes_a_path_with_progress(page, fitted, shots):
         "n => document.querySelector('.status')?.textContent.includes(n)",
         arg=f"{images_before + len(extra):,}",
     )
-    page.screenshot(path=shots / "jobs.png", full_page=True)
+    snap(page, shots, "jobs", full_page=True)
     fitted.truth.update(truth_of(fitted.root / "more.zip", extra)[0])

@@ -3,7 +3,7 @@
 
 import { api, listOf } from './api.js';
 
-const catalog = { status: null, topics: [], error: null, loaded: false };
+const catalog = { status: null, topics: [], error: null, topicsError: null, loaded: false };
 const listeners = new Set();
 
 /** A topic (the API's TopicOut) as the UI uses it. */
@@ -28,6 +28,7 @@ export async function reload() {
     topics.status === 'fulfilled' ? listOf(topics.value, 'topics').map(normaliseTopic) : [];
   const failed = [status, topics].find((r) => r.status === 'rejected');
   catalog.error = failed ? failed.reason : null;
+  catalog.topicsError = topics.status === 'rejected' ? topics.reason : null;
   catalog.loaded = true;
   for (const fn of listeners) fn(catalog);
   return catalog;

@@ -158,15 +158,18 @@ function card(t, state) {
           },
           excluded ? 'Excluded' : 'Exclude',
         ),
-        h(
-          'button',
-          {
-            class: 'small',
-            'aria-label': `Rename ${name}`,
-            onClick: (e) => rename(t, e.target.closest('.topic-card')),
-          },
-          'Rename',
-        ),
+        // Outliers are not a topic: they can be hidden, not renamed or merged.
+        t.outlier
+          ? null
+          : h(
+              'button',
+              {
+                class: 'small',
+                'aria-label': `Rename ${name}`,
+                onClick: (e) => rename(t, e.target.closest('.topic-card')),
+              },
+              'Rename',
+            ),
       ),
     ),
   );
@@ -229,6 +232,17 @@ function render() {
     section().querySelector('.topics-body') ||
     section().appendChild(h('div', { class: 'topics-body' }));
   if (!loaded) return fill(body, notice('loading', 'Loading topics…'));
+  if (getCatalog().topicsError) {
+    return fill(
+      body,
+      notice(
+        'error',
+        'The topics could not be loaded.',
+        [getCatalog().topicsError.message],
+        [h('button', { onClick: () => reload() }, 'Try again')],
+      ),
+    );
+  }
   if (!topics.length) {
     const noImages = status && status.images === 0;
     return fill(
