@@ -83,24 +83,37 @@ def test_rename_and_merge_topics(page, fitted):
     assert after[second["topic"]]["count"] == second["count"] + third["count"]
 
 
-def test_jobs_page_indexes_a_path_with_progress(page, fitted, shots):
-    extra = write_4cat_zip(fitted.root / "more.zip", 6, seed=77, shared=False)
-    images_before = fitted.api("status")["images"]
-    page.goto("/?view=jobs")
-    page.locator(".status").wait_for()
-    assert f"{images_before:,}" in page.inner_text(".status")
-    page.fill("#job-path", str(fitted.root / "more.zip"))
-    page.get_by_role("button", name="Index path").click()
-    give_key(page)
-    job = page.locator(".job").first
-    job.wait_for()
+def wait_for_new_job(page, jobs_before: int, images: int) -> str:
+    """Wait until a new job shows, ends done, and the store status counts `images`; returns
+    the job's line."""
+    page.wait_for_function("n => document.querySelectorAll('.job').length > n", arg=jobs_before)
     page.wait_for_function(
         "() => /· done/.test(document.querySelector('.job')?.textContent)", timeout=120_000
     )
-    assert "index" in job.inner_text()
     page.wait_for_function(
-        "n => document.querySelector('.status')?.textContent.includes(n)",
-        arg=f"{images_before + len(extra):,}",
+        "n => document.querySelector('.status')?.textContent.includes(n)", arg=f"{images:,}"
     )
+    return page.locator(".job").first.inner_text()
+
+
+def test_jobs_page_indexes_a_path_and_an_uploaded_zip(page, fitted, shots):
+    on_server = write_4cat_zip(fitted.root / "more.zip", 6, seed=77, shared=False)
+    (fitted.root / "here").mkdir()
+    uploaded = write_4cat_zip(fitted.root / "here" / "upload.zip", 4, seed=78, shared=False)
+    images = fitted.api("status")["images"]
+    page.goto("/?view=jobs")
+    page.locator(".status").wait_for()
+    assert f"{images:,}" in page.inner_text(".status")
+    jobs = page.locator(".job").count()
+
+    page.fill("#job-path", str(fitted.root / "more.zip"))
+    page.get_by_role("button", name="Index path").click()
+    give_key(page)
+    assert "index" in wait_for_new_job(page, jobs, images + len(on_server))
     snap(page, shots, "jobs", full_page=True)
-    fitted.truth.update(truth_of(fitted.root / "more.zip", extra)[0])
+
+    page.set_input_files("#job-file", fitted.root / "here" / "upload.zip")
+    page.get_by_role("button", name="Upload and index").click()  # the key is saved by now
+    assert "index" in wait_for_new_job(page, jobs + 1, images + len(on_server) + len(uploaded))
+    for archive, shapes in (("more.zip", on_server), ("here/upload.zip", uploaded)):
+        fitted.truth.update(truth_of(fitted.root / archive, shapes)[0])
