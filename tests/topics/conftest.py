@@ -18,6 +18,7 @@ from picsift.thumbs import write_thumb
 
 PER_CLASS = 15  # images per class in the fitted corpus
 NEW_PER_CLASS = 4  # images per class indexed after the fit
+LATE_PER_CLASS = 2  # and a few more after that
 DAY = 86_400
 T0 = 1_700_438_400  # 2023-11-20 00:00 UTC, a Monday
 
@@ -43,12 +44,12 @@ class Shapes:
 
 @pytest.fixture(scope="session")
 def shapes() -> Shapes:
-    """12 x 15 shapes to fit on, then 12 x 4 new ones (rows 180..227)."""
+    """12 x 15 shapes to fit on, 12 x 4 new ones (rows 180..227), 12 x 2 late ones (228..)."""
     from picsift.models.encoder import ClipEncoder
     from picsift.models.runtime import Runtime
     from picsift.models.toy import sample
 
-    data = sample(12 * (PER_CLASS + NEW_PER_CLASS), seed=2024)
+    data = sample(12 * (PER_CLASS + NEW_PER_CLASS + LATE_PER_CLASS), seed=2024)
     encoder = ClipEncoder("toy", runtime=Runtime("cpu", "fp32", "test"), batch_size=64)
     vectors = encoder.embed_images([img for img, _, _ in data]).astype(np.float32)
     classes = np.array([COLORS.index(c) * 3 + SHAPES.index(s) for _, c, s in data])

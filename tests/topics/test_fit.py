@@ -11,6 +11,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from picsift.errors import InputError
 from tests.topics.conftest import DAY, PER_CLASS, T0, add_images, open_backend, posts_of
+from topics.edits import merge_topics, rename_topic
 from topics.fit import FitParams, fit_topics
 from topics.table import (
     OUTLIER,
@@ -145,3 +146,19 @@ def test_bad_input_is_a_clear_error(backend, tmp_path, shapes):
             fit_topics(store, tmp_path / "data", bad)
     assert timeline(store) == []  # no topics yet
     store.close()
+
+
+def test_edits_check_their_input(fitted):
+    store, data, _, _ = fitted
+    topic = list_topics(store)[0]
+    with pytest.raises(InputError, match="no topic 999"):
+        rename_topic(store, data, 999, "x")
+    with pytest.raises(InputError, match="label: must not be empty"):
+        rename_topic(store, data, topic.topic, "   ")
+    with pytest.raises(InputError, match="topic -1"):
+        rename_topic(store, data, OUTLIER, "noise")
+    with pytest.raises(InputError, match="at least two different topics"):
+        merge_topics(store, data, [topic.topic, topic.topic])
+    with pytest.raises(InputError, match="no topic 999"):
+        merge_topics(store, data, [topic.topic, 999])
+    assert list_topics(store)[0] == topic  # nothing changed
