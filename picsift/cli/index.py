@@ -71,7 +71,7 @@ def _caption(store: ImageStore, settings: Settings, bars: _Bars) -> tuple[int, i
     return written, len(failed)
 
 
-def _summary(report: dict, captions: tuple[int, int] | None) -> None:
+def _summary(report: dict, captions: tuple[int, int] | None, topics: str | None = None) -> None:
     copies = report["found"] - report["new"] - report["known"] - len(report["failed"])
     typer.echo(
         f"found {report['found']:,} files: {report['new']:,} new images, "
@@ -89,23 +89,41 @@ def _summary(report: dict, captions: tuple[int, int] | None) -> None:
         typer.echo(f"  warning: {warning}")
     if captions:
         typer.echo(f"captions: {captions[0]:,} written, {captions[1]:,} failed")
+    if topics:
+        typer.echo(topics)
+
+
+def _assign_topics(store: ImageStore, settings: Settings, ids: list[str]) -> str | None:
+    """New images join the current topic run (when there is one); returns a summary line."""
+    from topics.assign import assign_topics
+
+    report = assign_topics(store, settings.data_dir, ids)
+    if report.run is None:
+        return None
+    return (
+        f"topics: {report.assigned:,} new images joined topics of run {report.run}, "
+        f"{report.unassigned:,} matched none (topic -1)"
+    )
 
 
 class _Run:
     """One indexing pass over the sources, repeatable for --watch."""
 
     def __init__(self, indexer, settings: Settings, captions: bool, scan_args: tuple):
+        self.new_ids: list[str] = []
+        indexer.on_new = self.new_ids.extend
         self.indexer = indexer
         self.settings = settings
         self.captions = captions
         self.scan_args = scan_args
         self.mtimes: dict[Path, float] = {}
 
-    def once(self, only_new: bool = False) -> tuple[dict, tuple[int, int] | None]:
+    def once(self, only_new: bool = False) -> tuple[dict, tuple[int, int] | None, str | None]:
         """Index what the sources hold. With `only_new` (--watch), only files not hashed
-        before, and posts only when a table changed since the last pass.
+        before, and posts only when a table changed since the last pass. New images get
+        captions and join the current topic run.
 
-        Returns the report and the caption counts.
+        Returns the report, the caption counts and the topic summary.
         """
         from indexer.sources import collect
 
@@ -116,13 +134,16 @@ class _Run:
             if mtimes == self.mtimes:
                 found.posts = []
         self.mtimes = mtimes
+        self.new_ids.clear()
         result = self.indexer.run(found.media, found.posts)
-        done = None
+        done = topics = None
         if self.captions and result.new:
             done = _caption(self.indexer.store, self.settings, self.indexer.progress)
+        if self.new_ids:
+            topics = _assign_topics(self.indexer.store, self.settings, self.new_ids)
         result.failed[:0] = found.failed
         result.warnings[:0] = found.warnings
-        return result.to_dict(), done
+        return result.to_dict(), done, topics
 
     def watch(self, interval: float) -> None:
         """Look for new files every `interval` seconds until interrupted (Ctrl-C)."""
@@ -132,11 +153,62 @@ class _Run:
         try:
             while True:
                 time.sleep(interval)
-                out, done = self.once(only_new=True)
+                out, done, topics = self.once(only_new=True)
                 if out["found"] or out["posts_linked"]:
-                    _summary(out, done)
+                    _summary(out, done, topics)
         except KeyboardInterrupt:
             typer.echo("stopped watching")
+
+
+def index_sources(
+    settings: Settings,
+    sources: list[Path],
+    *,
+    dataset: str | None = None,
+    image_column: str | None = None,
+    captions: bool = True,
+    batch_size: int = 32,
+    shard: str | None = None,
+    report: Path | None = None,
+    watch: bool = False,
+    interval: float = 10.0,
+) -> dict:
+    """`picsift index` as a function (the demo calls it too); returns the report."""
+    from indexer.cache import IndexCache
+    from indexer.media import MediaReader
+    from indexer.pipeline import Indexer
+    from indexer.shard import Shard
+    from picsift.cli.common import encoder_for
+
+    worker = Shard.parse(shard) if shard else None
+    cache = IndexCache(settings.data_dir)
+    with (
+        open_store(settings, command="picsift index") as store,
+        MediaReader() as reader,
+        _Bars() as bars,
+    ):
+        indexer = Indexer(
+            store,
+            encoder_for(store, settings, batch_size=batch_size, new_store=True),
+            cache,
+            settings.data_dir,
+            read=reader.read,
+            progress=bars,
+            shard=worker,
+        )
+        paths = [p.expanduser().resolve() for p in sources]
+        run = _Run(indexer, settings, captions, (paths, dataset, image_column))
+        out, done, topics = run.once()
+        if report:
+            report.write_text(json.dumps(out, indent=2, ensure_ascii=False))
+        if watch:
+            bars.progress.stop()
+            _summary(out, done, topics)
+            run.watch(interval)
+    cache.close()
+    if not watch:
+        _summary(out, done, topics)
+    return out
 
 
 def register(app: typer.Typer) -> None:
@@ -174,42 +246,24 @@ def register(app: typer.Typer) -> None:
             typer.Option(help="Worker I of N (e.g. 2/3): index only this worker's images."),
         ] = None,
     ) -> None:
-        """Index images from folders, 4CAT exports and tables (incremental)."""
-        from indexer.cache import IndexCache
-        from indexer.media import MediaReader
-        from indexer.pipeline import Indexer
-        from indexer.shard import Shard
-        from picsift.cli.common import encoder_for, settings_from
+        """Index images from folders, 4CAT exports and tables (incremental).
 
-        worker = Shard.parse(shard) if shard else None
-        settings = settings_from(ctx)
-        cache = IndexCache(settings.data_dir)
-        with (
-            open_store(settings, command="picsift index") as store,
-            MediaReader() as reader,
-            _Bars() as bars,
-        ):
-            indexer = Indexer(
-                store,
-                encoder_for(store, settings, batch_size=batch_size, new_store=True),
-                cache,
-                settings.data_dir,
-                read=reader.read,
-                progress=bars,
-                shard=worker,
-            )
-            paths = [p.expanduser().resolve() for p in sources]
-            run = _Run(indexer, settings, captions, (paths, dataset, image_column))
-            out, done = run.once()
-            if report:
-                report.write_text(json.dumps(out, indent=2, ensure_ascii=False))
-            if watch:
-                bars.progress.stop()
-                _summary(out, done)
-                run.watch(interval)
-        cache.close()
-        if not watch:
-            _summary(out, done)
+        New images join the current topic run, if topics were fitted.
+        """
+        from picsift.cli.common import settings_from
+
+        index_sources(
+            settings_from(ctx),
+            sources,
+            dataset=dataset,
+            image_column=image_column,
+            captions=captions,
+            batch_size=batch_size,
+            shard=shard,
+            report=report,
+            watch=watch,
+            interval=interval,
+        )
 
     @app.command()
     def caption(ctx: typer.Context) -> None:

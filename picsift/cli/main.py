@@ -58,14 +58,16 @@ def _global(
 
 
 def _register() -> None:
-    from picsift.cli import index, planned, search, serve, status, store, tag
+    from picsift.cli import demo, index, planned, search, serve, status, store, tag, topics
 
+    demo.register(app)
     index.register(app)
     search.register(app)
     serve.register(app)
     status.register(app)
     store.register(app)
     tag.register(app)
+    topics.register(app)
     planned.register(app)
 
 

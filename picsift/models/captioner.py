@@ -6,6 +6,7 @@ own image processor and tokenizer: batched, greedy, KV cache, short maximum leng
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -27,6 +28,21 @@ def _load(path: str, device: str) -> tuple[Any, Any, Any]:
     processor = AutoImageProcessor.from_pretrained(path)
     tokenizer = AutoTokenizer.from_pretrained(path)
     return model, processor, tokenizer
+
+
+@contextlib.contextmanager
+def _quiet_generate() -> Iterator[None]:
+    """Silence transformers' padding warning: every caption starts from one start token, so
+    there is no padding to mask, yet it warns on each batch when pad and start tokens are equal
+    (as in vit-gpt2)."""
+    from transformers.utils import logging as hf_logging
+
+    previous = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(previous)
 
 
 class Captioner:
@@ -71,7 +87,7 @@ class Captioner:
         for start in range(0, len(images), self.batch_size):
             chunk = list(images[start : start + self.batch_size])
             pixels = processor(images=chunk, return_tensors="pt").pixel_values
-            with torch.inference_mode(), self.runtime.autocast():
+            with torch.inference_mode(), self.runtime.autocast(), _quiet_generate():
                 ids = model.generate(
                     pixel_values=pixels.to(self.runtime.device),
                     max_new_tokens=self.max_new_tokens,
