@@ -148,6 +148,7 @@ def fit_topics(
             "reference_images": len(ref_rows),
             "captioned_representatives": len(found.captions),
             "topics": sum(1 for t in topics if t.topic != OUTLIER),
+            "outliers": int((labels == OUTLIER).sum()),
         },
         previous=previous_id,
         new=matching.fresh,

@@ -1,0 +1,218 @@
+"""`picsift topics fit|assign|list|show|rename|merge`: visual topics over the stored vectors."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+
+from picsift.settings import Settings
+from picsift.store import ImageStore, open_store
+
+
+class _Bars:
+    """Rich progress bars, one per stage, as a `progress(stage, done, total)` callback."""
+
+    def __init__(self) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        self.progress = Progress(
+            "[bold]{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
+        )
+        self.tasks: dict[str, Any] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage not in self.tasks:
+            self.tasks[stage] = self.progress.add_task(stage, total=total)
+        self.progress.update(self.tasks[stage], completed=done, total=total)
+
+    def __enter__(self) -> _Bars:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+
+def _open(ctx: typer.Context, command: str) -> tuple[Settings, ImageStore]:
+    from picsift.cli.common import settings_from
+
+    settings = settings_from(ctx)
+    store = open_store(settings, command=f"picsift topics {command}")
+    if settings.model:
+        store.check_model(settings.model)
+    return settings, store
+
+
+def _optimize(store: ImageStore) -> None:
+    # Rewriting every image's payload leaves the embedded store searching unindexed copies
+    # until its index is rebuilt.
+    typer.echo("rebuilding the search index ...")
+    store.images.optimize()
+
+
+def _describe_run(info: Any) -> None:
+    outliers = info.params.get("outliers", 0)
+    sample = f" (a random sample of {info.n_images:,})" if info.params.get("sampled") else ""
+    typer.echo(
+        f"run {info.run}: {info.params['topics']:,} topics fitted on {info.n_fitted:,} "
+        f"images{sample}, {outliers:,} outliers"
+    )
+    if info.previous:
+        typer.echo(
+            f"  since run {info.previous}: {len(info.kept):,} topic ids kept, "
+            f"{len(info.new):,} new, {len(info.gone):,} gone"
+        )
+        for topic, old in info.merged.items():
+            typer.echo(f"  topics {', '.join(map(str, old))} merged into {topic}")
+        for old, topics in info.split.items():
+            typer.echo(f"  topic {old} split into {', '.join(map(str, topics))}")
+    if info.params.get("captioned_representatives"):
+        typer.echo(f"  captioned {info.params['captioned_representatives']:,} representatives")
+
+
+def _print_topics(topics: list) -> None:
+    if not topics:
+        typer.echo("no topics yet: picsift topics fit")
+        return
+    for t in topics:
+        words = ", ".join(t.keywords[:6])
+        typer.echo(f"{t.topic:>5}  {t.count:>7,}  {t.label}" + (f"  [{words}]" if words else ""))
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `topics` commands to the CLI."""
+    topics = typer.Typer(help="Fit, assign and edit visual topics.", no_args_is_help=True)
+    app.add_typer(topics, name="topics")
+
+    @topics.command()
+    def fit(
+        ctx: typer.Context,
+        min_topic_size: Annotated[int, typer.Option(help="Least images per topic.")] = 5,
+        nr_topics: Annotated[
+            int | None, typer.Option(help="Reduce to this many topics (default: as found).")
+        ] = None,
+        seed: Annotated[int, typer.Option(help="Random seed (same data, same topics).")] = 42,
+        sample: Annotated[
+            int, typer.Option(help="Fit on a random sample of this many; assign the rest.")
+        ] = 50_000,
+        captions: Annotated[
+            bool,
+            typer.Option(
+                "--captions/--no-captions",
+                help="Caption representatives of topics that have too few words.",
+            ),
+        ] = True,
+    ) -> None:
+        """Fit BERTopic on the stored vectors and write topic ids back."""
+        from picsift.models.captioner import make_captioner
+        from picsift.models.runtime import choose_runtime
+        from topics.fit import FitParams, fit_topics
+
+        settings, store = _open(ctx, "fit")
+        with store:
+            captioner = None
+            if captions and settings.caption_enabled:
+                runtime = choose_runtime(settings.device, settings.precision)
+                captioner = make_captioner(settings.caption_model, runtime)
+            params = FitParams(min_topic_size, nr_topics, seed, sample)
+            with _Bars() as bars:
+                info = fit_topics(
+                    store, settings.data_dir, params, captioner=captioner, progress=bars
+                )
+            _optimize(store)
+        _describe_run(info)
+
+    @topics.command()
+    def assign(ctx: typer.Context) -> None:
+        """Give images without a topic the nearest fitted topic."""
+        from topics.assign import assign_topics
+
+        settings, store = _open(ctx, "assign")
+        with store, _Bars() as bars:
+            report = assign_topics(store, settings.data_dir, progress=bars)
+            if report.assigned or report.unassigned:
+                _optimize(store)
+        if report.run is None:
+            typer.echo("no topics yet: picsift topics fit")
+        else:
+            typer.echo(
+                f"run {report.run}: {report.assigned:,} images assigned, "
+                f"{report.unassigned:,} like no topic (-1, unassigned)"
+            )
+
+    @topics.command(name="list")
+    def list_(
+        ctx: typer.Context,
+        as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    ) -> None:
+        """List topics with counts and labels."""
+        from topics.table import list_topics
+
+        _, store = _open(ctx, "list")
+        with store:
+            found = list_topics(store)
+        if as_json:
+            run = found[0].run if found else None
+            payload = {"run": run, "topics": [t.to_payload() for t in found]}
+            typer.echo(json.dumps(payload, ensure_ascii=False))
+        else:
+            _print_topics(found)
+
+    @topics.command()
+    def show(
+        ctx: typer.Context,
+        topic: Annotated[int, typer.Argument(help="Topic number.")],
+        as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    ) -> None:
+        """Show one topic: label, words, representative images, collage."""
+        from topics.table import collage_path, get_topic
+
+        settings, store = _open(ctx, "show")
+        with store:
+            info = get_topic(store, topic)
+        collage = collage_path(settings.data_dir, info.run, info.topic)
+        if as_json:
+            out = {**info.to_payload(), "collage": str(collage) if collage.is_file() else None}
+            typer.echo(json.dumps(out, ensure_ascii=False))
+            return
+        typer.echo(f"topic {info.topic}: {info.label}" + (" (renamed)" if info.renamed else ""))
+        typer.echo(f"  images    {info.count:,}")
+        typer.echo(f"  words     {', '.join(info.keywords) or '-'}")
+        if info.merged_from:
+            typer.echo(f"  merged    {', '.join(map(str, info.merged_from))}")
+        typer.echo(f"  examples  {', '.join(info.representatives) or '-'}")
+        if collage.is_file():
+            typer.echo(f"  collage   {collage}")
+
+    @topics.command()
+    def rename(
+        ctx: typer.Context,
+        topic: Annotated[int, typer.Argument(help="Topic number.")],
+        label: Annotated[str, typer.Argument(help="New label (kept by later refits).")],
+    ) -> None:
+        """Rename a topic."""
+        from topics.edits import rename_topic
+
+        settings, store = _open(ctx, "rename")
+        with store:
+            info = rename_topic(store, settings.data_dir, topic, label)
+        typer.echo(f"topic {info.topic} is now {info.label!r}")
+
+    @topics.command()
+    def merge(
+        ctx: typer.Context,
+        topics_: Annotated[
+            list[int], typer.Argument(metavar="TOPICS...", help="Topics; the first one stays.")
+        ],
+        label: Annotated[str | None, typer.Option(help="Label of the merged topic.")] = None,
+    ) -> None:
+        """Merge topics into the first one given."""
+        from topics.edits import merge_topics
+
+        settings, store = _open(ctx, "merge")
+        with store:
+            info = merge_topics(store, settings.data_dir, topics_, label)
+        others = ", ".join(str(t) for t in dict.fromkeys(topics_) if t != info.topic)
+        typer.echo(f"merged {others} into topic {info.topic} ({info.label}): {info.count:,} images")
