@@ -2,8 +2,9 @@
 stored vectors with topics, measured over HTTP.
 
 Not a test: prints one table. Builds (once, under bench/out/) a random-initialised ViT-B/32
-CLIP in sentence-transformers/HF format (its text tower costs what the real one does) and an
-embedded store of N CLIP-like 512-d vectors with posts, a topic run (50 topics) and map places.
+CLIP in sentence-transformers/HF format (its text tower costs what the real one does; a
+word-level tokenizer gives queries the token counts of CLIP's BPE) and an embedded store of N
+CLIP-like 512-d vectors with posts, a topic run (50 topics) and map places.
 Then, in one run:
 
   baseline (in-process, no HTTP): text encoding alone, and `SearchService.search` (encoding +
@@ -36,6 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
+# As `picsift serve` runs inference (see picsift/cli/serve.py), so the baseline is comparable.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 # The repository root goes before this file's folder, where this very file would shadow the
 # `search` package it measures.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -94,6 +97,40 @@ WORDS = [
 ]
 
 
+def build_word_clip(source: Path, path: Path) -> Path:
+    """The random ViT-B/32 CLIP with a word-level tokenizer over WORDS: queries then have as
+    many tokens as CLIP's real BPE gives such words (one each), where the character-level
+    tokenizer of bench/embed.py would make them 4-5 times longer (and dearer to encode)."""
+    if (path / "tokenizer.json").exists():
+        return path
+    from transformers import CLIPImageProcessor, CLIPProcessor, CLIPTokenizer
+
+    path.mkdir(parents=True, exist_ok=True)
+    for name in ("config.json", "model.safetensors"):
+        if not (path / name).exists():
+            (path / name).symlink_to((source / name).resolve())
+    vocab = {"<|startoftext|>": 49406, "<|endoftext|>": 49407}
+    merges: list[tuple[str, str]] = []
+
+    def add(token: str) -> None:
+        vocab.setdefault(token, len(vocab) - 2)
+
+    for word in [*WORDS, "and"]:
+        for c in word[:-1]:
+            add(c)
+        add(word[-1] + "</w>")
+        prefix = word[0]
+        for i, c in enumerate(word[1:], 1):
+            piece = c + "</w>" if i == len(word) - 1 else c
+            if (prefix, piece) not in merges:
+                merges.append((prefix, piece))
+            prefix += piece
+            add(prefix)
+    tokenizer = CLIPTokenizer(vocab=vocab, merges=merges)
+    CLIPProcessor(image_processor=CLIPImageProcessor(), tokenizer=tokenizer).save_pretrained(path)
+    return path
+
+
 @dataclass
 class Row:
     what: str
@@ -103,6 +140,13 @@ class Row:
     p95: float
     per_s: float
     errors: int
+
+    @classmethod
+    def of(cls, what: str, clients: int, times: list[float], errors: int = 0, per_s=None) -> Row:
+        """A row from per-request milliseconds (rate: one client's, unless given)."""
+        rate = per_s if per_s is not None else 1000 / statistics.fmean(times)
+        p50, p95 = statistics.median(times), float(np.percentile(times, 95))
+        return cls(what, clients, len(times), p50, p95, rate, errors)
 
 
 def build_store(path: Path, model_dir: Path, n: int) -> None:
@@ -162,22 +206,24 @@ def build_store(path: Path, model_dir: Path, n: int) -> None:
 
 
 class Queries:
-    """Distinct query texts (never repeated, so the server's text cache never hits)."""
+    """Distinct query texts of 3-4 words (never repeated, so the server's text cache never
+    hits); `seed` keeps the streams of different measurements apart."""
 
-    def __init__(self, seed: int):
+    def __init__(self, seed: int, used: set[str]):
         self.rng = np.random.default_rng(seed)
-        self.count = 0
+        self.used = used
         self.lock = threading.Lock()
 
     def next(self) -> str:
         with self.lock:
-            self.count += 1
-            words = self.rng.choice(WORDS, size=3, replace=False)
-            return f"{words[0]} {words[1]} and {words[2]} {self.count}"
-
-
-def _percentiles(times: list[float]) -> tuple[float, float]:
-    return statistics.median(times), float(np.percentile(times, 95))
+            while True:
+                words = list(self.rng.choice(WORDS, size=3, replace=False))
+                if self.rng.random() < 0.5:
+                    words.insert(2, "and")
+                text = " ".join(words)
+                if text not in self.used:
+                    self.used.add(text)
+                    return text
 
 
 def baseline(store_dir: Path, model_dir: Path, n_queries: int) -> list[Row]:
@@ -188,7 +234,7 @@ def baseline(store_dir: Path, model_dir: Path, n_queries: int) -> list[Row]:
     from search.service import SearchService
 
     encoder = ClipEncoder(str(model_dir), runtime=choose_runtime())
-    queries = Queries(seed=1)
+    queries = Queries(seed=1, used=set())
     encoder.embed_texts(["warm up"])
     encode = []
     for _ in range(n_queries):
@@ -196,16 +242,7 @@ def baseline(store_dir: Path, model_dir: Path, n_queries: int) -> list[Row]:
         t0 = time.perf_counter()
         encoder.embed_texts([text])
         encode.append((time.perf_counter() - t0) * 1000)
-    rows = [
-        Row(
-            "in-process: text encoding only (baseline)",
-            1,
-            n_queries,
-            *_percentiles(encode),
-            1000 / statistics.fmean(encode),
-            0,
-        )
-    ]
+    rows = [Row.of("in-process: text encoding only (baseline)", 1, encode)]
     with EdgeStore(store_dir) as store:
         service = SearchService(store, encoder)
         service.search(SearchRequest(q=("warm up",), topics=(1,)))
@@ -215,16 +252,7 @@ def baseline(store_dir: Path, model_dir: Path, n_queries: int) -> list[Row]:
             t0 = time.perf_counter()
             service.search(request)
             times.append((time.perf_counter() - t0) * 1000)
-    rows.append(
-        Row(
-            "in-process: SearchService.search, topic filter (baseline)",
-            1,
-            n_queries,
-            *_percentiles(times),
-            1000 / statistics.fmean(times),
-            0,
-        )
-    )
+    rows.append(Row.of("in-process: SearchService.search, topic filter (baseline)", 1, times))
     return rows
 
 
@@ -279,9 +307,9 @@ def _path(text: str, topic: int | None) -> str:
     return "/api/search?" + urlencode(params)
 
 
-def one_client(port: int, n_queries: int, with_topic: bool, seed: int) -> Row:
+def one_client(port: int, n_queries: int, with_topic: bool, used: set[str]) -> Row:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    queries = Queries(seed)
+    queries = Queries(2 + with_topic, used)
     for i in range(10):  # warm-up: connection, first-call paths
         _get(conn, _path(queries.next(), i if with_topic else None))
     times, errors = [], 0
@@ -292,11 +320,11 @@ def one_client(port: int, n_queries: int, with_topic: bool, seed: int) -> Row:
         times.append((time.perf_counter() - t0) * 1000)
         errors += status != 200
     what = "HTTP: uncached text query" + (", topic filter" if with_topic else ", no filter")
-    return Row(what, 1, n_queries, *_percentiles(times), 1000 / statistics.fmean(times), errors)
+    return Row.of(what, 1, times, errors)
 
 
-def many_clients(port: int, clients: int, seconds: float) -> Row:
-    queries = Queries(seed=99)
+def many_clients(port: int, clients: int, seconds: float, used: set[str]) -> Row:
+    queries = Queries(99, used)
     times: list[float] = []
     errors = [0]
     lock = threading.Lock()
@@ -326,14 +354,8 @@ def many_clients(port: int, clients: int, seconds: float) -> Row:
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - t0
-    return Row(
-        f"HTTP: {clients} concurrent clients, {seconds:g} s, half topic-filtered",
-        clients,
-        len(times),
-        *_percentiles(times),
-        len(times) / elapsed,
-        errors[0],
-    )
+    what = f"HTTP: {clients} concurrent clients, {seconds:g} s, half topic-filtered"
+    return Row.of(what, clients, times, errors[0], per_s=len(times) / elapsed)
 
 
 def print_table(rows: list[Row], n: int) -> None:
@@ -358,7 +380,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    model_dir = build_random_clip(OUT / "clip-vit-b-32-random")
+    model_dir = build_word_clip(
+        build_random_clip(OUT / "clip-vit-b-32-random"), OUT / "clip-vit-b-32-random-words"
+    )
     store_dir = OUT / f"search-store-{args.n}"
     print(f"... store of {args.n:,} vectors", file=sys.stderr, flush=True)
     build_store(store_dir, model_dir, args.n)
@@ -368,10 +392,11 @@ def main() -> None:
     print("... starting picsift serve", file=sys.stderr, flush=True)
     server = start_server(store_dir, port)
     try:
-        rows.append(one_client(port, args.queries, with_topic=False, seed=2))
-        rows.append(one_client(port, args.queries, with_topic=True, seed=3))
+        used: set[str] = set()  # the server's cache must never hit
+        rows.append(one_client(port, args.queries, with_topic=False, used=used))
+        rows.append(one_client(port, args.queries, with_topic=True, used=used))
         print(f"... {args.clients} clients for {args.seconds:g} s", file=sys.stderr, flush=True)
-        rows.append(many_clients(port, args.clients, args.seconds))
+        rows.append(many_clients(port, args.clients, args.seconds, used))
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(60)

@@ -181,9 +181,10 @@ class TopicsIn(BaseModel):
 
     action: Literal["fit", "assign"] = "fit"
     min_topic_size: int = Field(5, ge=2, le=100_000)
-    nr_topics: int | Literal["auto"] | None = None
+    nr_topics: int | None = Field(None, ge=2, description="Reduce to this many topics.")
     seed: int = 42
     sample: int = Field(50_000, ge=100, le=10_000_000)
+    captions: bool = Field(True, description="Caption representatives of wordless topics.")
 
 
 class JobProgress(BaseModel):

@@ -72,12 +72,20 @@ def assign(
 
 
 def fit(
-    store: ImageStore, settings: Settings, progress: Progress, params: dict[str, Any]
+    store: ImageStore,
+    settings: Settings,
+    progress: Progress,
+    params: dict[str, Any],
+    captions: bool = True,
 ) -> dict[str, Any]:
-    """Fit topics on the stored vectors (a new current run)."""
+    """Fit topics on the stored vectors (a new current run); with `captions` (and captions
+    on), representatives of topics with too few words get captioned."""
     from topics.fit import FitParams, fit_topics
 
-    run = fit_topics(store, settings.data_dir, FitParams(**params), progress=progress)
+    captioner = _captioner(settings) if captions else None
+    run = fit_topics(
+        store, settings.data_dir, FitParams(**params), captioner=captioner, progress=progress
+    )
     return {"run": _plain(run)}
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -61,6 +63,10 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Serve the search API (/api, OpenAPI at /docs) and the web UI (/)."""
+        # Searches, index jobs and the web server share the cores: idle OpenMP threads must
+        # sleep, not spin, or a spinning team stalls the others' every parallel region (a
+        # query took 10x longer on a busy 2-core machine). Read when torch loads, so set first.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         import uvicorn
 
         from search.app import create_app, server_url

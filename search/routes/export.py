@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from search import export
-from search.deps import Filters, ReadAccess, State
+from search.deps import AppState, Filters, ReadAccess, State
 from search.query import SearchRequest
 
 router = APIRouter(prefix="/api/export", tags=["export"], dependencies=[ReadAccess])
@@ -24,7 +24,7 @@ Limit = Annotated[
 Fmt = Annotated[export.Format, Query(alias="format", description="csv or ndjson.")]
 
 
-def _checked(state, filters: SearchRequest) -> SearchRequest:
+def _checked(state: AppState, filters: SearchRequest) -> SearchRequest:
     filters.validate(require_query=False)
     state.service.check_topics(filters.topics + filters.exclude_topics)
     return filters

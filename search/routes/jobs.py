@@ -102,9 +102,9 @@ def topics(state: State, body: TopicsIn) -> dict[str, Any]:
     if body.action == "assign":
         task = partial(tasks.assign, state.store, state.settings)
         return _submit(state, "topics-assign", {}, task)
-    params = body.model_dump(exclude={"action"})
-    task = partial(tasks.fit, state.store, state.settings, params=params)
-    return _submit(state, "topics-fit", params, task)
+    params = body.model_dump(exclude={"action", "captions"})
+    task = partial(tasks.fit, state.store, state.settings, params=params, captions=body.captions)
+    return _submit(state, "topics-fit", {**params, "captions": body.captions}, task)
 
 
 @router.get("", response_model=JobsOut, dependencies=[ReadAccess])

@@ -43,7 +43,7 @@ def search_image(
     q: Annotated[str | None, Form(description="Text terms to mix in (optional).")] = None,
 ) -> dict[str, Any]:
     """Images like an uploaded one (optionally mixed with text terms), filtered and paged."""
-    if q is not None:
+    if q and q.strip():
         request = replace(request, q=(*request.q, q))
     image = decode_upload(read_upload(file.file, state.limits.image_bytes), state.limits)
     return page(state.service.search_image(image, request), request)

@@ -143,6 +143,8 @@ def test_similar_to_an_uploaded_image(client, corpus):
         "/api/search/image", files=files, data={"q": "circle"}, params={"topic": 3, "limit": 3}
     )
     assert {truth.colour[h["id"]] for h in with_text.json()["hits"]} == {"yellow"}
+    blank = client.post("/api/search/image", files=files, data={"q": " "}, params={"limit": 2})
+    assert blank.status_code == 200  # an empty text box in the form is no query
 
 
 def test_image_metadata_file_and_thumbnail(client, corpus):

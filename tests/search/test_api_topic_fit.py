@@ -26,7 +26,7 @@ def test_fit_then_new_images_are_assigned(tmp_path, toy_clip):
     write_4cat_zip(tmp_path / "first.zip", 96, seed=51)
     write_4cat_zip(tmp_path / "later.zip", 12, seed=52)
     store = EdgeStore(tmp_path / "store")
-    settings = Settings(store=str(store.directory), caption_model="none")
+    settings = Settings(store=str(store.directory), caption_model="toy")
     app = create_app(
         settings, store=store, encoder=toy_clip, limits=Limits(index_roots=(tmp_path,))
     )
