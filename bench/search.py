@@ -14,6 +14,9 @@ Then, in one run:
   over HTTP, 20 concurrent clients for 60 s (uncached queries, half with a topic filter):
   requests/s, p50/p95, errors.
 
+Each row also gives the CPU time the serving process spent per request, and the table the
+machine's load average: on a shared machine latency measures the neighbours too, CPU less so.
+
     .venv/bin/python bench/search.py                 # 100k vectors, 20 clients, 60 s
     .venv/bin/python bench/search.py --n 20000 --seconds 20
 """
@@ -55,46 +58,11 @@ TOPICS = 50
 DATASETS = 10
 AUTHORS = 2000
 BATCH = 2000
-WORDS = [
-    "farmers",
-    "protest",
-    "tractor",
-    "highway",
-    "police",
-    "flag",
-    "crowd",
-    "banner",
-    "city",
-    "night",
-    "fire",
-    "smoke",
-    "street",
-    "march",
-    "election",
-    "poster",
-    "meme",
-    "screenshot",
-    "selfie",
-    "dog",
-    "cat",
-    "beach",
-    "mountain",
-    "snow",
-    "car",
-    "train",
-    "stadium",
-    "concert",
-    "food",
-    "church",
-    "school",
-    "hospital",
-    "border",
-    "boat",
-    "soldier",
-    "child",
-    "woman",
-    "man",
-]
+WORDS = (  # noqa: SIM905 (a sentence of words reads better than a column of strings)
+    "farmers protest tractor highway police flag crowd banner city night fire smoke street "
+    "march election poster meme screenshot selfie dog cat beach mountain snow car train "
+    "stadium concert food church school hospital border boat soldier child woman man"
+).split()
 
 
 def build_word_clip(source: Path, path: Path) -> Path:
@@ -140,13 +108,43 @@ class Row:
     p95: float
     per_s: float
     errors: int
+    cpu_ms: float  # CPU time of the serving process per request, all its threads
 
     @classmethod
-    def of(cls, what: str, clients: int, times: list[float], errors: int = 0, per_s=None) -> Row:
+    def of(cls, what, clients, times, cpu_s: float, errors: int = 0, per_s=None) -> Row:
         """A row from per-request milliseconds (rate: one client's, unless given)."""
         rate = per_s if per_s is not None else 1000 / statistics.fmean(times)
         p50, p95 = statistics.median(times), float(np.percentile(times, 95))
-        return cls(what, clients, len(times), p50, p95, rate, errors)
+        return cls(what, clients, len(times), p50, p95, rate, errors, 1000 * cpu_s / len(times))
+
+
+def cpu_seconds(pid: int | None = None) -> float:
+    """CPU time (user + system) used so far by this process, or by process `pid`."""
+    if pid is None:
+        return time.process_time()
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _payload(i: int, topic: int, xy: np.ndarray, run: str) -> dict:
+    """Image `i`: one post (dataset, author, time, text, hashtag), a caption, topic, map place."""
+    ts = 1_600_000_000 + i * 997 % 100_000_000
+    dataset, word = f"d{i % DATASETS}", WORDS[i % len(WORDS)]
+    post = {"dataset": dataset, "post_id": str(7 * 10**18 + i), "author": f"user{i % AUTHORS}"}
+    post |= {"timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts)), "ts": ts}
+    post |= {"url": f"https://example.org/p/{i}", "body": f"post about {word}", "hashtags": [word]}
+    return {
+        "sha256": f"{i:064x}",
+        "posts": [post],
+        "datasets": [dataset],
+        "n_posts": 1,
+        "caption": f"a photo of a {WORDS[i * 3 % len(WORDS)]}",
+        "topic": topic,
+        "topic_score": 0.8,
+        "topic_run": run,
+        "topic_by": "fit",
+        "xy": [float(xy[0]), float(xy[1])],
+    }
 
 
 def build_store(path: Path, model_dir: Path, n: int) -> None:
@@ -164,29 +162,7 @@ def build_store(path: Path, model_dir: Path, n: int) -> None:
         for start in range(0, n, BATCH):
             points = []
             for i in range(start, min(n, start + BATCH)):
-                ts = 1_600_000_000 + int(i * 997) % 100_000_000
-                post = {
-                    "dataset": f"d{i % DATASETS}",
-                    "post_id": str(7_000_000_000_000_000_000 + i),
-                    "author": f"user{i % AUTHORS}",
-                    "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts)),
-                    "ts": ts,
-                    "url": f"https://example.org/p/{i}",
-                    "body": f"post {i} about {WORDS[i % len(WORDS)]}",
-                    "hashtags": [WORDS[(i * 7) % len(WORDS)]],
-                }
-                payload = {
-                    "sha256": f"{i:064x}",
-                    "posts": [post],
-                    "datasets": [post["dataset"]],
-                    "n_posts": 1,
-                    "caption": f"a photo of a {WORDS[(i * 3) % len(WORDS)]}",
-                    "topic": int(topic_of[i]),
-                    "topic_score": 0.8,
-                    "topic_run": run,
-                    "topic_by": "fit",
-                    "xy": [float(xy[i, 0]), float(xy[i, 1])],
-                }
+                payload = _payload(i, int(topic_of[i]), xy[i], run)
                 points.append(PointData(str(uuid.UUID(int=i + 1)), vectors[i], payload))
             store.images.upsert(points)
         store.images.optimize()
@@ -237,22 +213,27 @@ def baseline(store_dir: Path, model_dir: Path, n_queries: int) -> list[Row]:
     queries = Queries(seed=1, used=set())
     encoder.embed_texts(["warm up"])
     encode = []
+    cpu = cpu_seconds()
     for _ in range(n_queries):
         text = queries.next()
         t0 = time.perf_counter()
         encoder.embed_texts([text])
         encode.append((time.perf_counter() - t0) * 1000)
-    rows = [Row.of("in-process: text encoding only (baseline)", 1, encode)]
+    what = "in-process: text encoding only (baseline)"
+    rows = [Row.of(what, 1, encode, cpu_seconds() - cpu)]
     with EdgeStore(store_dir) as store:
         service = SearchService(store, encoder)
         service.search(SearchRequest(q=("warm up",), topics=(1,)))
         times = []
+        cpu = cpu_seconds()
         for i in range(n_queries):
             request = SearchRequest(q=(queries.next(),), topics=(i % TOPICS,))
             t0 = time.perf_counter()
             service.search(request)
             times.append((time.perf_counter() - t0) * 1000)
-    rows.append(Row.of("in-process: SearchService.search, topic filter (baseline)", 1, times))
+        cpu = cpu_seconds() - cpu
+    what = "in-process: SearchService.search, topic filter (baseline)"
+    rows.append(Row.of(what, 1, times, cpu))
     return rows
 
 
@@ -264,11 +245,8 @@ def _free_port() -> int:
 
 def start_server(store_dir: Path, port: int) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
-    env |= {
-        "PICSIFT_STORE": str(store_dir),
-        "PICSIFT_PORT": str(port),
-        "PICSIFT_CAPTION_MODEL": "none",
-    }
+    env |= {"PICSIFT_STORE": str(store_dir), "PICSIFT_PORT": str(port)}
+    env["PICSIFT_CAPTION_MODEL"] = "none"
     log = (OUT / "search-server.log").open("w")
     server = subprocess.Popen(
         [sys.executable, "-c", "from picsift.cli.main import main; main()", "serve"],
@@ -307,23 +285,26 @@ def _path(text: str, topic: int | None) -> str:
     return "/api/search?" + urlencode(params)
 
 
-def one_client(port: int, n_queries: int, with_topic: bool, used: set[str]) -> Row:
+def one_client(server: subprocess.Popen, port: int, n: int, topic: bool, used: set[str]) -> Row:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    queries = Queries(2 + with_topic, used)
+    queries = Queries(2 + topic, used)
     for i in range(10):  # warm-up: connection, first-call paths
-        _get(conn, _path(queries.next(), i if with_topic else None))
+        _get(conn, _path(queries.next(), i if topic else None))
     times, errors = [], 0
-    for i in range(n_queries):
-        path = _path(queries.next(), i % TOPICS if with_topic else None)
+    cpu = cpu_seconds(server.pid)
+    for i in range(n):
+        path = _path(queries.next(), i % TOPICS if topic else None)
         t0 = time.perf_counter()
         status = _get(conn, path)
         times.append((time.perf_counter() - t0) * 1000)
         errors += status != 200
-    what = "HTTP: uncached text query" + (", topic filter" if with_topic else ", no filter")
-    return Row.of(what, 1, times, errors)
+    what = "HTTP: uncached text query" + (", topic filter" if topic else ", no filter")
+    return Row.of(what, 1, times, cpu_seconds(server.pid) - cpu, errors)
 
 
-def many_clients(port: int, clients: int, seconds: float, used: set[str]) -> Row:
+def many_clients(
+    server: subprocess.Popen, port: int, clients: int, seconds: float, used: set[str]
+) -> Row:
     queries = Queries(99, used)
     times: list[float] = []
     errors = [0]
@@ -348,27 +329,27 @@ def many_clients(port: int, clients: int, seconds: float, used: set[str]) -> Row
             errors[0] += failed
 
     threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
-    t0 = time.perf_counter()
+    t0, cpu = time.perf_counter(), cpu_seconds(server.pid)
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, cpu_seconds(server.pid) - cpu
     what = f"HTTP: {clients} concurrent clients, {seconds:g} s, half topic-filtered"
-    return Row.of(what, clients, times, errors[0], per_s=len(times) / elapsed)
+    return Row.of(what, clients, times, cpu, errors[0], per_s=len(times) / elapsed)
 
 
-def print_table(rows: list[Row], n: int) -> None:
+def print_table(rows: list[Row], n: int, load: tuple[float, float]) -> None:
     print(
         f"N = {n:,} stored 512-d vectors, {TOPICS} topics; random-init ViT-B/32 CLIP; "
-        f"{os.cpu_count()} CPUs"
+        f"{os.cpu_count()} CPUs; 1-min load average {load[0]:.1f} at start, {load[1]:.1f} at end"
     )
-    print("| measurement | clients | requests | p50 ms | p95 ms | req/s | errors |")
-    print("|---|---|---|---|---|---|---|")
+    print("| measurement | clients | requests | p50 ms | p95 ms | req/s | errors | CPU ms/req |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(
             f"| {r.what} | {r.clients} | {r.requests:,} | {r.p50:.1f} | {r.p95:.1f} | "
-            f"{r.per_s:,.1f} | {r.errors} |"
+            f"{r.per_s:,.1f} | {r.errors} | {r.cpu_ms:.1f} |"
         )
 
 
@@ -386,6 +367,7 @@ def main() -> None:
     store_dir = OUT / f"search-store-{args.n}"
     print(f"... store of {args.n:,} vectors", file=sys.stderr, flush=True)
     build_store(store_dir, model_dir, args.n)
+    load = os.getloadavg()[0]
     print("... in-process baseline", file=sys.stderr, flush=True)
     rows = baseline(store_dir, model_dir, args.queries)
     port = _free_port()
@@ -393,14 +375,14 @@ def main() -> None:
     server = start_server(store_dir, port)
     try:
         used: set[str] = set()  # the server's cache must never hit
-        rows.append(one_client(port, args.queries, with_topic=False, used=used))
-        rows.append(one_client(port, args.queries, with_topic=True, used=used))
+        rows.append(one_client(server, port, args.queries, topic=False, used=used))
+        rows.append(one_client(server, port, args.queries, topic=True, used=used))
         print(f"... {args.clients} clients for {args.seconds:g} s", file=sys.stderr, flush=True)
-        rows.append(many_clients(port, args.clients, args.seconds, used))
+        rows.append(many_clients(server, port, args.clients, args.seconds, used))
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(60)
-    print_table(rows, args.n)
+    print_table(rows, args.n, (load, os.getloadavg()[0]))
 
 
 if __name__ == "__main__":
