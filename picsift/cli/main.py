@@ -58,7 +58,7 @@ def _global(
 
 
 def _register() -> None:
-    from picsift.cli import demo, index, planned, search, serve, status, store, tag, topics
+    from picsift.cli import demo, index, search, serve, status, store, tag, topics
 
     demo.register(app)
     index.register(app)
@@ -68,7 +68,6 @@ def _register() -> None:
     store.register(app)
     tag.register(app)
     topics.register(app)
-    planned.register(app)
 
 
 _register()

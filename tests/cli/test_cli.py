@@ -1,4 +1,4 @@
-"""The command line: the planned commands exist with help, status reports the store."""
+"""The command line: every command exists with help, status reports the store."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import pytest
 from typer.testing import CliRunner
 
 from picsift.cli.main import app
-from picsift.errors import PicsiftError
 from picsift.store.base import PointData
 from picsift.store.edge import EdgeStore
 from tests.conftest import point_id, unit_vectors
@@ -21,7 +20,7 @@ COMMANDS = ["index", "caption", "tag", "topics", "search", "serve", "export", "r
 COMMANDS += ["status", "demo"]
 
 
-def test_help_lists_the_planned_commands():
+def test_help_lists_every_command():
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
     for command in COMMANDS:
@@ -86,11 +85,6 @@ def test_status_counts_images_posts_datasets_topics(tmp_path):
     assert status["model"] == "toy"
     human = runner.invoke(app, ["--store", str(tmp_path / "s"), "status"]).output
     assert "images    6 (3 captioned)" in human and "dataset b: 2 images" in human
-
-
-def test_planned_command_says_not_yet_implemented():
-    with pytest.raises(PicsiftError, match=r"not yet implemented \(issue #6\)"):
-        runner.invoke(app, ["export", "--out", "x.csv"], catch_exceptions=False)
 
 
 def test_errors_are_one_line_and_exit_2(tmp_path):
