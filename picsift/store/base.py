@@ -11,7 +11,7 @@ from typing import Any, Literal
 import numpy as np
 
 from picsift.errors import ModelMismatchError, StoreError
-from picsift.store.filters import Filter
+from picsift.store.filters import Filter, Range
 from picsift.store.schema import (
     IMAGE_INDEXES,
     SCHEMA_VERSION,
@@ -148,6 +148,104 @@ class Collection(abc.ABC):
                 return
 
     @abc.abstractmethod
+    def ordered(
+        self,
+        key: str,
+        filter: Filter | None = None,
+        *,
+        limit: int,
+        descending: bool = True,
+        with_payload: PayloadSelect = False,
+    ) -> list[tuple[int, Record]]:
+        """The first `limit` matching points ordered by an integer field with a range index,
+        each with its value (ties in no defined order; points without the field left out)."""
+
+    def newest(
+        self,
+        key: str,
+        filter: Filter | None = None,
+        *,
+        limit: int,
+        offset: int = 0,
+        with_payload: PayloadSelect = True,
+    ) -> list[Record]:
+        """A page of matching points by an integer field, largest first, ties by id.
+
+        Pages at any offset fit together without gaps or repeats while the data stays the
+        same, and memory stays bounded by `limit` (the engine's order_by leaves tie order
+        undefined and has no offset, so the offset is found by counting). Points without
+        the field are left out.
+        """
+        start = self._value_at(key, filter, offset)
+        if start is None:
+            return []
+        value, skip = start
+        page = self._tied(key, value, filter, skip, limit, with_payload)
+        if len(page) == limit:
+            return page
+        rest = self.ordered(
+            key,
+            _and(filter, Range(key, lt=value)),
+            limit=limit - len(page),
+            with_payload=with_payload,
+        )
+        if not rest:
+            return page
+        # Only the last value's group may be cut short: the groups before it are complete.
+        last = rest[-1][0]
+        page += [r for _, r in sorted(((-v, r.id), r) for v, r in rest if v != last)]
+        return page + self._tied(key, last, filter, 0, limit - len(page), with_payload)
+
+    def _value_at(self, key: str, filter: Filter | None, offset: int) -> tuple[int, int] | None:
+        """The value at position `offset` of the descending order, and how many points of
+        that value (in id order) come before it; None past the end."""
+        top = self.ordered(key, filter, limit=1)
+        if not top:
+            return None
+        hi = top[0][0]
+        if offset == 0:
+            return hi, 0
+        lo = self.ordered(key, filter, limit=1, descending=False)[0][0]
+
+        def at_least(value: int) -> int:
+            return self.count(_and(filter, Range(key, gte=value)))
+
+        if at_least(lo) <= offset:
+            return None
+        while lo < hi:  # the largest value with more than `offset` points at or above it
+            mid = (lo + hi + 1) // 2
+            lo, hi = (mid, hi) if at_least(mid) > offset else (lo, mid - 1)
+        return lo, offset - at_least(lo + 1)
+
+    def _tied(
+        self,
+        key: str,
+        value: int,
+        filter: Filter | None,
+        skip: int,
+        limit: int,
+        with_payload: PayloadSelect,
+    ) -> list[Record]:
+        """Up to `limit` points whose field equals `value`, in id order, after the first `skip`."""
+        flt = _and(filter, Range(key, gte=value, lte=value))
+        cursor: str | None = None
+        while skip > 0:
+            skipped, cursor = self.scroll_page(
+                filter=flt,
+                limit=min(skip, 1000),
+                offset=cursor,
+                with_payload=False,
+                with_vectors=False,
+            )
+            skip -= len(skipped)
+            if cursor is None:
+                return []
+        page, _ = self.scroll_page(
+            filter=flt, limit=limit, offset=cursor, with_payload=with_payload, with_vectors=False
+        )
+        return page
+
+    @abc.abstractmethod
     def query(
         self,
         vector: np.ndarray,
@@ -185,6 +283,10 @@ class Collection(abc.ABC):
     @abc.abstractmethod
     def metadata(self) -> dict[str, Any]:
         """What the collection records about itself."""
+
+
+def _and(filter: Filter | None, condition: Range) -> Filter:
+    return Filter(must=(filter, condition)) if filter else Filter(must=(condition,))
 
 
 class ImageStore(abc.ABC):

@@ -134,6 +134,26 @@ class EdgeCollection(Collection):
         records = [self._record(p, with_vectors) for p in points]
         return records, (str(next_offset) if next_offset is not None else None)
 
+    def ordered(
+        self,
+        key: str,
+        filter: f.Filter | None = None,
+        *,
+        limit: int,
+        descending: bool = True,
+        with_payload: PayloadSelect = False,
+    ) -> list[tuple[int, Record]]:
+        direction = qe.Direction.Desc if descending else qe.Direction.Asc
+        request = qe.ScrollRequest(
+            limit=limit,
+            filter=to_edge_filter(filter),
+            with_payload=_with_payload(with_payload),
+            with_vector=False,
+            order_by=qe.OrderBy(key, direction=direction),
+        )
+        points, _ = self._shard.scroll(request)
+        return [(int(p.order_value), self._record(p, False)) for p in points]
+
     def query(
         self,
         vector: np.ndarray,

@@ -150,6 +150,26 @@ class ServerCollection(Collection):
         records = [self._record(p, with_vectors) for p in points]
         return records, (str(next_offset) if next_offset is not None else None)
 
+    def ordered(
+        self,
+        key: str,
+        filter: f.Filter | None = None,
+        *,
+        limit: int,
+        descending: bool = True,
+        with_payload: PayloadSelect = False,
+    ) -> list[tuple[int, Record]]:
+        direction = qm.Direction.DESC if descending else qm.Direction.ASC
+        points, _ = self._client.scroll(
+            self.name,
+            scroll_filter=to_qdrant_filter(filter),
+            limit=limit,
+            order_by=qm.OrderBy(key=key, direction=direction),
+            with_payload=_with_payload(with_payload),
+            with_vectors=False,
+        )
+        return [(int(p.order_value), self._record(p, False)) for p in points]
+
     def query(
         self,
         vector: np.ndarray,
