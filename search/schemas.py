@@ -25,7 +25,7 @@ class PostOut(BaseModel):
 
 class HitOut(BaseModel):
     id: str
-    score: float
+    score: float | None = Field(description="Cosine similarity; null when browsing (no q).")
     sha256: str
     topic: int | None
     topic_label: str | None

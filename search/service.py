@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from picsift.errors import InputError
-from picsift.store import Filter, HasId, Hit, ImageStore
+from picsift.store import Filter, HasId, Hit, ImageStore, Record
 from search.encoding import TextVectors
 from search.query import SearchRequest
 from topics.table import OUTLIER, list_topics
@@ -19,6 +19,7 @@ NEGATIVE_WEIGHT = 1.0
 HIT_FIELDS = ["sha256", "topic", "caption", "posts"]
 GROUP_BATCH = 200
 GROUP_SCAN_MAX = 20_000  # candidates looked at to fill grouped pages
+BROWSE_ORDER = "first_seen"  # browsing lists the newest images first
 
 
 class NotFoundError(InputError):
@@ -43,7 +44,7 @@ def combine(positive: np.ndarray, negative: np.ndarray | None) -> np.ndarray:
     return vector / norm if norm > 0 else vector
 
 
-def group_key(hit: Hit, group_by: str) -> Any:
+def group_key(hit: Record, group_by: str) -> Any:
     """What makes two hits the same group: their first post, or its author. Hits without
     one (no posts, no author) are groups of their own."""
     posts = hit.payload.get("posts") or []
@@ -69,6 +70,29 @@ class SearchService:
         """Run a text search (validated here)."""
         request.validate()
         return self._run(self.text_vector(request), request, exclude=())
+
+    def browse(self, request: SearchRequest) -> SearchResult:
+        """The images matching the request's filters, newest first (by `first_seen`, ties by
+        id), paged and grouped like a search; hits have no score. A query to subtract (`not`)
+        needs one to subtract from, so it is an error here.
+
+        Raises:
+            InputError: `not` without `q`, or a bad filter (naming the parameter).
+        """
+        if request.not_:
+            raise InputError("q: `not` subtracts from a query; give one, e.g. 'red circle'")
+        request = replace(request, q=()).validate(require_query=False)
+        self.check_topics(request.topics + request.exclude_topics)
+        flt = request.to_filter()
+
+        def fetch(limit: int, offset: int) -> list[Record]:
+            return self.store.images.newest(
+                BROWSE_ORDER, flt, limit=limit, offset=offset, with_payload=HIT_FIELDS
+            )
+
+        hits = self._grouped(fetch, request) if request.group_by else fetch(*_page(request))
+        labels = self.topic_labels()
+        return SearchResult("", [self.hit(h, labels) for h in hits])
 
     def similar(self, image_id: str, request: SearchRequest) -> SearchResult:
         """Images like a stored one (itself left out), optionally mixed with text terms.
@@ -109,29 +133,25 @@ class SearchService:
         if exclude:
             base = flt or Filter()
             flt = Filter(base.must, base.should, (*base.must_not, HasId(exclude)))
-        if request.group_by:
-            hits = self._grouped(vector, flt, request)
-        else:
-            hits = self.store.images.query(
-                vector,
-                filter=flt,
-                limit=request.limit,
-                offset=request.offset,
-                with_payload=HIT_FIELDS,
+
+        def fetch(limit: int, offset: int) -> list[Hit]:
+            return self.store.images.query(
+                vector, filter=flt, limit=limit, offset=offset, with_payload=HIT_FIELDS
             )
+
+        hits = self._grouped(fetch, request) if request.group_by else fetch(*_page(request))
         labels = self.topic_labels()
         return SearchResult(" ".join(request.terms), [self.hit(h, labels) for h in hits])
 
-    def _grouped(self, vector: np.ndarray, flt: Filter | None, request: SearchRequest) -> list:
-        """The best hit of each group, groups paged by `offset`/`limit`."""
+    def _grouped(self, fetch: Callable[[int, int], list], request: SearchRequest) -> list:
+        """The first hit of each group, groups paged by `offset`/`limit`; `fetch(limit,
+        offset)` reads the ungrouped hits in order."""
         assert request.group_by is not None
         want = request.offset + request.limit
         seen: set[Any] = set()
-        picked: list[Hit] = []
+        picked: list[Record] = []
         for start in range(0, GROUP_SCAN_MAX, GROUP_BATCH):
-            batch = self.store.images.query(
-                vector, filter=flt, limit=GROUP_BATCH, offset=start, with_payload=HIT_FIELDS
-            )
+            batch = fetch(GROUP_BATCH, start)
             for hit in batch:
                 key = group_key(hit, request.group_by)
                 if key not in seen:
@@ -181,13 +201,13 @@ class SearchService:
         with self._labels_lock:
             self._labels = None
 
-    def hit(self, hit: Any, labels: dict[int, str]) -> dict[str, Any]:
-        """A stored hit in the architecture's hit shape."""
+    def hit(self, hit: Record, labels: dict[int, str]) -> dict[str, Any]:
+        """A stored hit in the architecture's hit shape (score None for a browsed record)."""
         payload = hit.payload
         topic = payload.get("topic")
         return {
             "id": hit.id,
-            "score": round(float(hit.score), 6),
+            "score": round(float(hit.score), 6) if isinstance(hit, Hit) else None,
             "sha256": payload.get("sha256", ""),
             "topic": topic,
             "topic_label": labels.get(topic) if topic is not None else None,
@@ -198,3 +218,7 @@ class SearchService:
                 for p in payload.get("posts", [])
             ],
         }
+
+
+def _page(request: SearchRequest) -> tuple[int, int]:
+    return request.limit, request.offset

@@ -31,8 +31,11 @@ def page(result: SearchResult, request: SearchRequest) -> dict[str, Any]:
 
 @router.get("/search", response_model=SearchOut)
 def search(state: State, request: Search) -> dict[str, Any]:
-    """Images for a text query (`q`, minus `not`), filtered and paged."""
-    return page(state.service.search(request), request)
+    """Images for a text query (`q`, minus `not`), filtered and paged. Without `q`, the
+    images matching the filters, newest first (by first seen, ties by id), score null."""
+    service = state.service
+    result = service.search(request) if request.terms else service.browse(request)
+    return page(result, request)
 
 
 @router.post("/search/image", response_model=SearchOut)
