@@ -74,9 +74,9 @@ def assign_topics(
     # the pages under the scroll.
     todo = [r.id for r in store.images.scroll(todo_filter, with_payload=False, page_size=5000)]
     assigned = unassigned = 0
-    for start in range(0, len(todo), storeio.PAGE):
+    for start in range(0, len(todo), storeio.PLACE_PAGE):
         records = store.images.retrieve(
-            todo[start : start + storeio.PAGE], with_payload=False, with_vectors=True
+            todo[start : start + storeio.PLACE_PAGE], with_payload=False, with_vectors=True
         )
         vectors = storeio.unit(np.stack([r.vector for r in records]))
         placed = reference.place(vectors, merges=merged)

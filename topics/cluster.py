@@ -82,18 +82,19 @@ class CaptionWords(BaseRepresentation):
                 continue
             members = np.flatnonzero(topics == topic)
             reps = [int(rows[members[i]]) for i in mmr(embeddings[members])]
-            bare = [r for r in reps if not self.fit.texts[r].strip()]
+            bare = [r for r in reps if not self.fit.texts[r].strip() and r not in self.captions]
             # Most representatives captioned already: the topic has words enough.
             if len(bare) * 2 > len(reps):
                 wanted.extend(r for r in bare if self.fit.sha256[r])
         items = [(r, self.fit.sha256[r]) for r in wanted]
-        read = lambda item: thumb_path(self.data_dir, item[1])  # noqa: E731
-        for done, ((row, _), caption, _) in enumerate(
-            self.captioner.caption_sources(items, read=read), 1
-        ):
+        captions = self.captioner.caption_sources(items, read=self._thumbnail)
+        for done, ((row, _), caption, _) in enumerate(captions, 1):
             if caption:
                 self.captions[row] = caption
             self.progress("caption", done, len(items))
+
+    def _thumbnail(self, item: tuple[int, str]) -> Path:
+        return thumb_path(self.data_dir, item[1])
 
     def _no_words_message(self) -> str:
         if self.captioner is None:
@@ -140,13 +141,14 @@ def cluster(
 ) -> Clustering:
     """Fit BERTopic on the fit set's vectors (never re-embedded) with `CaptionWords`.
 
-    All images identical, or no cluster found at all, give one topic holding every image.
+    All images identical, too few images for two topics, or no cluster found at all: one
+    topic holding every image.
     """
     n = len(fit.ids)
     progress("cluster", 0, 1)
     words = CaptionWords(fit, captioner, data_dir, progress)
     labels = None
-    if not knn.identical(fit.vectors):
+    if n >= 2 * params.min_topic_size and not knn.identical(fit.vectors):
         model, labels, scores = _fit(fit.vectors, params, words, None)
         if not (labels >= 0).any():
             labels = None

@@ -15,6 +15,7 @@ import numpy as np
 from picsift.errors import InputError
 from picsift.store import ImageStore
 from topics import stable, storeio
+from topics.cluster import Clustering, cluster
 from topics.reference import Reference, build
 from topics.represent import auto_label, centroid, mmr, write_collage
 from topics.stable import OldTopic
@@ -32,7 +33,7 @@ from topics.table import (
 Progress = Callable[[str, int, int], None]
 
 
-@dataclass
+@dataclass(frozen=True)
 class FitParams:
     """How to fit (the CLI's `picsift topics fit` options)."""
 
@@ -76,7 +77,7 @@ def _count(store: ImageStore, params: FitParams) -> int:
 def fit_topics(
     store: ImageStore,
     data_dir: Path,
-    params: FitParams = FitParams(),  # noqa: B008 (a frozen default, never mutated)
+    params: FitParams = FitParams(),
     *,
     captioner: Any | None = None,
     progress: Progress | None = None,
@@ -104,14 +105,11 @@ def fit_topics(
     old = storeio.old_topics(store)
     previous_id = previous.run if previous else (old[0].info.run if old else None)
     fit = storeio.read_fit_set(store, total, params.sample, params.seed, previous_id, report)
-    from topics.cluster import cluster
-
     found = cluster(fit, params, captioner, data_dir, report)
     if found.captions:
         store.images.set_payloads((fit.ids[r], {"caption": c}) for r, c in found.captions.items())
-    raw = found.labels
-    matching = _match(fit, raw, old, previous.max_topic if previous else -1)
-    labels = np.array([matching.ids[int(t)] for t in raw], np.int64)
+    matching = _match(fit, found.labels, old, previous.max_topic if previous else -1)
+    labels = np.array([matching.ids[int(t)] for t in found.labels], np.int64)
 
     report("map", 0, 1)
     reference, ref_rows = build(fit.vectors, labels, params.seed)
@@ -120,20 +118,15 @@ def fit_topics(
     report("map", 1, 1)
 
     run = storeio.new_run_id(data_dir)
-    topics, centroids = _topic_table(fit, labels, found.keywords, matching, raw, xy, old, run)
-    _save_model(found, raw, matching, reference, store, run_dir(data_dir, run) / "model")
-    for info in topics:
-        shas = {fit.ids[i]: fit.sha256[i] for i in np.flatnonzero(labels == info.topic)}
-        out = collage_path(data_dir, run, info.topic)
-        write_collage(data_dir, [shas[r] for r in info.representatives], out)
-
+    topics, centroids = _topic_table(fit, labels, found, matching, xy, old, run)
+    _save_files(data_dir, run, fit, found, matching, reference, topics, store)
     updates = list(storeio.image_updates(fit.ids, labels, found.scores, xy, run, "fit"))
     storeio.write_images(store, updates, report)
     counts = Counter(labels.tolist())
     if total > len(fit.ids):
         counts += _assign_rest(store, reference, set(fit.ids), run, total - len(fit.ids), report)
-    for info in topics:
-        info.count = counts.get(info.topic, 0)
+    for topic in topics:
+        topic.count = counts.get(topic.topic, 0)
     storeio.write_table(store, topics, centroids)
 
     info = RunInfo(
@@ -183,21 +176,20 @@ def _keywords(raw_topics: list[int], keywords: dict[int, list[str]], sizes: Coun
 def _topic_table(
     fit: FitSet,
     labels: np.ndarray,
-    keywords: dict[int, list[str]],
+    found: Clustering,
     matching: stable.Matching,
-    raw: np.ndarray,
     xy: np.ndarray,
     old: list[OldTopic],
     run: str,
 ) -> tuple[list[TopicInfo], dict[int, np.ndarray]]:
     """One TopicInfo per stable topic (always one for -1), researcher edits carried over."""
     previous = {o.info.topic: o.info for o in old}
-    sizes = Counter(raw.tolist())
+    sizes = Counter(found.labels.tolist())
     topics, centroids = [], {}
     for topic in sorted({*labels.tolist(), OUTLIER}):
         rows = np.flatnonzero(labels == topic)
         sources = [t for t, s in matching.ids.items() if s == topic and t in sizes]
-        words = _keywords(sources, keywords, sizes)
+        words = _keywords(sources, found.keywords, sizes)
         auto = OUTLIER_LABEL if topic == OUTLIER else auto_label(topic, words)
         before = previous.get(topic)
         renamed = bool(before and before.renamed)
@@ -219,17 +211,21 @@ def _topic_table(
     return topics, centroids
 
 
-def _save_model(
-    found: Any,
-    raw: np.ndarray,
+def _save_files(
+    data_dir: Path,
+    run: str,
+    fit: FitSet,
+    found: Clustering,
     matching: stable.Matching,
     reference: Reference,
+    topics: list[TopicInfo],
     store: ImageStore,
-    folder: Path,
 ) -> None:
-    """BERTopic's own safetensors files, plus what picsift needs to place new images."""
+    """The run's model (BERTopic's own safetensors files, plus what picsift needs to place new
+    images) and each topic's collage."""
     from picsift.models.registry import resolve
 
+    folder = run_dir(data_dir, run) / "model"
     # BERTopic.load hands this to SentenceTransformer, so it names what loads (the toy
     # model's folder, a local folder, or a hub name), not picsift's short model id.
     embedding_model = resolve(store.meta.model)[0] if store.meta else False
@@ -240,8 +236,13 @@ def _save_model(
         save_embedding_model=embedding_model,
     )
     reference.save(folder / "reference.safetensors")
-    ids = {str(t): s for t, s in sorted(matching.ids.items()) if t in set(raw.tolist())}
+    raw = set(found.labels.tolist())
+    ids = {str(t): s for t, s in sorted(matching.ids.items()) if t in raw}
     (folder / "ids.json").write_text(json.dumps(ids, indent=2), encoding="utf-8")
+    sha_of = dict(zip(fit.ids, fit.sha256, strict=True))
+    for topic in topics:
+        out = collage_path(data_dir, run, topic.topic)
+        write_collage(data_dir, [sha_of[r] for r in topic.representatives], out)
 
 
 def _assign_rest(

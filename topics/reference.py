@@ -24,6 +24,7 @@ MIN_PER_TOPIC = 10
 NEIGHBORS = 10
 NOVEL_QUANTILE = 0.01
 MAP_NEIGHBORS = 15
+MAP_EPOCHS = 200  # UMAP's own choice above 10k points; below it would run 500 for a picture
 PCA_BELOW = 16  # UMAP needs a few more points than neighbours; smaller sets use PCA
 
 
@@ -44,6 +45,7 @@ class Reference:
     topics: np.ndarray
     xy: np.ndarray
     min_similarity: float
+    cells: np.ndarray | None = None  # the neighbour search's partition (`knn.cells_for`)
 
     def place(
         self,
@@ -59,7 +61,7 @@ class Reference:
             topics: their topics when known (fitted images); else voted.
             merges: topic -> topic it was merged into by a researcher.
         """
-        idx, sims = knn.top_k(vectors, self.vectors, NEIGHBORS)
+        idx, sims = knn.search(vectors, self.vectors, NEIGHBORS, self.cells)
         ref_topics = self.topics
         if merges:
             ref_topics = np.array([merges.get(int(t), int(t)) for t in ref_topics], np.int64)
@@ -89,6 +91,8 @@ class Reference:
             "topics": np.ascontiguousarray(self.topics, np.int64),
             "xy": np.ascontiguousarray(self.xy, np.float32),
         }
+        if self.cells is not None:
+            tensors["cells"] = np.ascontiguousarray(self.cells, np.float32)
         save_file(tensors, str(path), metadata={"min_similarity": repr(self.min_similarity)})
 
     @classmethod
@@ -104,6 +108,7 @@ class Reference:
             tensors["topics"],
             tensors["xy"],
             float(meta.get("min_similarity", "-1")),
+            tensors.get("cells"),
         )
 
 
@@ -141,6 +146,7 @@ def layout(vectors: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
             n_components=2,
             min_dist=0.1,
             metric="cosine",
+            n_epochs=MAP_EPOCHS,
             random_state=seed,
             precomputed_knn=(indices, distances, None),
         )
@@ -165,4 +171,6 @@ def build(vectors: np.ndarray, labels: np.ndarray, seed: int) -> tuple[Reference
     rows = choose(labels, seed)
     xy, nearest = layout(vectors[rows], seed)
     threshold = float(np.quantile(nearest, NOVEL_QUANTILE)) if len(rows) > 1 else -1.0
-    return Reference(vectors[rows], labels[rows].astype(np.int64), xy, threshold), rows
+    refs = vectors[rows]
+    cells = knn.cells_for(refs, seed)
+    return Reference(refs, labels[rows].astype(np.int64), xy, threshold, cells), rows

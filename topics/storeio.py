@@ -18,6 +18,7 @@ from topics.stable import NO_PRIOR, OldTopic
 from topics.table import OUTLIER, RunInfo, TopicInfo, run_dir, topic_point_id, topics_dir
 
 PAGE = 1000
+PLACE_PAGE = 4096  # images placed together: the neighbour search is faster in larger batches
 FIT_FIELDS = ["caption", "tags", "sha256", "topic", "topic_run"]
 
 Progress = Callable[[str, int, int], None]
@@ -92,7 +93,7 @@ def vector_pages(
     for record in store.images.scroll(with_payload=False, with_vectors=True, page_size=PAGE):
         if record.id not in skip:
             page.append(record)
-        if len(page) >= PAGE:
+        if len(page) >= PLACE_PAGE:
             yield [r.id for r in page], unit(np.stack([r.vector for r in page]))
             page = []
     if page:

@@ -32,7 +32,7 @@ def test_graph_puts_each_point_first_even_with_duplicates():
 
 
 def test_partitioned_graph_finds_nearly_all_true_neighbours():
-    vectors = clustered(knn.EXACT_MAX + 3000)
+    vectors = clustered(3 * knn.EXACT_MAX)
     indices, _ = knn.knn_graph(vectors, 10, seed=0)
     rows = np.random.default_rng(4).choice(len(vectors), 300, replace=False)
     truth, _ = knn.top_k(vectors[rows], vectors, 10)
@@ -44,3 +44,14 @@ def test_identical():
     one = unit_vectors(1, 8, seed=5)
     assert knn.identical(np.repeat(one, 5, axis=0))
     assert not knn.identical(unit_vectors(5, 8, seed=5))
+
+
+def test_partitioned_search_of_other_queries():
+    vectors = clustered(2 * knn.EXACT_MAX + 500)
+    refs, queries = vectors[:-500], vectors[-500:]
+    cells = knn.cells_for(refs, seed=0)
+    assert cells is not None and knn.cells_for(refs[:100], seed=0) is None
+    found, sims = knn.search(queries, refs, 10, cells)
+    truth, true_sims = knn.top_k(queries, refs, 10)
+    assert np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, truth, strict=True)]) >= 0.95
+    assert (np.diff(sims, axis=1) <= 1e-6).all() and (sims[:, 0] <= true_sims[:, 0] + 1e-6).all()

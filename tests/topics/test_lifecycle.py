@@ -146,3 +146,14 @@ def test_nr_topics_reduces_topics(tmp_path, shapes):
     counts = Counter(topics_of(store, ids))
     assert all(table[t].count == n for t, n in counts.items())
     store.close()
+
+
+@pytest.mark.parametrize(("n", "min_size", "single"), [(5, 5, True), (14, 3, False)])
+def test_small_corpora(tmp_path, shapes, n, min_size, single):
+    store = open_backend("embedded", tmp_path)
+    ids = add_images(store, tmp_path / "data", shapes, range(n))
+    info = fit_topics(store, tmp_path / "data", FitParams(min_topic_size=min_size))
+    topics = topics_of(store, ids)
+    assert len(topics) == n and sum(t.count for t in list_topics(store)) == n
+    assert (set(topics) == {0}) if single else info.params["topics"] >= 2
+    store.close()
