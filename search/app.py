@@ -1,4 +1,4 @@
-"""The FastAPI app: API under /api, the web UI at /, OpenAPI at /docs, /healthz.
+"""The FastAPI app: API under /api, the web UI at /, OpenAPI at /docs (offline), /healthz.
 
 `create_app` is the factory; the lifespan opens the store (unless one is handed in), loads the
 models once, and starts the job worker, so /healthz says ready only when all of that is done.
@@ -21,7 +21,7 @@ from picsift import __version__
 from picsift.errors import ConfigError
 from picsift.settings import DEFAULT_MODEL, Settings
 from picsift.store import ImageStore, open_store
-from search import errors
+from search import docs, errors
 from search.deps import AppState
 from search.jobs import JobQueue
 from search.routes import export, images, jobs, search, status, topics
@@ -122,7 +122,10 @@ def create_app(
         version=__version__,
         description="Search and explore the images of social-media research corpora.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
+    docs.install(app)
     errors.install(app)
     app.add_middleware(BodyLimit, limits=limits)
     app.add_middleware(SecurityHeaders)
