@@ -59,8 +59,8 @@ def _quiet(stage: str, done: int, total: int) -> None:
     """No progress reporting."""
 
 
-def _count(store: ImageStore, params: FitParams) -> int:
-    total = store.images.count() if store.exists else 0
+def _enough(total: int, store: ImageStore, params: FitParams) -> int:
+    """`total` images, or InputError when they are too few to fit topics on."""
     if total == 0:
         raise InputError(
             f"store {store.location} has no images: nothing to fit topics on; "
@@ -100,11 +100,12 @@ def fit_topics(
     params.check()
     report = progress or _quiet
     data_dir = Path(data_dir)
-    total = _count(store, params)
+    total = _enough(store.images.count() if store.exists else 0, store, params)
     previous = current_run(data_dir)
     old = storeio.old_topics(store)
     previous_id = previous.run if previous else (old[0].info.run if old else None)
     fit = storeio.read_fit_set(store, total, params.sample, params.seed, previous_id, report)
+    _enough(len(fit.ids), store, params)  # the store may have shrunk since it was counted
     found = cluster(fit, params, captioner, data_dir, report)
     if found.captions:
         store.images.set_payloads((fit.ids[r], {"caption": c}) for r, c in found.captions.items())

@@ -48,34 +48,54 @@ def text_of(payload: dict[str, Any]) -> str:
     return " ".join(p for p in parts if isinstance(p, str) and p.strip()).strip()
 
 
+def _fit_pages(store: ImageStore, total: int, sample: int, seed: int) -> Iterator[list[Record]]:
+    if total <= sample:
+        page: list[Record] = []
+        for record in store.images.scroll(
+            with_payload=FIT_FIELDS, with_vectors=True, page_size=PAGE
+        ):
+            page.append(record)
+            if len(page) >= PAGE:
+                yield page
+                page = []
+        if page:
+            yield page
+        return
+    ids = [r.id for r in store.images.scroll(with_payload=False, page_size=5 * PAGE)]
+    chosen = np.sort(np.random.default_rng(seed).choice(len(ids), sample, replace=False))
+    for start in range(0, sample, PAGE):
+        page_ids = [ids[i] for i in chosen[start : start + PAGE]]
+        yield store.images.retrieve(page_ids, with_payload=FIT_FIELDS, with_vectors=True)
+
+
 def read_fit_set(
     store: ImageStore, total: int, sample: int, seed: int, previous: str | None, report: Progress
 ) -> FitSet:
     """Vectors, words, hashes and previous topics of the images to fit on: all of them, or a
-    seeded random sample of `sample` when there are more."""
-    records: list[Record] = []
-    if total <= sample:
-        pages = store.images.scroll(with_payload=FIT_FIELDS, with_vectors=True, page_size=PAGE)
-        for record in pages:
-            records.append(record)
-            if len(records) % PAGE == 0:
-                report("read", len(records), total)
-    else:
-        ids = [r.id for r in store.images.scroll(with_payload=False, page_size=5 * PAGE)]
-        rng = np.random.default_rng(seed)
-        chosen = [ids[i] for i in np.sort(rng.choice(len(ids), sample, replace=False))]
-        for start in range(0, len(chosen), PAGE):
-            page = chosen[start : start + PAGE]
-            records.extend(store.images.retrieve(page, with_payload=FIT_FIELDS, with_vectors=True))
-            report("read", len(records), sample)
-    report("read", len(records), len(records))
-    return FitSet(
-        ids=[r.id for r in records],
-        vectors=unit(np.stack([r.vector for r in records])),
-        texts=[text_of(r.payload) for r in records],
-        sha256=[r.payload.get("sha256") for r in records],
-        prior=np.array([_prior(r.payload, previous) for r in records], np.int64),
-    )
+    seeded random sample of `sample` when there are more. Read a page at a time into one
+    array, so memory holds the fit set's vectors once."""
+    expected = min(total, sample)
+    fit = FitSet([], np.empty((0, 0), np.float32), [], [], np.empty(0, np.int64))
+    vectors: np.ndarray | None = None
+    priors: list[int] = []
+    for page in _fit_pages(store, total, sample, seed):
+        start = len(fit.ids)
+        # The store may change while it is read: the fit keeps to the images counted.
+        page = page[: expected - start]
+        if not page:
+            continue
+        if vectors is None:
+            vectors = np.empty((expected, len(page[0].vector)), np.float32)
+        vectors[start : start + len(page)] = unit(np.stack([r.vector for r in page]))
+        fit.ids.extend(r.id for r in page)
+        fit.texts.extend(text_of(r.payload) for r in page)
+        fit.sha256.extend(r.payload.get("sha256") for r in page)
+        priors.extend(_prior(r.payload, previous) for r in page)
+        report("read", len(fit.ids), expected)
+    if vectors is not None:
+        fit.vectors = vectors[: len(fit.ids)]
+    fit.prior = np.array(priors, np.int64)
+    return fit
 
 
 def _prior(payload: dict[str, Any], previous: str | None) -> int:

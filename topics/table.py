@@ -11,6 +11,10 @@ the CLI). Layout:
 - `PICSIFT_DATA/topics/<run>/` holds `run.json` (`RunInfo`), the fitted model
   (`model/`, safetensors) and `collages/<topic>.jpg`; `PICSIFT_DATA/topics/current` names the
   current run.
+- `model/` holds BERTopic's own files (`bertopic/`, `BERTopic.load` reads them), the reference
+  images that place new images on topic and map (`reference.safetensors`) and BERTopic's
+  topic numbers -> picsift's stable topic ids (`ids.json`); researcher edits are logged in
+  `edits.jsonl` beside `run.json`.
 """
 
 from __future__ import annotations
