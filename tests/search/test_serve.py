@@ -67,7 +67,9 @@ def test_serve_owns_the_store_and_export_goes_through_it(tmp_path, toy_clip):
         assert read_holder(store)["url"] == url
         status, body = get(f"{url}/api/search?q=red+circle&limit=3")
         assert status == 200 and len(json.loads(body)["hits"]) == 3
-        status, body = get(f"{url}/api/search?q=")
+        status, body = get(f"{url}/api/search?q=&limit=100")  # a blank query browses
+        assert status == 200 and len(json.loads(body)["hits"]) == 8
+        status, body = get(f"{url}/api/search?not=red")
         assert status == 422 and json.loads(body)["parameter"] == "q"
         assert get(f"{url}/openapi.json")[0] == 200
 
