@@ -9,8 +9,10 @@ from typing import Annotated
 
 import typer
 
+from picsift.errors import InputError, PicsiftError, StoreLockedError
 from picsift.settings import Settings
 from picsift.store import ImageStore, open_store
+from picsift.store.lock import read_holder
 
 
 def _rate_column():
@@ -160,6 +162,37 @@ class _Run:
             typer.echo("stopped watching")
 
 
+def _index_via_server(url: str, settings: Settings, paths: list[Path], options: dict) -> dict:
+    """Hand the run to the `picsift serve` that holds the embedded store: an index job,
+    followed until it ends. Returns the job's report."""
+    import time
+    import urllib.error
+    import urllib.request
+
+    headers = {"Content-Type": "application/json"}
+    if settings.api_key is not None:
+        headers["Authorization"] = f"Bearer {settings.api_key.get_secret_value()}"
+
+    def call(path: str, body: dict | None = None) -> dict:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(f"{url}{path}", data=data, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            detail = json.loads(exc.read() or b"{}").get("message", exc.reason)
+            raise InputError(f"the server at {url} refused the index job: {detail}") from None
+
+    job = call("/api/jobs/index", {"paths": [str(p) for p in paths], **options})
+    typer.echo(f"the store is open by picsift serve at {url}: indexing there as job {job['id']}")
+    while job["state"] in {"queued", "running"}:
+        time.sleep(1)
+        job = call(f"/api/jobs/{job['id']}")
+    if job["state"] != "done":
+        raise PicsiftError(f"index job {job['id']} at {url} {job['state']}: {job['error']}")
+    return job["result"]
+
+
 def index_sources(
     settings: Settings,
     sources: list[Path],
@@ -181,9 +214,25 @@ def index_sources(
     from picsift.cli.common import encoder_for
 
     worker = Shard.parse(shard) if shard else None
+    paths = [p.expanduser().resolve() for p in sources]
+    try:
+        store = open_store(settings, command="picsift index")
+    except StoreLockedError:
+        url = None if settings.is_server else (read_holder(Path(settings.store)) or {}).get("url")
+        if url is None or watch or worker:
+            raise
+        options = {"dataset": dataset, "image_column": image_column, "captions": captions}
+        out = _index_via_server(url, settings, paths, options)
+        if report:
+            report.write_text(json.dumps(out, indent=2, ensure_ascii=False))
+        caps, topics = out.get("captions"), out.get("topics")
+        written = (caps["written"], len(caps["failed"])) if caps else None
+        joined = topics and f"topics: {topics['assigned']:,} new images joined run {topics['run']}"
+        _summary(out, written, joined or None)
+        return out
     cache = IndexCache(settings.data_dir)
     with (
-        open_store(settings, command="picsift index") as store,
+        store,
         MediaReader() as reader,
         _Bars() as bars,
     ):
@@ -196,7 +245,6 @@ def index_sources(
             progress=bars,
             shard=worker,
         )
-        paths = [p.expanduser().resolve() for p in sources]
         run = _Run(indexer, settings, captions, (paths, dataset, image_column))
         out, done, topics = run.once()
         if report:
