@@ -46,10 +46,11 @@ def _open(ctx: typer.Context, command: str) -> tuple[Settings, ImageStore]:
 
 
 def _optimize(store: ImageStore) -> None:
-    # Rewriting every image's payload leaves the embedded store searching unindexed copies
-    # until its index is rebuilt.
-    typer.echo("rebuilding the search index ...")
-    store.images.optimize()
+    # Rewriting payloads leaves the embedded store searching unindexed copies of those points
+    # until its index is rebuilt (a server rebuilds in the background).
+    if store.backend == "embedded":
+        typer.echo("rebuilding the search index ...")
+        store.images.optimize()
 
 
 def _describe_run(info: Any) -> None:
