@@ -46,8 +46,10 @@ def caption(
     settings: Settings,
     progress: Progress,
     ids: list[str] | None = None,
+    refresh: bool = True,
 ) -> dict[str, Any]:
-    """Caption images without a caption (all, or `ids`)."""
+    """Caption images without a caption (all, or `ids`); `refresh` rebuilds the search index
+    after the writes (see `ImageStore.refresh_index`)."""
     from indexer.captions import caption_missing
 
     captioner = _captioner(settings)
@@ -58,16 +60,24 @@ def caption(
     written, failed = caption_missing(
         store, captioner, settings.data_dir, ids=ids, progress=progress
     )
+    if written and refresh:
+        store.refresh_index()
     return {"written": written, "failed": [{"id": i, "reason": r} for i, r in failed]}
 
 
 def assign(
-    store: ImageStore, settings: Settings, progress: Progress, ids: list[str] | None = None
+    store: ImageStore,
+    settings: Settings,
+    progress: Progress,
+    ids: list[str] | None = None,
+    refresh: bool = True,
 ) -> dict[str, Any]:
     """Give images without a topic (all, or `ids`) the nearest topic of the current run."""
     from topics.assign import assign_topics
 
     report = assign_topics(store, settings.data_dir, ids, progress=progress)
+    if report.run is not None and refresh:
+        store.refresh_index()
     return _plain(report)
 
 
@@ -86,6 +96,7 @@ def fit(
     run = fit_topics(
         store, settings.data_dir, FitParams(**params), captioner=captioner, progress=progress
     )
+    store.refresh_index()
     return {"run": _plain(run)}
 
 
@@ -123,7 +134,9 @@ def index(
     finally:
         cache.close()
     if new_ids and spec.captions:
-        report["captions"] = caption(store, settings, progress, ids=new_ids)
+        report["captions"] = caption(store, settings, progress, ids=new_ids, refresh=False)
     if new_ids and current_run(settings.data_dir) is not None:
-        report["topics"] = assign(store, settings, progress, ids=new_ids)
+        report["topics"] = assign(store, settings, progress, ids=new_ids, refresh=False)
+    if "captions" in report or "topics" in report:
+        store.refresh_index()
     return report

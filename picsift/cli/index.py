@@ -143,6 +143,8 @@ class _Run:
             done = _caption(self.indexer.store, self.settings, self.indexer.progress)
         if self.new_ids:
             topics = _assign_topics(self.indexer.store, self.settings, self.new_ids)
+        if done or topics:
+            self.indexer.store.refresh_index()
         result.failed[:0] = found.failed
         result.warnings[:0] = found.warnings
         return result.to_dict(), done, topics
@@ -324,6 +326,8 @@ def register(app: typer.Typer) -> None:
             return
         with open_store(settings, command="picsift caption") as store, _Bars() as bars:
             written, failed = _caption(store, settings, bars)
+            if written:
+                store.refresh_index()
         typer.echo(f"captions: {written:,} written, {failed:,} failed")
 
     @app.command()

@@ -65,6 +65,7 @@ def tag_store(
             page = []
     if page:
         flush()
+    store.refresh_index()
     return counts
 
 

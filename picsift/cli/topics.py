@@ -46,11 +46,9 @@ def _open(ctx: typer.Context, command: str) -> tuple[Settings, ImageStore]:
 
 
 def _optimize(store: ImageStore) -> None:
-    # Rewriting payloads leaves the embedded store searching unindexed copies of those points
-    # until its index is rebuilt (a server rebuilds in the background).
     if store.backend == "embedded":
         typer.echo("rebuilding the search index ...")
-        store.images.optimize()
+    store.refresh_index()
 
 
 def _describe_run(info: Any) -> None:
