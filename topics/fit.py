@@ -191,7 +191,8 @@ def _topic_table(
         rows = np.flatnonzero(labels == topic)
         sources = [t for t, s in matching.ids.items() if s == topic and t in sizes]
         words = _keywords(sources, found.keywords, sizes)
-        auto = OUTLIER_LABEL if topic == OUTLIER else auto_label(topic, words)
+        docs = [found.captions.get(int(r), fit.texts[r]) for r in rows]
+        auto = OUTLIER_LABEL if topic == OUTLIER else auto_label(topic, words, docs)
         before = previous.get(topic)
         renamed = bool(before and before.renamed)
         topics.append(

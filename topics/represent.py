@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -51,9 +52,19 @@ def mmr(vectors: np.ndarray, k: int = N_REPRESENTATIVES, diversity: float = DIVE
     return chosen
 
 
-def auto_label(topic: int, keywords: Sequence[str]) -> str:
-    """A short label from the topic's top words ("topic 7" when it has none)."""
-    words = [w for w in keywords if w][:LABEL_WORDS]
+def auto_label(topic: int, keywords: Sequence[str], docs: Sequence[str] = ()) -> str:
+    """A short label from the topic's top words ("topic 7" when it has none).
+
+    With the topic's documents (captions and tags), only words that at least half of them
+    share go into the label: c-TF-IDF ranks a word that a few wrong captions bring in
+    ("circle" in a topic of green triangles) as high as a shared one. The keywords keep them.
+    """
+    words = [w for w in keywords if w]
+    texts = [set(re.findall(r"\w+", d.lower())) for d in docs if d and d.strip()]
+    if texts:
+        shared = [w for w in words if sum(w.lower() in t for t in texts) * 2 >= len(texts)]
+        words = shared or words[:1]
+    words = words[:LABEL_WORDS]
     return ", ".join(words) if words else f"topic {topic}"
 
 
