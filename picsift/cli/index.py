@@ -9,57 +9,18 @@ from typing import Annotated
 
 import typer
 
+from picsift.cli.progress import Bars
 from picsift.errors import InputError, PicsiftError, StoreLockedError
 from picsift.settings import Settings
 from picsift.store import ImageStore, open_store
 from picsift.store.lock import read_holder
 
 
-def _rate_column():
-    from rich.progress import ProgressColumn
-    from rich.text import Text
-
-    class RateColumn(ProgressColumn):
-        """Images per second of a stage."""
-
-        def render(self, task) -> Text:
-            return Text(f"{task.speed:.1f} images/s" if task.speed else "")
-
-    return RateColumn()
+def _bars() -> Bars:
+    return Bars(stages={"hash", "embed", "caption"})
 
 
-class _Bars:
-    """Rich progress bars, one per stage, as a callback for the indexer."""
-
-    def __init__(self) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-        self.progress = Progress(
-            "[bold]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            _rate_column(),
-            TimeRemainingColumn(),
-            transient=False,
-        )
-        self.tasks: dict[str, int] = {}
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if stage not in {"hash", "embed", "caption"}:
-            return
-        if stage not in self.tasks:
-            self.tasks[stage] = self.progress.add_task(stage, total=total)
-        self.progress.update(self.tasks[stage], completed=done, total=total)
-
-    def __enter__(self) -> _Bars:
-        self.progress.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.progress.stop()
-
-
-def _caption(store: ImageStore, settings: Settings, bars: _Bars) -> tuple[int, int]:
+def _caption(store: ImageStore, settings: Settings, bars: Bars) -> tuple[int, int]:
     from indexer.captions import caption_missing
     from picsift.models.captioner import make_captioner
     from picsift.models.runtime import choose_runtime
@@ -236,7 +197,7 @@ def index_sources(
     with (
         store,
         MediaReader() as reader,
-        _Bars() as bars,
+        _bars() as bars,
     ):
         indexer = Indexer(
             store,
@@ -324,7 +285,7 @@ def register(app: typer.Typer) -> None:
         if not settings.caption_enabled:
             typer.echo("captions are off (PICSIFT_CAPTION_MODEL=none)")
             return
-        with open_store(settings, command="picsift caption") as store, _Bars() as bars:
+        with open_store(settings, command="picsift caption") as store, _bars() as bars:
             written, failed = _caption(store, settings, bars)
             if written:
                 store.refresh_index()

@@ -7,32 +7,9 @@ from typing import Annotated, Any
 
 import typer
 
+from picsift.cli.progress import Bars
 from picsift.settings import Settings
 from picsift.store import ImageStore, open_store
-
-
-class _Bars:
-    """Rich progress bars, one per stage, as a `progress(stage, done, total)` callback."""
-
-    def __init__(self) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-        self.progress = Progress(
-            "[bold]{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
-        )
-        self.tasks: dict[str, Any] = {}
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if stage not in self.tasks:
-            self.tasks[stage] = self.progress.add_task(stage, total=total)
-        self.progress.update(self.tasks[stage], completed=done, total=total)
-
-    def __enter__(self) -> _Bars:
-        self.progress.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.progress.stop()
 
 
 def _open(ctx: typer.Context, command: str) -> tuple[Settings, ImageStore]:
@@ -116,7 +93,7 @@ def register(app: typer.Typer) -> None:
                 runtime = choose_runtime(settings.device, settings.precision)
                 captioner = make_captioner(settings.caption_model, runtime)
             params = FitParams(min_topic_size, nr_topics, seed, sample)
-            with _Bars() as bars:
+            with Bars() as bars:
                 info = fit_topics(
                     store, settings.data_dir, params, captioner=captioner, progress=bars
                 )
@@ -129,7 +106,7 @@ def register(app: typer.Typer) -> None:
         from topics.assign import assign_topics
 
         settings, store = _open(ctx, "assign")
-        with store, _Bars() as bars:
+        with store, Bars() as bars:
             report = assign_topics(store, settings.data_dir, progress=bars)
             if report.assigned or report.unassigned:
                 _optimize(store)

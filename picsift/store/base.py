@@ -379,10 +379,8 @@ class ImageStore(abc.ABC):
         self.meta = meta
 
     def refresh_index(self) -> None:
-        """Call after bulk payload writes (captions, tags, topics): the embedded engine moves
-        rewritten points out of its search index into a brute-forced segment until it is
-        optimized (queries slowed from about 1 to 11 ms at 20k images); a server's optimizer
-        does this in the background."""
+        """Call after bulk payload writes: the embedded engine brute-forces rewritten points
+        until optimized (1 -> 11 ms per query at 20k); a server optimizes in the background."""
         if self.backend == "embedded" and self.exists:
             self.images.optimize()
 

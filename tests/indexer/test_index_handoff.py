@@ -4,11 +4,7 @@ index job on that server, and the command reports its result."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
 import sys
-import time
 
 import pytest
 from typer.testing import CliRunner
@@ -16,7 +12,7 @@ from typer.testing import CliRunner
 from picsift.cli.main import app
 from picsift.store.edge import EdgeStore
 from tests.indexer.conftest import write_4cat_zip, write_tiktok_csv
-from tests.search.test_serve import free_port, get
+from tests.search.test_serve import get, serving
 
 MAIN = [sys.executable, "-c", "from picsift.cli.main import main; main()"]
 
@@ -41,33 +37,8 @@ def test_index_is_handed_to_the_running_server(tmp_path):
     assert first.exit_code == 0, first.output
     images = write_4cat_zip(tmp_path / "more.zip", 6, seed=42)
     write_tiktok_csv(tmp_path / "more.csv", 6, images)
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
-    env |= {
-        "PICSIFT_STORE": str(store),
-        "PICSIFT_PORT": str(port),
-        "PICSIFT_CAPTION_MODEL": "none",
-        "PICSIFT_API_KEY": "s3cret",
-    }
-    server = subprocess.Popen(
-        [*MAIN, "serve", "--index-root", str(tmp_path)],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert server.poll() is None, server.stdout.read().decode()
-            try:
-                if get(f"{url}/healthz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "server did not become ready"
-            time.sleep(0.5)
+    env = {"PICSIFT_CAPTION_MODEL": "none", "PICSIFT_API_KEY": "s3cret"}
+    with serving(store, tmp_path, env, "--index-root", str(tmp_path)) as (url, server):
         base = [
             "--store",
             str(store),
@@ -87,9 +58,6 @@ def test_index_is_handed_to_the_running_server(tmp_path):
         assert json.loads(report.read_text())["posts_linked"] == 6
         status, body = get(f"{url}/api/status")
         assert status == 200 and json.loads(body)["images"] == 10
-    finally:
-        server.send_signal(signal.SIGINT)
-        output = server.communicate(timeout=60)[0].decode()
-    assert server.returncode == 0, output
+    assert server.returncode == 0, server.output
     with EdgeStore(store) as opened:
         assert opened.images.count() == 10

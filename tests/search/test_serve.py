@@ -3,6 +3,7 @@ over HTTP, and `picsift export` goes through it while it runs."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 
 import pytest
 from typer.testing import CliRunner
@@ -39,18 +41,14 @@ def get(url: str) -> tuple[int, bytes]:
         return exc.code, exc.read()
 
 
-@pytest.mark.slow
-def test_serve_owns_the_store_and_export_goes_through_it(tmp_path, toy_clip):
-    write_4cat_zip(tmp_path / "a.zip", 8, seed=31)
-    store = tmp_path / "store"
-    with EdgeStore(store) as opened:
-        index_sources(opened, toy_clip, store, [tmp_path / "a.zip"])
-    runner = CliRunner()
+@contextlib.contextmanager
+def serving(store, cwd, env: dict[str, str], *args: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`picsift serve` on `store` in its own process, ready; stopped with Ctrl-C on exit."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
-    env |= {"PICSIFT_STORE": str(store), "PICSIFT_PORT": str(port), "PICSIFT_CAPTION_MODEL": "none"}
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")} | env
+    env |= {"PICSIFT_STORE": str(store), "PICSIFT_PORT": str(port)}
     server = subprocess.Popen(
-        [*MAIN, "serve"], env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        [*MAIN, "serve", *args], env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -64,6 +62,20 @@ def test_serve_owns_the_store_and_export_goes_through_it(tmp_path, toy_clip):
                 pass
             assert time.monotonic() < deadline, "server did not become ready"
             time.sleep(0.5)
+        yield url, server
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.output = server.communicate(timeout=60)[0].decode()
+
+
+@pytest.mark.slow
+def test_serve_owns_the_store_and_export_goes_through_it(tmp_path, toy_clip):
+    write_4cat_zip(tmp_path / "a.zip", 8, seed=31)
+    store = tmp_path / "store"
+    with EdgeStore(store) as opened:
+        index_sources(opened, toy_clip, store, [tmp_path / "a.zip"])
+    runner = CliRunner()
+    with serving(store, tmp_path, {"PICSIFT_CAPTION_MODEL": "none"}) as (url, server):
         assert read_holder(store)["url"] == url
         status, body = get(f"{url}/api/search?q=red+circle&limit=3")
         assert status == 200 and len(json.loads(body)["hits"]) == 3
@@ -80,9 +92,6 @@ def test_serve_owns_the_store_and_export_goes_through_it(tmp_path, toy_clip):
         assert len(list(csv.DictReader(out.open()))) == 9  # 8 images, one with two posts
         manifest = json.loads((tmp_path / "posts.csv.manifest.json").read_text())
         assert manifest["rows"] == 9 and manifest["model"] == "toy"
-    finally:
-        server.send_signal(signal.SIGINT)
-        output = server.communicate(timeout=60)[0].decode()
-    assert server.returncode == 0, output
-    assert "Traceback" not in output
+    assert server.returncode == 0, server.output
+    assert "Traceback" not in server.output
     assert read_holder(store) is None  # the lock is released
