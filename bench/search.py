@@ -8,11 +8,14 @@ CLIP-like 512-d vectors with posts, a topic run (50 topics) and map places.
 Then, in one run:
 
   baseline (in-process, no HTTP): text encoding alone, and `SearchService.search` (encoding +
-  filtered query + hit shaping) on the same store;
+  filtered query + hit shaping) on the same store, with the text tower in fp32 (the baseline)
+  and as the server runs it (PICSIFT_TEXT_QUANTIZATION, default auto: int8 on a CPU without
+  native bf16);
   over HTTP, one client: p50/p95 of uncached text queries (every query text new, so every one
   is encoded), without and with a topic filter;
   over HTTP, 20 concurrent clients for 60 s (uncached queries, half with a topic filter):
-  requests/s, p50/p95, errors.
+  requests/s, p50/p95, errors;
+  over HTTP again, one client with a topic filter, from a server with the fp32 text tower.
 
 Each row also gives the CPU time the serving process spent per request, and the table the
 machine's load average: on a shared machine latency measures the neighbours too, CPU less so.
@@ -24,6 +27,7 @@ machine's load average: on a shared machine latency measures the neighbours too,
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -35,6 +39,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,6 +63,7 @@ TOPICS = 50
 DATASETS = 10
 AUTHORS = 2000
 BATCH = 2000
+DESCRIPTIONS: set[str] = set()  # how queries were encoded, printed under the table
 WORDS = (  # noqa: SIM905 (a sentence of words reads better than a column of strings)
     "farmers protest tractor highway police flag crowd banner city night fire smoke street "
     "march election poster meme screenshot selfie dog cat beach mountain snow car train "
@@ -202,14 +208,14 @@ class Queries:
                     return text
 
 
-def baseline(store_dir: Path, model_dir: Path, n_queries: int) -> list[Row]:
+def baseline(store_dir: Path, model_dir: Path, n_queries: int, quantization: str) -> list[Row]:
     """In-process numbers on the same store: encoding alone, and the whole service call."""
     from picsift.models.encoder import ClipEncoder
     from picsift.models.runtime import choose_runtime
     from search.query import SearchRequest
     from search.service import SearchService
 
-    encoder = ClipEncoder(str(model_dir), runtime=choose_runtime())
+    encoder = ClipEncoder(str(model_dir), runtime=choose_runtime(), text_quantization=quantization)
     queries = Queries(seed=1, used=set())
     encoder.embed_texts(["warm up"])
     encode = []
@@ -219,7 +225,9 @@ def baseline(store_dir: Path, model_dir: Path, n_queries: int) -> list[Row]:
         t0 = time.perf_counter()
         encoder.embed_texts([text])
         encode.append((time.perf_counter() - t0) * 1000)
-    what = "in-process: text encoding only (baseline)"
+    DESCRIPTIONS.add(encoder.text_description)
+    label = _short(encoder.text_description)
+    what = f"in-process: text encoding only ({label})"
     rows = [Row.of(what, 1, encode, cpu_seconds() - cpu)]
     with EdgeStore(store_dir) as store:
         service = SearchService(store, encoder)
@@ -232,9 +240,14 @@ def baseline(store_dir: Path, model_dir: Path, n_queries: int) -> list[Row]:
             service.search(request)
             times.append((time.perf_counter() - t0) * 1000)
         cpu = cpu_seconds() - cpu
-    what = "in-process: SearchService.search, topic filter (baseline)"
+    what = f"in-process: SearchService.search, topic filter ({label})"
     rows.append(Row.of(what, 1, times, cpu))
     return rows
+
+
+def _short(description: str) -> str:
+    """'int8 text', or the runtime the text tower shares with images ('cpu fp32 text')."""
+    return "int8 text" if "int8 text tower:" in description else description.split(",")[0] + " text"
 
 
 def _free_port() -> int:
@@ -243,9 +256,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(store_dir: Path, port: int) -> subprocess.Popen:
+def start_server(store_dir: Path, port: int, quantization: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
     env |= {"PICSIFT_STORE": str(store_dir), "PICSIFT_PORT": str(port)}
+    env["PICSIFT_TEXT_QUANTIZATION"] = quantization
     env["PICSIFT_CAPTION_MODEL"] = "none"
     log = (OUT / "search-server.log").open("w")
     server = subprocess.Popen(
@@ -285,6 +299,13 @@ def _path(text: str, topic: int | None) -> str:
     return "/api/search?" + urlencode(params)
 
 
+def query_encoding(port: int) -> str:
+    """How the server says it encodes queries."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn.request("GET", "/api/status")
+    return json.loads(conn.getresponse().read())["query_encoding"]
+
+
 def one_client(server: subprocess.Popen, port: int, n: int, topic: bool, used: set[str]) -> Row:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     queries = Queries(2 + topic, used)
@@ -299,6 +320,8 @@ def one_client(server: subprocess.Popen, port: int, n: int, topic: bool, used: s
         times.append((time.perf_counter() - t0) * 1000)
         errors += status != 200
     what = "HTTP: uncached text query" + (", topic filter" if topic else ", no filter")
+    DESCRIPTIONS.add(query_encoding(port))
+    what += f" ({_short(query_encoding(port))})"
     return Row.of(what, 1, times, cpu_seconds(server.pid) - cpu, errors)
 
 
@@ -351,6 +374,8 @@ def print_table(rows: list[Row], n: int, load: tuple[float, float]) -> None:
             f"| {r.what} | {r.clients} | {r.requests:,} | {r.p50:.1f} | {r.p95:.1f} | "
             f"{r.per_s:,.1f} | {r.errors} | {r.cpu_ms:.1f} |"
         )
+    for description in sorted(DESCRIPTIONS):
+        print(f"\nquery encoding: {description}")
 
 
 def main() -> None:
@@ -359,6 +384,9 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument(
+        "--text-quantization", default="auto", help="the server's PICSIFT_TEXT_QUANTIZATION"
+    )
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     model_dir = build_word_clip(
@@ -369,20 +397,32 @@ def main() -> None:
     build_store(store_dir, model_dir, args.n)
     load = os.getloadavg()[0]
     print("... in-process baseline", file=sys.stderr, flush=True)
-    rows = baseline(store_dir, model_dir, args.queries)
-    port = _free_port()
+    rows = baseline(store_dir, model_dir, args.queries, "none")
+    rows += baseline(store_dir, model_dir, args.queries, args.text_quantization)
+    used: set[str] = set()  # the server's cache must never hit
     print("... starting picsift serve", file=sys.stderr, flush=True)
-    server = start_server(store_dir, port)
-    try:
-        used: set[str] = set()  # the server's cache must never hit
+    with serving(store_dir, args.text_quantization) as (server, port):
         rows.append(one_client(server, port, args.queries, topic=False, used=used))
         rows.append(one_client(server, port, args.queries, topic=True, used=used))
         print(f"... {args.clients} clients for {args.seconds:g} s", file=sys.stderr, flush=True)
         rows.append(many_clients(server, port, args.clients, args.seconds, used))
+    if args.text_quantization != "none":
+        print("... picsift serve with the fp32 text tower", file=sys.stderr, flush=True)
+        with serving(store_dir, "none") as (server, port):
+            rows.append(one_client(server, port, args.queries, topic=True, used=used))
+    print_table(rows, args.n, (load, os.getloadavg()[0]))
+
+
+@contextlib.contextmanager
+def serving(store_dir: Path, quantization: str) -> Iterator[tuple[subprocess.Popen, int]]:
+    """`picsift serve` on a free port, stopped (SIGINT, as Ctrl-C) afterwards."""
+    port = _free_port()
+    server = start_server(store_dir, port, quantization)
+    try:
+        yield server, port
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(60)
-    print_table(rows, args.n, (load, os.getloadavg()[0]))
 
 
 if __name__ == "__main__":

@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     qdrant_api_key: SecretStr | None = Field(None, description="API key of a secured Qdrant.")
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
     precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
+    text_quantization: Literal["auto", "none", "int8"] = Field(
+        "auto",
+        description="Text tower (queries, tag labels): int8 copy on CPUs without native bf16, "
+        "kept only when it agrees with fp32 on probe texts (auto); none; int8 (or fail).",
+    )
     shard_number: int = Field(1, ge=1, description="Server backend: shards per collection.")
     replication_factor: int = Field(1, ge=1, description="Server backend: copies of each shard.")
     on_disk: bool = Field(False, description="Keep original vectors on disk (mmap), not in RAM.")

@@ -51,7 +51,12 @@ def make_encoder(store: ImageStore, settings: Settings) -> Any:
         store.check_model(settings.model)
     model = store.meta.model if store.meta else (settings.model or DEFAULT_MODEL)
     runtime = choose_runtime(settings.device, settings.precision)
-    return ClipEncoder(model, text_model=settings.text_model, runtime=runtime)
+    return ClipEncoder(
+        model,
+        text_model=settings.text_model,
+        runtime=runtime,
+        text_quantization=settings.text_quantization,
+    )
 
 
 def server_url(settings: Settings) -> str:

@@ -151,6 +151,7 @@ def manifest(
         "rows": counts.rows if counts else None,
         "images": counts.images if counts else None,
         "model": store.meta.model if store.meta else None,
+        "query_encoding": service.texts.encoder.text_description,
         "store": {"backend": store.backend, "collection": store.collection},
         "topic_run": run.to_dict() if run else None,
         "query": {"q": list(request.terms), "not": list(request.not_)},

@@ -223,6 +223,7 @@ class StatusOut(BaseModel):
     store: str
     topic_run: str | None
     version: str
+    query_encoding: str
     jobs: dict[str, int]
     read_requires_key: bool
     write_requires_key: bool

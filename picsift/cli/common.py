@@ -36,5 +36,9 @@ def encoder_for(
     model = store.meta.model if store.meta else (settings.model or DEFAULT_MODEL)
     runtime = choose_runtime(settings.device, settings.precision)
     return ClipEncoder(
-        model, text_model=settings.text_model, runtime=runtime, batch_size=batch_size
+        model,
+        text_model=settings.text_model,
+        runtime=runtime,
+        batch_size=batch_size,
+        text_quantization=settings.text_quantization,
     )

@@ -1,8 +1,9 @@
 """CLIP image/text encoder on sentence-transformers, with a fast CPU path.
 
 The fast path: images are decoded in a thread pool straight to the model's input size (JPEG
-draft mode), and inference runs under bf16 autocast where the CPU supports it natively. Outputs
-are float32, L2-normalised numpy arrays.
+draft mode), and inference runs under bf16 autocast where the CPU supports it natively. Texts
+can run through an int8 copy of the text tower on CPUs where fp32 is all there is (see
+`quantized.py`). Outputs are float32, L2-normalised numpy arrays.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from PIL import Image
 
 from picsift.errors import ConfigError
 from picsift.models.decode import Decoded, Source, decode_many
+from picsift.models.quantized import Int8TextEncoder, build_int8_text
 from picsift.models.registry import load_once, local_snapshot, resolve
 from picsift.models.runtime import Runtime, choose_runtime, configure_threads
 
@@ -63,13 +65,19 @@ class ClipEncoder:
         runtime: Runtime | None = None,
         batch_size: int = 32,
         decode_workers: int = 4,
+        text_quantization: str = "none",
     ):
+        """`text_quantization`: `none` (texts run like images), `int8` (an int8 text tower; a
+        ConfigError when it cannot be had or disagrees with fp32) or `auto` (int8 on a CPU
+        without native bf16 when it agrees with fp32, else none)."""
         self.name = model
         self.path, self.model_id = resolve(model, "clip")
         self.text_name = text_model
         self.runtime = runtime or choose_runtime()
         self.batch_size = batch_size
         self.decode_workers = decode_workers
+        self.text_quantization = text_quantization
+        self._text_choice: tuple[Int8TextEncoder | None, str] | None = None
 
     @property
     def model(self) -> Any:
@@ -143,7 +151,41 @@ class ClipEncoder:
         """Vectors of texts (queries, labels) in the image space, shape (n, dim)."""
         if not texts:
             return np.zeros((0, self.dim), np.float32)
+        int8, _ = self._text_path()
+        if int8 is not None:
+            return normalise(int8.encode(list(texts), self.batch_size).float().numpy())
         return self._encode(self.text_encoder, list(texts))
+
+    @property
+    def text_description(self) -> str:
+        """How texts are encoded here (int8 and its measured agreement, or the runtime)."""
+        return self._text_path()[1]
+
+    def _text_path(self) -> tuple[Int8TextEncoder | None, str]:
+        if self._text_choice is None:
+            self._text_choice = self._choose_text_path()
+        return self._text_choice
+
+    def _choose_text_path(self) -> tuple[Int8TextEncoder | None, str]:
+        plain = f"{self.runtime.device} {self.runtime.precision}, as images"
+        mode = self.text_quantization
+        if mode == "none":
+            return None, plain
+        cpu_fp32 = self.runtime.device == "cpu" and self.runtime.precision == "fp32"
+        if mode == "auto" and not cpu_fp32:
+            return None, plain
+        if not cpu_fp32:
+            raise ConfigError(
+                "PICSIFT_TEXT_QUANTIZATION=int8 runs on a CPU in fp32 only; this process runs "
+                f"{self.runtime.device} {self.runtime.precision}: set it to auto or none"
+            )
+        text = self.text_encoder
+        int8, why = build_int8_text(
+            text, lambda probes: self._encode(text, probes), self.batch_size
+        )
+        if int8 is None and mode == "int8":
+            raise ConfigError(f"PICSIFT_TEXT_QUANTIZATION=int8: {why}; set it to auto or none")
+        return int8, why if int8 is not None else f"{plain} ({why})"
 
     def embed_sources(
         self,

@@ -26,6 +26,7 @@ def status(state: State) -> dict[str, Any]:
     return {
         **state.status_cache[1],
         "version": __version__,
+        "query_encoding": state.encoder.text_description,
         "jobs": state.jobs.counts(),
         "read_requires_key": not state.settings.public_read,
         "write_requires_key": state.settings.api_key is not None,

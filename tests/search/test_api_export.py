@@ -71,6 +71,7 @@ def test_manifest_records_how_the_set_was_made(client, corpus):
     params = {"q": "red circle", "not": "square", "topic": 0, "limit": 12}
     manifest = client.get("/api/export/manifest", params=params).json()
     assert manifest["model"] == "toy" and manifest["picsift_version"]
+    assert manifest["query_encoding"] == "cpu fp32, as images"
     assert manifest["topic_run"]["run"] == "run-test-1"
     assert manifest["topic_run"]["params"] == {"min_topic_size": 5, "seed": 42}
     assert manifest["query"] == {"q": ["red circle"], "not": ["square"]}
