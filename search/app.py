@@ -24,7 +24,7 @@ from picsift.store import ImageStore, open_store
 from search import docs, errors
 from search.deps import AppState
 from search.jobs import JobQueue
-from search.routes import export, images, jobs, search, status, topics
+from search.routes import export, images, jobs, search, session, status, topics
 from search.service import SearchService
 from search.uploads import BodyLimit, Limits
 
@@ -134,7 +134,7 @@ def create_app(
     errors.install(app)
     app.add_middleware(BodyLimit, limits=limits)
     app.add_middleware(SecurityHeaders)
-    for module in (search, images, topics, jobs, export, status):
+    for module in (search, images, topics, jobs, export, status, session):
         app.include_router(module.router)
     if ui_dir().is_dir():
         app.mount("/", StaticFiles(directory=ui_dir(), html=True), name="ui")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 import threading
 from dataclasses import dataclass, field, replace
@@ -19,6 +21,10 @@ from search.topic_map import TopicMaps
 from search.uploads import Limits
 
 WRITE_WAIT_S = 5.0
+# With closed reads, <img> tags cannot send the key: a browser that showed the key once gets
+# this cookie (HttpOnly, SameSite=Strict), which opens reads only, never writes. Its value is
+# derived from the key, so changing the key ends every such session.
+READ_COOKIE = "picsift_read"
 
 
 @dataclass
@@ -51,7 +57,7 @@ def get_state(request: Request) -> AppState:
 State = Annotated[AppState, Depends(get_state)]
 
 
-def _check_key(request: Request, state: AppState, what: str) -> None:
+def check_key(request: Request, state: AppState, what: str) -> None:
     key = state.settings.api_key
     if key is None:
         return
@@ -65,15 +71,28 @@ def _check_key(request: Request, state: AppState, what: str) -> None:
         )
 
 
+def read_token(key: str) -> str:
+    """The read cookie's value for an API key (an HMAC of the key, not the key)."""
+    return hmac.new(key.encode(), b"picsift read session", hashlib.sha256).hexdigest()
+
+
 def require_read(request: Request, state: State) -> None:
-    """Reads are open unless PICSIFT_PUBLIC_READ=false; then they need the API key."""
-    if not state.settings.public_read:
-        _check_key(request, state, "reads on this server")
+    """Reads are open unless PICSIFT_PUBLIC_READ=false; then they need the API key or the
+    read cookie that `POST /api/session` sets."""
+    if state.settings.public_read:
+        return
+    key = state.settings.api_key
+    cookie = request.cookies.get(READ_COOKIE, "")
+    if key is not None and secrets.compare_digest(
+        cookie.encode(), read_token(key.get_secret_value()).encode()
+    ):
+        return
+    check_key(request, state, "reads on this server")
 
 
 def require_write(request: Request, state: State) -> None:
     """Writes need the API key when PICSIFT_API_KEY is set."""
-    _check_key(request, state, "writes")
+    check_key(request, state, "writes")
 
 
 ReadAccess = Depends(require_read)

@@ -8,6 +8,7 @@ Topics are fitted once, through the UI's own "Fit topics" button (`fitted`).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import socket
@@ -102,14 +103,14 @@ def _wait_ready(url: str, process: subprocess.Popen, log: Path, timeout: float =
     pytest.fail(f"picsift serve not ready after {timeout:.0f} s:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture(scope="session")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """`picsift serve` on 127.0.0.1 over a freshly indexed toy corpus."""
+@contextlib.contextmanager
+def serve_corpus(root: Path, n_images: int, **env_extra: str) -> Iterator[Served]:
+    """Index a 4CAT-style toy corpus of `n_images` with the CLI, then `picsift serve` it (with
+    the API key, and `env_extra`) on 127.0.0.1 until the block ends."""
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: install it with `apt-get install -y chromium`")
-    root = tmp_path_factory.mktemp("ui")
-    images = write_4cat_zip(root / "images.zip", N_IMAGES, seed=11)
-    write_tiktok_csv(root / "posts.csv", N_IMAGES + 2, images)
+    images = write_4cat_zip(root / "images.zip", n_images, seed=11)
+    write_tiktok_csv(root / "posts.csv", n_images + 2, images)
     env = _env(root / "store")
     done = subprocess.run(
         [str(PICSIFT), "index", str(root / "images.zip"), str(root / "posts.csv")],
@@ -125,7 +126,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     with log.open("w") as out:
         process = subprocess.Popen(
             [str(PICSIFT), "serve", "--index-root", str(root)],
-            env=env,
+            env=env | env_extra,
             stdout=out,
             stderr=subprocess.STDOUT,
             cwd=root,
@@ -141,6 +142,13 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """`picsift serve` on 127.0.0.1 over a freshly indexed toy corpus."""
+    with serve_corpus(tmp_path_factory.mktemp("ui"), N_IMAGES) as corpus:
+        yield corpus
 
 
 @pytest.fixture(scope="session")

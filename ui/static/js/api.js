@@ -56,6 +56,22 @@ async function send(path, options, key) {
   }
 }
 
+let readCookieKey = null; // the key this page last traded for a read cookie
+
+/**
+ * With closed reads, <img> tags cannot send the key: trade it once per page for the server's
+ * read cookie (HttpOnly, reads only). A server with open reads answers without a cookie.
+ */
+async function ensureReadCookie(key) {
+  if (!key || readCookieKey === key) return;
+  readCookieKey = key;
+  try {
+    await send('api/session', { method: 'POST' }, key);
+  } catch {
+    /* unreachable server: the request itself will say so */
+  }
+}
+
 /**
  * Call the API. `params` become the query string; `json` or `form` the body. Returns parsed JSON,
  * or the Response itself with `raw: true`. On 401 the user is asked for the API key once and
@@ -71,6 +87,7 @@ export async function api(path, { method = 'GET', params, json, form, raw = fals
   }
   const url = `api/${path.replace(/^\/+/, '')}${query(params)}`;
   let key = getKey();
+  await ensureReadCookie(key);
   let response = await send(url, options, key);
   if (response.status === 401) {
     if (key) forgetKey();
@@ -81,6 +98,7 @@ export async function api(path, { method = 'GET', params, json, form, raw = fals
         : 'Changing things on this server (jobs, renames, merges, uploads) needs its API key.';
     key = await askKey(reason);
     if (!key) throw new ApiError('No API key given, so the server refused this.', response.status);
+    await ensureReadCookie(key);
     response = await send(url, options, key);
   }
   if (!response.ok) {
