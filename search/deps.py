@@ -137,15 +137,15 @@ def search_filters(
     has_caption: Annotated[bool | None, Query(description="With / without caption.")] = None,
 ) -> SearchRequest:
     """The query terms and filters shared by search, similar, image search and export."""
-    return SearchRequest(
-        q=tuple(q or ()),
-        not_=tuple(not_ or ()),
+    return SearchRequest.from_options(
+        q=q,
+        not_=not_,
         text=text,
-        topics=tuple(topic or ()),
-        exclude_topics=tuple(exclude_topic or ()),
-        datasets=tuple(dataset or ()),
-        authors=tuple(author or ()),
-        tags=tuple(tag or ()),
+        topic=topic,
+        exclude_topic=exclude_topic,
+        dataset=dataset,
+        author=author,
+        tag=tag,
         date_from=date_from,
         date_to=date_to,
         has_caption=has_caption,

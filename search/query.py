@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -35,6 +36,32 @@ class SearchRequest:
     limit: int = 20
     offset: int = 0
     group_by: GroupBy | None = None
+
+    @classmethod
+    def from_options(
+        cls,
+        *,
+        q: Sequence[str] | None = None,
+        not_: Sequence[str] | None = None,
+        topic: Sequence[int] | None = None,
+        exclude_topic: Sequence[int] | None = None,
+        dataset: Sequence[str] | None = None,
+        author: Sequence[str] | None = None,
+        tag: Sequence[str] | None = None,
+        **rest: Any,
+    ) -> SearchRequest:
+        """A request from repeatable options as the CLI and the API receive them (singular
+        names, None when not given); `rest` are the single-valued fields."""
+        return cls(
+            q=tuple(q or ()),
+            not_=tuple(not_ or ()),
+            topics=tuple(topic or ()),
+            exclude_topics=tuple(exclude_topic or ()),
+            datasets=tuple(dataset or ()),
+            authors=tuple(author or ()),
+            tags=tuple(tag or ()),
+            **rest,
+        )
 
     @property
     def terms(self) -> tuple[str, ...]:

@@ -55,15 +55,15 @@ def register(app: typer.Typer) -> None:
         from search.query import SearchRequest
         from search.service import SearchService
 
-        request = SearchRequest(
-            q=(" ".join(text),),
-            not_=tuple(not_ or ()),
+        request = SearchRequest.from_options(
+            q=[" ".join(text)],
+            not_=not_,
             text=keyword,
-            topics=tuple(topic or ()),
-            exclude_topics=tuple(exclude_topic or ()),
-            datasets=tuple(dataset or ()),
-            authors=tuple(author or ()),
-            tags=tuple(tag or ()),
+            topic=topic,
+            exclude_topic=exclude_topic,
+            dataset=dataset,
+            author=author,
+            tag=tag,
             date_from=date_from,
             date_to=date_to,
             limit=limit,

@@ -113,15 +113,15 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"--format: {format!r}; use csv or ndjson")
         if limit is not None and limit > exporting.MAX_RANKED:
             raise InputError(f"--limit: at most {exporting.MAX_RANKED:,}")
-        request = SearchRequest(
-            q=(" ".join(text),) if text else (),
-            not_=tuple(not_ or ()),
+        request = SearchRequest.from_options(
+            q=[" ".join(text)] if text else None,
+            not_=not_,
             text=keyword,
-            topics=tuple(topic or ()),
-            exclude_topics=tuple(exclude_topic or ()),
-            datasets=tuple(dataset or ()),
-            authors=tuple(author or ()),
-            tags=tuple(tag or ()),
+            topic=topic,
+            exclude_topic=exclude_topic,
+            dataset=dataset,
+            author=author,
+            tag=tag,
             date_from=date_from,
             date_to=date_to,
         ).validate(require_query=False)
