@@ -16,6 +16,7 @@ Each row runs in its own process, so its peak RSS is its own:
 
     .venv/bin/python bench/topics.py                 # 10k and 100k
     .venv/bin/python bench/topics.py --sizes 10000
+    .venv/bin/python bench/topics.py --sizes 1000000 --seed-size 0 --no-index-first
 """
 
 from __future__ import annotations
@@ -39,18 +40,27 @@ DIM = 512
 CLUSTERS = 300
 NEW = 10_000
 BATCH = 1000
+CHUNK = 100_000
 T0 = 1_700_000_000
 
 
 def clustered(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Unit vectors in `CLUSTERS` clusters spread over a 50-d subspace, plus noise; labels."""
-    rng = np.random.default_rng(seed)
+    """Unit vectors in `CLUSTERS` clusters spread over a 50-d subspace, plus noise; labels.
+
+    Made in chunks of `CHUNK` (float64 intermediates of 1M x 512 would need several GB at
+    once); the first chunk draws from `seed` alone, so sizes up to `CHUNK` are as before."""
     basis = np.linalg.qr(np.random.default_rng(1).normal(size=(DIM, 50)))[0].T
     centres = np.random.default_rng(2).normal(size=(CLUSTERS, 50))
-    labels = rng.integers(0, CLUSTERS, n)
-    local = centres[labels] + 0.35 * rng.normal(size=(n, 50))
-    v = local @ basis + 0.08 * rng.normal(size=(n, DIM))
-    return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32), labels
+    vectors, labels = [], []
+    for k, start in enumerate(range(0, n, CHUNK)):
+        m = min(CHUNK, n - start)
+        rng = np.random.default_rng(seed if k == 0 else (seed, k))
+        chunk_labels = rng.integers(0, CLUSTERS, m)
+        local = centres[chunk_labels] + 0.35 * rng.normal(size=(m, 50))
+        v = local @ basis + 0.08 * rng.normal(size=(m, DIM))
+        vectors.append((v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32))
+        labels.append(chunk_labels)
+    return np.concatenate(vectors), np.concatenate(labels)
 
 
 def caption(label: int) -> str:
@@ -62,7 +72,9 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _fill(store: Any, vectors: np.ndarray, labels: np.ndarray, first: int) -> list[str]:
+def _fill(
+    store: Any, vectors: np.ndarray, labels: np.ndarray, first: int, index: bool = True
+) -> list[str]:
     from picsift.store import PointData
 
     ids = []
@@ -77,7 +89,8 @@ def _fill(store: Any, vectors: np.ndarray, labels: np.ndarray, first: int) -> li
             points.append(PointData(point_id, vectors[i], payload))
             ids.append(point_id)
         store.images.upsert(points)
-    store.images.optimize()
+    if index:
+        store.images.optimize()
     return ids
 
 
@@ -120,8 +133,12 @@ class Stages:
         return ", ".join(f"{s} {b - a:.0f}" for s, (a, b) in self.spans.items() if b - a >= 0.5)
 
 
-def picsift_path(n: int) -> list[dict[str, Any]]:
-    """fit_topics on n stored vectors, the index rebuild, then assign_topics on 10k new."""
+def picsift_path(n: int, index_first: bool = True) -> list[dict[str, Any]]:
+    """fit_topics on n stored vectors, the index rebuild, then assign_topics on 10k new.
+
+    Without `index_first` the vectors are not indexed before the fit, and the "rebuild" after
+    it is the first build (at 1M on two cores each build takes tens of minutes; both would
+    cost the same, since writing every image's topic moves it out of the index)."""
     from sklearn.metrics import adjusted_rand_score
 
     from picsift.store.edge import EdgeStore
@@ -133,7 +150,7 @@ def picsift_path(n: int) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory() as tmp:
         store = EdgeStore(Path(tmp) / "store")
         store.ensure("bench", DIM)
-        ids = _fill(store, vectors, labels, 0)
+        ids = _fill(store, vectors, labels, 0, index=index_first)
         stages = Stages()
         before = _peak_mb()
         t0 = time.perf_counter()
@@ -153,7 +170,9 @@ def picsift_path(n: int) -> list[dict[str, Any]]:
             "ari": adjusted_rand_score(labels, found),
             "seconds": seconds,
             "rate": n / seconds,
-            "stages": f"{stages.text()}; index rebuild after: {rebuild:.0f}",
+            "stages": f"{stages.text()}; index "
+            + ("rebuild" if index_first else "build (none before)")
+            + f" after: {rebuild:.0f}",
             "rss": f"{before:,.0f} -> {after:,.0f}",
         }
         new_ids = _fill(store, new_vectors, new_labels, n)
@@ -188,10 +207,10 @@ def _topics(store: Any, ids: list[str]) -> np.ndarray:
     return np.array([found[i] for i in ids])
 
 
-def _child(job: tuple[str, int], queue: Any) -> None:
+def _child(job: tuple[str, int, bool], queue: Any) -> None:
     warnings.filterwarnings("ignore")
-    kind, n = job
-    rows = [seed_path(n)] if kind == "seed" else picsift_path(n)
+    kind, n, index_first = job
+    rows = [seed_path(n)] if kind == "seed" else picsift_path(n, index_first)
     queue.put(rows)
 
 
@@ -214,9 +233,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--seed-size", type=int, default=10_000, help="0: skip the seed path")
+    parser.add_argument(
+        "--no-index-first",
+        action="store_true",
+        help="do not build the search index before the fit (its build after is still timed)",
+    )
     args = parser.parse_args()
-    jobs = [("seed", args.seed_size)] if args.seed_size else []
-    jobs += [("picsift", int(s)) for s in args.sizes.split(",")]
+    index_first = not args.no_index_first
+    jobs = [("seed", args.seed_size, True)] if args.seed_size else []
+    jobs += [("picsift", int(s), index_first) for s in args.sizes.split(",")]
     context = mp.get_context("spawn")
     rows: list[dict[str, Any]] = []
     for job in jobs:
