@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from qdrant_client import QdrantClient
 from picsift.store.base import ImageStore
 from picsift.store.edge import EdgeStore
 from picsift.store.server import ServerStore
+from tests.compose_helpers import load_compose
 
 
 @pytest.fixture(autouse=True)
@@ -58,3 +60,21 @@ def make_store(request: pytest.FixtureRequest, tmp_path) -> Iterator[Callable[[]
     yield factory
     for store in opened:
         store.close()
+
+
+# --- docker-compose.yml, for tests/test_compose*.py -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    return load_compose()
+
+
+@pytest.fixture(scope="module")
+def picsift_svc(compose: dict[str, Any]) -> dict[str, Any]:
+    return compose["services"]["picsift"]
+
+
+@pytest.fixture(scope="module")
+def qdrant_svc(compose: dict[str, Any]) -> dict[str, Any]:
+    return compose["services"]["qdrant"]
