@@ -28,7 +28,6 @@ from search.routes import export, images, jobs, search, session, status, topics
 from search.service import SearchService
 from search.uploads import BodyLimit, Limits
 
-log = logging.getLogger("picsift.api")
 JOB_STOP_WAIT_S = 60.0
 
 
@@ -99,6 +98,10 @@ def create_app(
             model = encoder or make_encoder(opened, settings)
             # Models load once, here, not on the first request.
             await run_in_threadpool(model.embed_texts, ["warm up"])
+            # uvicorn's own logger: it is the one `picsift serve` prints at INFO.
+            logging.getLogger("uvicorn.error").info(
+                "query encoding: %s", getattr(model, "text_description", "unknown")
+            )
             write_lock = threading.Lock()
             state = AppState(
                 settings=settings,
