@@ -153,7 +153,7 @@ class ClipEncoder:
             return np.zeros((0, self.dim), np.float32)
         int8, _ = self._text_path()
         if int8 is not None:
-            return normalise(int8.encode(list(texts), self.batch_size).float().numpy())
+            return normalise(int8.encode(list(texts)).float().numpy())
         return self._encode(self.text_encoder, list(texts))
 
     @property
@@ -180,9 +180,7 @@ class ClipEncoder:
                 f"{self.runtime.device} {self.runtime.precision}: set it to auto or none"
             )
         text = self.text_encoder
-        int8, why = build_int8_text(
-            text, lambda probes: self._encode(text, probes), self.batch_size
-        )
+        int8, why = build_int8_text(text, lambda probes: self._encode(text, probes))
         if int8 is None and mode == "int8":
             raise ConfigError(f"PICSIFT_TEXT_QUANTIZATION=int8: {why}; set it to auto or none")
         return int8, why if int8 is not None else f"{plain} ({why})"

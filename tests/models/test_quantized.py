@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from picsift.errors import ConfigError
 from picsift.models import quantized
@@ -36,7 +37,7 @@ def test_unquantized_tower_reproduces_sentence_transformers(toy):
     """The int8 path's own tokenization and pooling, run in fp32, give the reference vectors:
     any difference under int8 is quantization, not a different pipeline."""
     tower = clip_text_tower(toy.model)
-    ours = normalise(Int8TextEncoder(toy.model, tower).encode(CAPTIONS, 7).numpy())
+    ours = normalise(Int8TextEncoder(toy.model, tower).encode(CAPTIONS).numpy())
     np.testing.assert_allclose(ours, toy.embed_texts(CAPTIONS), atol=1e-5)
 
 
@@ -84,3 +85,25 @@ def test_disagreeing_int8_is_refused(toy, monkeypatch):
     strict = ClipEncoder("toy", runtime=FP32, text_quantization="int8")
     with pytest.raises(ConfigError, match=r"refused: .*\(mean removed\), needs >= 1.001"):
         strict.embed_texts(["red circle"])
+
+
+def test_a_query_vector_does_not_depend_on_its_batch(int8):
+    """Concurrent queries are encoded together: each must get the vector it gets alone."""
+    texts = ["red", "a photo of a big blue square", "green triangle", "yellow circle circle"]
+    together = int8.embed_texts(texts)
+    alone = np.concatenate([int8.embed_texts([t]) for t in texts])
+    np.testing.assert_array_equal(together, alone)
+
+
+def test_the_traced_tower_equals_the_eager_one_at_every_length(int8):
+    encoder, _ = int8._text_path()
+    eager = encoder._tower
+    texts = ["red"] + [" ".join(["red circle"] * k) for k in range(1, 12)]
+    lengths = {int8.model.preprocess([t])["input_ids"].shape[1] for t in texts}
+    assert len(lengths) >= 10
+    traced = encoder.encode(texts)
+    with torch.inference_mode():
+        for text, vector in zip(texts, traced, strict=True):
+            features = int8.model.preprocess([text])
+            expected = eager(features["input_ids"], features["attention_mask"])[0]
+            torch.testing.assert_close(vector, expected, rtol=0, atol=1e-6)
