@@ -58,6 +58,8 @@ State = Annotated[AppState, Depends(get_state)]
 
 
 def check_key(request: Request, state: AppState, what: str) -> None:
+    """Raise UnauthorizedError (naming `what`) unless the request carries the API key as a
+    bearer token; nothing to check when no key is set."""
     key = state.settings.api_key
     if key is None:
         return
