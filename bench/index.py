@@ -4,7 +4,10 @@ Not a test: prints one table. With a random-initialised ViT-B/32 (the real model
 architecture, built by bench/embed.py) it indexes N generated 720x1280 JPEGs into a fresh
 embedded store (hash, decode, embed, thumbnail, upsert), measures the seed notebooks' path
 (`SentenceTransformer.encode` on full-size PIL images, fp32, encode only) on a sample in the
-same run, then times an unchanged re-run of the same N images.
+same run, then times an unchanged re-run of the same N images. Last, the ceiling: the image
+tower's FLOPs per image (counted) against this CPU's best measured matrix-multiply rate at the
+tower's own shape, fp32 and dynamic int8 alike, so the table says how far any CPU code path here
+could go.
 
     .venv/bin/python bench/index.py [--images 1000] [--seed-sample 200]
 """
@@ -12,6 +15,7 @@ same run, then times an unchanged re-run of the same N images.
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import tempfile
 import time
@@ -41,6 +45,43 @@ def run_index(folder: Path, store_dir: Path, encoder: ClipEncoder) -> tuple[floa
     return time.perf_counter() - t0, report.to_dict()
 
 
+def matmul_rate(hidden: int, mlp: int, tokens: int) -> tuple[float, float]:
+    """Best (fp32 GFLOPS, dynamic-int8 GOPS) of the tower's MLP matmul for a batch of 32 images."""
+    import torch
+
+    x = torch.randn(32 * tokens, hidden)
+    fp32 = torch.nn.Linear(hidden, mlp)
+    int8 = torch.ao.quantization.quantize_dynamic(
+        torch.nn.Sequential(fp32), {torch.nn.Linear}, dtype=torch.qint8
+    )
+    rates = []
+    for layer in (fp32, int8):
+        with torch.inference_mode():
+            layer(x)
+            seconds = []
+            for _ in range(7):
+                t0 = time.perf_counter()
+                layer(x)
+                seconds.append(time.perf_counter() - t0)
+        rates.append(2 * x.shape[0] * hidden * mlp / statistics.median(seconds) / 1e9)
+    return rates[0], rates[1]
+
+
+def ceiling(model) -> tuple[float, float, float]:
+    """(GFLOP per image of the image tower, fp32 GFLOPS, int8 GOPS) measured on this CPU."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    clip = model[0].model
+    vision = clip.config.vision_config
+    pixels = torch.zeros(1, 3, vision.image_size, vision.image_size)
+    with torch.inference_mode(), FlopCounterMode(display=False) as counter:
+        clip.get_image_features(pixel_values=pixels)
+    tokens = (vision.image_size // vision.patch_size) ** 2 + 1
+    fp32, int8 = matmul_rate(vision.hidden_size, vision.intermediate_size, tokens)
+    return counter.get_total_flops() / 1e9, fp32, int8
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=1000)
@@ -65,6 +106,8 @@ def main() -> None:
     assert first["new"] == len(paths) and rerun["known"] == len(paths), (first, rerun)
 
     rate = len(paths) / first_s
+    gflop, fp32, int8 = ceiling(model)
+    best = max(fp32, int8) / gflop
     print(f"CPU threads: {cores}; runtime: {runtime.precision} ({runtime.reason})")
     print("| measure | images | seconds | images/s | vs seed encode-only |")
     print("|---|---|---|---|---|")
@@ -77,6 +120,11 @@ def main() -> None:
         f"{first_s:.1f} | {rate:.1f} | {rate / seed_rate:.2f} |"
     )
     print(f"| picsift index, unchanged re-run | {len(paths)} | {rerun_s:.2f} | - | - |")
+    print(
+        f"| ceiling: image tower {gflop:.1f} GFLOP/image at this CPU's best matmul rate "
+        f"(fp32 {fp32:.0f} GFLOPS, int8 {int8:.0f} GOPS), model alone | - | - | "
+        f"{best:.1f} | {best / seed_rate:.2f} |"
+    )
 
 
 if __name__ == "__main__":
