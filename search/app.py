@@ -23,7 +23,7 @@ from picsift.settings import DEFAULT_MODEL, Settings
 from picsift.store import ImageStore, open_store
 from search import docs, errors
 from search.deps import AppState
-from search.jobs import JobQueue
+from search.jobs import JOURNAL, JobQueue
 from search.routes import export, images, jobs, search, session, status, topics
 from search.service import SearchService
 from search.uploads import BodyLimit, Limits
@@ -108,7 +108,11 @@ def create_app(
                 store=opened,
                 encoder=model,
                 service=SearchService(opened, model),
-                jobs=JobQueue(write_lock, on_done=lambda job: state.changed()),
+                jobs=JobQueue(
+                    write_lock,
+                    on_done=lambda job: state.changed(),
+                    journal=settings.data_dir / JOURNAL,
+                ),
                 write_lock=write_lock,
                 limits=limits,
             )

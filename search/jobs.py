@@ -2,25 +2,36 @@
 
 The embedded store belongs to the server process, so writes run here, on the same store object
 the searches read; the write lock keeps every writer (jobs, renames, merges) one at a time.
-Job records live in memory (the data they write does not): the last `KEEP` are kept.
+The last `KEEP` job records are kept, and with a journal (`jobs.jsonl` in the data folder) they
+outlive a restart: a job the server stopped (or was killed) before it finished shows as
+cancelled, so its id still answers with what it did.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
+import os
 import queue
 import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 from picsift.errors import PicsiftError
 from search.service import NotFoundError
 
 KEEP = 200
+STATES = ("queued", "running", "done", "failed", "cancelled")
+JOURNAL = "jobs.jsonl"
+INTERRUPTED = (
+    "the server stopped before this job finished; what it wrote is kept: submit it again to "
+    "complete it"
+)
 log = logging.getLogger("picsift.jobs")
 Progress = Callable[[str, int, int], None]
 Task = Callable[[Progress], dict[str, Any]]
@@ -41,7 +52,7 @@ class Job:
     id: str
     kind: str
     params: dict[str, Any]
-    task: Task = field(repr=False)
+    task: Task | None = field(repr=False)
     state: str = "queued"
     progress: dict[str, Any] | None = None
     stages: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -68,14 +79,96 @@ class Job:
             "url": f"/api/jobs/{self.id}",
         }
 
+    @classmethod
+    def restore(cls, record: dict[str, Any]) -> Job:
+        """A job from its journal record; one that had not finished is marked cancelled.
+
+        Raises:
+            ValueError, TypeError, AttributeError: the record is not a job's.
+        """
+        names = {f.name for f in fields(cls)} - {"task"}
+        job = cls(task=None, **{k: v for k, v in record.items() if k in names})
+        if job.state not in STATES:
+            raise ValueError(f"unknown job state {job.state!r}")
+        if job.state in ("queued", "running"):
+            job.state, job.error = "cancelled", INTERRUPTED
+        return job
+
+
+class JobJournal:
+    """Job records on disk, a JSON line per change; rewritten whole when it grows long.
+
+    Failing to write it is logged and never fails a job: the records are a convenience, the
+    data the jobs write is in the store.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._lines = 0
+
+    def load(self) -> list[Job]:
+        """The last `KEEP` jobs, oldest first; unreadable lines (a write cut short) are skipped."""
+        jobs: dict[str, Job] = {}
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            log.warning("job records: cannot read %s (%s); starting without them", self.path, exc)
+            return []
+        for number, line in enumerate(text.splitlines(), 1):
+            try:
+                job = Job.restore(json.loads(line))
+            except (ValueError, TypeError, AttributeError):
+                log.warning("job records: %s line %d is not a job; skipped", self.path, number)
+                continue
+            jobs.pop(job.id, None)
+            jobs[job.id] = job
+        return list(jobs.values())[-KEEP:]
+
+    def append(self, job: Job, kept: list[Job]) -> None:
+        """Record the job's current state; rewrite the file from `kept` once it is long."""
+        if self._lines >= 4 * KEEP:
+            self.rewrite(kept)
+            return
+        self._write("a", [job])
+        self._lines += 1
+
+    def rewrite(self, kept: list[Job]) -> None:
+        """Replace the file by one line for each of the last `KEEP` kept jobs."""
+        self._write("w", kept[-KEEP:])
+        self._lines = len(kept[-KEEP:])
+
+    def _write(self, mode: str, jobs: list[Job]) -> None:
+        target = self.path if mode == "a" else self.path.with_suffix(".tmp")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with target.open(mode, encoding="utf-8") as fh:
+                fh.writelines(json.dumps(j.view(), default=str) + "\n" for j in jobs)
+                fh.flush()
+                os.fsync(fh.fileno())
+            if target != self.path:
+                os.replace(target, self.path)
+        except OSError as exc:
+            log.error("job records: cannot write %s (%s); jobs still run", self.path, exc)
+
 
 class JobQueue:
     """A FIFO of jobs and the one worker thread that runs them under `write_lock`."""
 
-    def __init__(self, write_lock: threading.Lock, on_done: Callable[[Job], None] | None = None):
+    def __init__(
+        self,
+        write_lock: threading.Lock,
+        on_done: Callable[[Job], None] | None = None,
+        journal: Path | None = None,
+    ):
         self.write_lock = write_lock
         self.on_done = on_done
-        self._jobs: OrderedDict[str, Job] = OrderedDict()
+        self._journal = JobJournal(journal) if journal else None
+        restored = self._journal.load() if self._journal else []
+        self._jobs: OrderedDict[str, Job] = OrderedDict((j.id, j) for j in restored)
+        if self._journal:
+            self._journal.rewrite(restored)
         self._queue: queue.Queue[Job | None] = queue.Queue()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -94,6 +187,7 @@ class JobQueue:
                 if oldest.state in ("queued", "running"):
                     break
                 self._jobs.popitem(last=False)
+            self._record(job)
         self._queue.put(job)
         return job
 
@@ -106,7 +200,7 @@ class JobQueue:
         with self._lock:
             job = self._jobs.get(job_id)
         if job is None:
-            raise NotFoundError(f"job_id: no job {job_id} (jobs are kept until restart)")
+            raise NotFoundError(f"job_id: no job {job_id} (the last {KEEP} jobs are kept)")
         return job
 
     def list(self) -> list[Job]:
@@ -126,6 +220,19 @@ class JobQueue:
         self._queue.put(None)
         self._worker.join(timeout)
 
+    def _record(self, job: Job) -> None:
+        """Journal the job's state; the caller holds `_lock`."""
+        if self._journal:
+            self._journal.append(job, list(self._jobs.values()))
+
+    def _set(self, job: Job, state: str, **changes: Any) -> None:
+        """Change a job's state (and other fields) and journal it."""
+        with self._lock:
+            job.state = state
+            for name, value in changes.items():
+                setattr(job, name, value)
+            self._record(job)
+
     def _progress(self, job: Job) -> Progress:
         def report(stage: str, done: int, total: int) -> None:
             if self._stopping.is_set():
@@ -141,28 +248,29 @@ class JobQueue:
             if job is None:
                 break
             if self._stopping.is_set():
-                job.state, job.finished_at = "cancelled", _now()
+                self._set(job, "cancelled", finished_at=_now())
                 continue
             with self.write_lock:
-                job.state, job.started_at = "running", _now()
-                self._execute(job)
-                job.finished_at = _now()
+                self._set(job, "running", started_at=_now())
+                state, changes = self._execute(job)
+                self._set(job, state, finished_at=_now(), **changes)
             if self.on_done:
                 self.on_done(job)
         while not self._queue.empty():
             left = self._queue.get_nowait()
             if left is not None:
-                left.state, left.finished_at = "cancelled", _now()
+                self._set(left, "cancelled", finished_at=_now())
 
-    def _execute(self, job: Job) -> None:
+    def _execute(self, job: Job) -> tuple[str, dict[str, Any]]:
+        """Run the job's task: (its end state, the fields to set with it)."""
+        assert job.task is not None, "restored jobs are never queued"
         try:
-            job.result = job.task(self._progress(job))
-            job.state = "done"
+            return "done", {"result": job.task(self._progress(job))}
         except JobCancelled:
-            job.state, job.error = "cancelled", "the server stopped while the job ran"
+            return "cancelled", {"error": "the server stopped while the job ran"}
         except PicsiftError as exc:
-            job.state, job.error = "failed", str(exc)
+            return "failed", {"error": str(exc)}
         except Exception as exc:
             # Anything else is a bug: logged with its trace, shown without it.
             log.exception("job %s (%s) failed", job.id, job.kind)
-            job.state, job.error = "failed", f"internal error: {type(exc).__name__}: {exc}"
+            return "failed", {"error": f"internal error: {type(exc).__name__}: {exc}"}
