@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import warnings
+import zipfile
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -15,6 +17,22 @@ from typing import Generic, TypeVar
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_PIXELS = 100_000_000  # larger images are refused: decompression-bomb guard
+
+# Modes with more than 8 bits per sample; their values are 16-bit ranged (floats: 0..1).
+_WIDE_MODES = frozenset({"I;16", "I;16B", "I;16L", "I;16N", "I", "F"})
+
+# What `read(item)` can raise for one unreadable file or zip member: damaged data (bad CRC,
+# broken deflate), an encrypted member, an unsupported compression method, a missing member.
+_READ_ERRORS = (
+    OSError,
+    EOFError,
+    KeyError,
+    ValueError,
+    RuntimeError,
+    NotImplementedError,
+    zipfile.BadZipFile,
+    zlib.error,
+)
 
 Source = str | Path | bytes
 T = TypeVar("T")
@@ -46,6 +64,10 @@ def decode_image(source: Source, min_side: int) -> tuple[Image.Image, ImageInfo]
     needed, then resized with a quality filter. EXIF orientation is applied, CMYK, palette,
     16-bit and alpha images become RGB (alpha over white), animations give their first frame.
 
+    Images over `MAX_PIXELS` are refused. Pillow's lower bomb threshold (89.5 M) only warns
+    below twice its value, so that warning is ignored and `MAX_PIXELS` decides; above twice
+    its value Pillow refuses by itself (reported as too large as well).
+
     Raises:
         DecodeError: with the reason (not an image, truncated, too large...).
     """
@@ -53,11 +75,12 @@ def decode_image(source: Source, min_side: int) -> tuple[Image.Image, ImageInfo]
         raise DecodeError("empty file (0 bytes)")
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
             if img.width * img.height > MAX_PIXELS:
                 raise DecodeError(
-                    f"image is {img.width}x{img.height} pixels, over the {MAX_PIXELS:,} limit"
+                    f"too large: image is {img.width}x{img.height} pixels, "
+                    f"over the {MAX_PIXELS:,} limit"
                 )
             fmt = (img.format or "").lower()
             width, height = img.size
@@ -68,7 +91,7 @@ def decode_image(source: Source, min_side: int) -> tuple[Image.Image, ImageInfo]
             transposed = ImageOps.exif_transpose(img)
             if transposed.size != img.size:  # rotated by 90 or 270 degrees
                 width, height = height, width
-            return _to_rgb(_reduce(transposed, min_side)), ImageInfo(width, height, fmt)
+            return _to_rgb(_reduce(_to_8bit(transposed), min_side)), ImageInfo(width, height, fmt)
     except DecodeError:
         raise
     except FileNotFoundError:
@@ -88,6 +111,18 @@ def _empty_file(path: str | Path) -> bool:
         return False  # let the decoder say why it cannot open it
 
 
+def _to_8bit(img: Image.Image) -> Image.Image:
+    """16-bit and float samples scaled to 8-bit "L" before anything else touches them:
+    Pillow's own conversions clip them (a mid-grey 16-bit image would come out white)."""
+    if img.mode not in _WIDE_MODES:
+        return img
+    if img.mode == "F":
+        low, high = img.getextrema()
+        scale = 255.0 if low >= 0 and high <= 1 else 1 / 256
+        return img.point(lambda v: v * scale).convert("L")
+    return img.convert("I").point(lambda v: v / 256).convert("L")
+
+
 def _reduce(img: Image.Image, min_side: int) -> Image.Image:
     scale = min_side / min(img.size)
     if scale >= 1:
@@ -101,8 +136,6 @@ def _reduce(img: Image.Image, min_side: int) -> Image.Image:
 def _to_rgb(img: Image.Image) -> Image.Image:
     if img.mode == "RGB":
         return img
-    if img.mode in {"I;16", "I;16B", "I;16L", "I"}:
-        img = img.point(lambda v: v / 256).convert("L")
     if img.mode == "P" and "transparency" in img.info:
         img = img.convert("RGBA")
     if img.mode in {"RGBA", "LA", "PA"}:
@@ -137,12 +170,14 @@ def decode_many(
 
     def work(item: T) -> Decoded[T]:
         try:
-            image, info = decode_image(read(item), min_side)
-            return Decoded(item, image, info)
+            source = read(item)
+        except _READ_ERRORS as exc:
+            return Decoded(item, error=f"cannot read: {exc or type(exc).__name__}")
+        try:
+            image, info = decode_image(source, min_side)
         except DecodeError as exc:
             return Decoded(item, error=str(exc))
-        except OSError as exc:
-            return Decoded(item, error=f"cannot read: {exc}")
+        return Decoded(item, image, info)
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="decode") as pool:
         pending: deque[Future[Decoded[T]]] = deque()

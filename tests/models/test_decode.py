@@ -61,6 +61,28 @@ def test_odd_modes_become_rgb(mode, fmt):
         assert np.asarray(out).min() == 255
 
 
+def _wide(mode: str, size: int) -> Image.Image:
+    """A `size`-square image of one 16-bit or float mode at 30000/65535 (mid grey)."""
+    grey = np.full((size, size), 30000, dtype=np.uint16)
+    if mode == "F":
+        return Image.fromarray((grey / 65535).astype(np.float32))
+    if mode == "I;16B":
+        return Image.fromarray(grey.astype(">u2"))
+    img = Image.fromarray(grey)
+    return img.convert("I") if mode == "I" else img
+
+
+@pytest.mark.parametrize("size", [100, 600])  # 600: reduced to the model size first
+@pytest.mark.parametrize(
+    ("mode", "fmt"), [("I;16", "PNG"), ("I;16B", "TIFF"), ("I", "TIFF"), ("F", "TIFF")]
+)
+def test_sixteen_bit_and_float_images_keep_their_tones(mode, fmt, size):
+    data = _bytes(_wide(mode, size), fmt)
+    assert Image.open(io.BytesIO(data)).mode == mode
+    out = np.asarray(open_image(data, 224))
+    assert out.shape[2] == 3 and abs(out.mean() - 30000 / 256) < 2
+
+
 def test_animation_gives_its_first_frame():
     frames = [Image.new("RGB", (32, 32), c) for c in ((255, 0, 0), (0, 0, 255))]
     data = _bytes(frames[0], "GIF", save_all=True, append_images=frames[1:])
