@@ -135,7 +135,7 @@ class SearchService:
             flt = Filter(base.must, base.should, (*base.must_not, HasId(exclude)))
 
         def fetch(limit: int, offset: int) -> list[Hit]:
-            return self.store.images.query(
+            return self.store.images.ranking(
                 vector, filter=flt, limit=limit, offset=offset, with_payload=HIT_FIELDS
             )
 
@@ -168,9 +168,10 @@ class SearchService:
             yield Hit(id=record.id, payload=record.payload, score=0.0)
 
     def ranked(self, request: SearchRequest, limit: int) -> list[Hit]:
-        """The `limit` best images for the request's text terms, full payloads."""
+        """The `limit` best images for the request's text terms, full payloads, in the
+        ranking that search pages through."""
         self.check_topics(request.topics + request.exclude_topics)
-        return self.store.images.query(
+        return self.store.images.ranking(
             self.text_vector(request), filter=request.to_filter(), limit=limit
         )
 

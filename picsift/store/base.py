@@ -23,6 +23,9 @@ from picsift.store.schema import (
 
 Backend = Literal["embedded", "server"]
 PayloadSelect = bool | Sequence[str]
+# The ranking of a query: the best RANK_WINDOWS[0] by an approximate search with that ef,
+# then the rest of the best RANK_WINDOWS[1] likewise, then the rest by exact search.
+RANK_WINDOWS = (100, 1000)
 
 
 @dataclass
@@ -64,8 +67,9 @@ class CollectionSpec:
 class Collection(abc.ABC):
     """One Qdrant collection (embedded: one Edge shard) with cosine vectors under one name."""
 
-    def __init__(self, spec: CollectionSpec):
+    def __init__(self, spec: CollectionSpec, hnsw_ef: int | None = None):
         self.spec = spec
+        self.hnsw_ef = hnsw_ef  # search-time ef (None: the engine's default)
 
     @property
     def name(self) -> str:
@@ -259,6 +263,53 @@ class Collection(abc.ABC):
         with_vectors: bool = False,
     ) -> list[Hit]:
         """Nearest points by cosine similarity, best first."""
+
+    def ranking(
+        self,
+        vector: np.ndarray,
+        *,
+        filter: Filter | None = None,
+        limit: int,
+        offset: int = 0,
+        with_payload: PayloadSelect = True,
+    ) -> list[Hit]:
+        """Hits `offset .. offset + limit` of one fixed ranking of `vector`, best first.
+
+        A plain `query` per page is a separate approximate search whose candidates change
+        with `offset + limit`, so its pages repeat and skip hits. Here each window of
+        `RANK_WINDOWS` always comes from the same search (same limit, same ef) and adds the
+        points the windows before it did not have; ranks past the last window are the exact
+        ranking with the windowed points left out. So pages at any offset fit together
+        without repeats or gaps while the data stays the same (scores may step up at a
+        window's edge, where an approximate ranking hands over to a better one).
+        """
+        want = offset + limit
+        ranked: list[Hit] = []
+        seen: set[str] = set()
+        for size in (*RANK_WINDOWS, None):
+            if len(ranked) >= want:
+                break
+            hits = self.query(
+                vector,
+                filter=filter,
+                limit=want if size is None else size,
+                exact=size is None,
+                hnsw_ef=None if size is None else max(size, self.hnsw_ef or 0),
+                with_payload=False,
+            )
+            ranked += [h for h in hits if h.id not in seen]
+            seen.update(h.id for h in hits)
+            if size is not None and len(hits) < size:
+                break  # every matching point is ranked
+        page = ranked[offset:want]
+        if not page or with_payload is False:
+            return page
+        records = {r.id: r for r in self.retrieve([h.id for h in page], with_payload=with_payload)}
+        return [
+            Hit(id=h.id, payload=records[h.id].payload, score=h.score)
+            for h in page
+            if h.id in records
+        ]
 
     @abc.abstractmethod
     def count(self, filter: Filter | None = None) -> int:

@@ -80,10 +80,9 @@ class EdgeCollection(Collection):
     def __init__(
         self, spec: CollectionSpec, shard: qe.EdgeShard, meta_path: Path, hnsw_ef: int | None
     ):
-        super().__init__(spec)
+        super().__init__(spec, hnsw_ef)
         self._shard = shard
         self._meta_path = meta_path
-        self._hnsw_ef = hnsw_ef
 
     def upsert(self, points: Sequence[PointData]) -> None:
         if not points:
@@ -174,7 +173,7 @@ class EdgeCollection(Collection):
             ),
             filter=to_edge_filter(filter),
             params=qe.SearchParams(
-                hnsw_ef=hnsw_ef or self._hnsw_ef,
+                hnsw_ef=hnsw_ef or self.hnsw_ef,
                 exact=exact,
                 quantization=qe.QuantizationSearchParams(
                     rescore=True, oversampling=INT8_OVERSAMPLING

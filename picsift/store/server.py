@@ -82,9 +82,8 @@ class ServerCollection(Collection):
     """One collection on a Qdrant server."""
 
     def __init__(self, spec: CollectionSpec, client: QdrantClient, hnsw_ef: int | None = None):
-        super().__init__(spec)
+        super().__init__(spec, hnsw_ef)
         self._client = client
-        self._hnsw_ef = hnsw_ef
 
     def upsert(self, points: Sequence[PointData]) -> None:
         name = self.spec.vector_name
@@ -190,7 +189,7 @@ class ServerCollection(Collection):
             limit=limit,
             offset=offset,
             search_params=qm.SearchParams(
-                hnsw_ef=hnsw_ef or self._hnsw_ef,
+                hnsw_ef=hnsw_ef or self.hnsw_ef,
                 exact=exact,
                 quantization=qm.QuantizationSearchParams(
                     rescore=True, oversampling=INT8_OVERSAMPLING
