@@ -1,5 +1,11 @@
 """Local index state in PICSIFT_DATA (one SQLite file): the hash cache, so unchanged files are
-not read again, and the posts cache, so a post table indexed before its media is joined later."""
+not read again, and the posts cache, so a post table indexed before its media is joined later.
+
+A post is identified by (dataset, post id). A table indexed alone, without `--dataset`, is
+cached under its file stem; when the archive that uses its posts arrives, its posts move to the
+archive's dataset and the stem is kept as an alias of it (the same table indexed again later
+goes to the same dataset, and `picsift remove` of that dataset takes it out too).
+"""
 
 from __future__ import annotations
 
@@ -19,6 +25,7 @@ CREATE TABLE IF NOT EXISTS posts (
     PRIMARY KEY (dataset, post_id)
 );
 CREATE INDEX IF NOT EXISTS posts_by_id ON posts (post_id);
+CREATE TABLE IF NOT EXISTS aliases (name TEXT PRIMARY KEY, dataset TEXT NOT NULL);
 """
 
 
@@ -58,23 +65,55 @@ class IndexCache:
             )
 
     def find_posts(self, dataset: str, post_ids: Iterable[str]) -> dict[str, Post]:
-        """Cached posts by id: from `dataset` first, else from any dataset (a table indexed
-        under another name than its archive); found posts are relabelled to `dataset`."""
+        """Cached posts of `dataset` by id (never another dataset's)."""
         found: dict[str, Post] = {}
         for post_id in set(post_ids):
             row = self._db.execute(
-                "SELECT post FROM posts WHERE post_id = ? ORDER BY dataset != ? LIMIT 1",
-                (post_id, dataset),
+                "SELECT post FROM posts WHERE dataset = ? AND post_id = ?", (dataset, post_id)
             ).fetchone()
             if row:
-                data = json.loads(row[0]) | {"dataset": dataset}
-                found[post_id] = Post.from_payload(data)
+                found[post_id] = Post.from_payload(json.loads(row[0]))
         return found
 
-    def forget_dataset(self, dataset: str) -> None:
-        """Drop a dataset's cached posts (`picsift remove`)."""
+    def holders(self, post_ids: Iterable[str]) -> dict[str, int]:
+        """How many of `post_ids` each cached dataset (or table stem) holds."""
+        counts: dict[str, int] = {}
+        for post_id in set(post_ids):
+            for (dataset,) in self._db.execute(
+                "SELECT dataset FROM posts WHERE post_id = ?", (post_id,)
+            ):
+                counts[dataset] = counts.get(dataset, 0) + 1
+        return counts
+
+    def alias(self, name: str) -> str | None:
+        """The dataset a table stem was joined to, if any."""
+        row = self._db.execute("SELECT dataset FROM aliases WHERE name = ?", (name,)).fetchone()
+        return row[0] if row else None
+
+    def bind(self, name: str, dataset: str) -> None:
+        """Join the table cached as `name` to `dataset`: its posts move there (posts the
+        dataset already has from its own table stay) and `name` becomes an alias."""
         with self._db:
-            self._db.execute("DELETE FROM posts WHERE dataset = ?", (dataset,))
+            for post_id, post in self._db.execute(
+                "SELECT post_id, post FROM posts WHERE dataset = ?", (name,)
+            ).fetchall():
+                data = json.loads(post) | {"dataset": dataset}
+                self._db.execute(
+                    "INSERT OR IGNORE INTO posts VALUES (?, ?, ?)",
+                    (dataset, post_id, json.dumps(data)),
+                )
+            self._db.execute("DELETE FROM posts WHERE dataset = ?", (name,))
+            self._db.execute("INSERT OR REPLACE INTO aliases VALUES (?, ?)", (name, dataset))
+
+    def forget_dataset(self, dataset: str) -> None:
+        """Drop a dataset's cached posts and its aliases (`picsift remove`)."""
+        with self._db:
+            self._db.execute(
+                "DELETE FROM posts WHERE dataset = ? OR dataset IN "
+                "(SELECT name FROM aliases WHERE dataset = ?)",
+                (dataset, dataset),
+            )
+            self._db.execute("DELETE FROM aliases WHERE dataset = ?", (dataset,))
 
     def close(self) -> None:
         """Close the database."""

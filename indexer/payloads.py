@@ -20,26 +20,32 @@ def file_entry(item: MediaItem) -> dict[str, Any]:
     return {"path": str(item.path), "member": item.member, "dataset": item.dataset}
 
 
-def _filled(post: dict[str, Any]) -> int:
-    return sum(bool(post.get(k)) for k in ("author", "timestamp", "url", "body", "extra"))
+def _merge_post(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """`new` over `old` field by field: a value the newer record leaves empty (a bare post from
+    `.metadata.json`, a column the table lacks) keeps the stored one."""
+    merged = old | {k: v for k, v in new.items() if v not in ("", None, [], {})}
+    merged["extra"] = (old.get("extra") or {}) | {
+        k: v for k, v in (new.get("extra") or {}).items() if v not in ("", None)
+    }
+    return merged
 
 
 def merge_posts(old: list[dict[str, Any]], new: Iterable[Post]) -> list[dict[str, Any]]:
-    """Posts of both, one per (dataset, post_id); a fuller record replaces a barer one."""
+    """Posts of both, one per (dataset, post_id); the newer record wins field by field."""
     merged = {(p["dataset"], p["post_id"]): p for p in old}
     for post in new:
         key = (post.dataset, post.post_id)
         payload = post.to_payload()
-        if key not in merged or _filled(payload) > _filled(merged[key]):
-            merged[key] = payload
+        merged[key] = _merge_post(merged[key], payload) if key in merged else payload
     return list(merged.values())
 
 
 def merge_files(old: list[dict[str, Any]], new: Iterable[MediaItem]) -> list[dict[str, Any]]:
-    """Every distinct place the bytes were seen."""
-    seen = {(f["path"], f.get("member")): f for f in old}
+    """Every distinct place the bytes were seen, per dataset (the same folder indexed under two
+    dataset names is recorded for both, so removing one keeps the image for the other)."""
+    seen = {(f["path"], f.get("member"), f["dataset"]): f for f in old}
     for item in new:
-        seen.setdefault((str(item.path), item.member), file_entry(item))
+        seen.setdefault((str(item.path), item.member, item.dataset), file_entry(item))
     return list(seen.values())
 
 

@@ -18,7 +18,7 @@ from indexer.cache import IndexCache
 from indexer.payloads import image_id, merged_payload, new_payload
 from indexer.records import Failure, MediaItem, Post
 from indexer.shard import Shard
-from picsift.store import Filter, ImageStore, MatchAny, PointData
+from picsift.store import Filter, ImageStore, Match, MatchAny, PointData
 from picsift.thumbs import THUMB_SIDE, write_thumb
 
 RETRIEVE_CHUNK = 256
@@ -49,6 +49,7 @@ class _Image:
     sha256: str
     items: list[MediaItem] = field(default_factory=list)
     posts: list[Post] = field(default_factory=list)
+    cached: set[tuple[str, str]] = field(default_factory=set)  # posts joined from the cache
 
     @property
     def id(self) -> str:
@@ -85,22 +86,87 @@ class Indexer:
         """Index `media`, linking them to `posts` (and to posts cached from earlier tables)."""
         report = IndexReport(found=len(media))
         self.store.ensure(self.encoder.model_id, self.encoder.dim)
+        posts = self._resolve_tables(media, posts, report)
         self.cache.remember_posts(posts)
         images = self._group_by_content(media, report)
-        linked = self._attach_posts(images, posts)
+        linked = self._attach_posts(images, posts, report)
         if self.shard:
             # Posts of other workers' images count as linked: their owner links them.
             images = {sha: img for sha, img in images.items() if self.shard.owns(img.id)}
-        known = self._merge_known(images)
+        joined: set[tuple[str, str]] = set()  # cached posts that reached the store this run
+        known = self._merge_known(images, joined)
         report.known = len(known)
         fresh = [img for img in images.values() if img.id not in known]
-        report.new = self._embed_new(fresh, report)
+        report.new = self._embed_new(fresh, report, joined)
         linked |= self._link_stored_posts(posts, linked)
-        report.posts_linked = len(linked)
+        report.posts_linked = len(linked | joined)
         report.posts_without_media = sum(1 for p in posts if (p.dataset, p.post_id) not in linked)
         if report.new:
             self.store.images.optimize()
         return report
+
+    def _resolve_tables(
+        self, media: Sequence[MediaItem], posts: Sequence[Post], report: IndexReport
+    ) -> list[Post]:
+        """Name the dataset of each table given without its media: a table stem joined before
+        keeps its dataset; a name the store does not know joins the one dataset that holds
+        most of its post ids (this run's media and the stored images)."""
+        run_datasets = {item.dataset for item in media}
+        ids_by_name: dict[str, set[str]] = {}
+        for post in posts:
+            if post.dataset not in run_datasets:
+                ids_by_name.setdefault(post.dataset, set()).add(post.post_id)
+        target: dict[str, str] = {}
+        for name, ids in ids_by_name.items():
+            dataset = self.cache.alias(name)
+            if dataset is None and not self._stored_dataset(name):
+                counts = self._stored_holders(ids)
+                for item in media:
+                    for post_id in ids.intersection(item.post_ids):
+                        counts.setdefault(item.dataset, set()).add(post_id)
+                sizes = {d: len(s) for d, s in counts.items()}
+                dataset = self._best(sizes, report, f"table {name!r}: datasets")
+            if dataset is not None and dataset != name:
+                self.cache.bind(name, dataset)
+                target[name] = dataset
+        return [
+            Post.from_payload(p.to_payload() | {"dataset": target[p.dataset]})
+            if p.dataset in target
+            else p
+            for p in posts
+        ]
+
+    def _stored_dataset(self, name: str) -> bool:
+        return self.store.images.count(Filter(must=(Match("datasets", name),))) > 0
+
+    def _stored_holders(self, post_ids: set[str]) -> dict[str, set[str]]:
+        """Per stored dataset, which of `post_ids` its images' posts hold."""
+        holders: dict[str, set[str]] = {}
+        ids = sorted(post_ids)
+        for start in range(0, len(ids), RETRIEVE_CHUNK):
+            flt = Filter(
+                must=(MatchAny("posts[].post_id", tuple(ids[start : start + RETRIEVE_CHUNK])),)
+            )
+            for record in self.store.images.scroll(flt, with_payload=["posts"]):
+                for p in record.payload.get("posts", []):
+                    if p["post_id"] in post_ids:
+                        holders.setdefault(p["dataset"], set()).add(p["post_id"])
+        return holders
+
+    @staticmethod
+    def _best(counts: dict[str, int], report: IndexReport, what: str) -> str | None:
+        """The name with the highest count; None on a tie (with a warning about `what`)."""
+        if not counts:
+            return None
+        most = max(counts.values())
+        best = sorted(d for d, n in counts.items() if n == most)
+        if len(best) > 1:
+            report.warnings.append(
+                f"{what}: {', '.join(map(repr, best))} hold as many of its post ids; not joined "
+                "to any: index the table again with --dataset NAME"
+            )
+            return None
+        return best[0]
 
     def _hash(self, item: MediaItem) -> tuple[MediaItem, str | None, str | None]:
         cached = self.cache.cached_hash(item)
@@ -127,28 +193,54 @@ class Indexer:
         self.cache.remember_hashes(fresh_hashes)
         return images
 
-    def _attach_posts(self, images: dict[str, _Image], posts: Sequence[Post]) -> set:
-        """Give every image its posts; returns the (dataset, post_id) keys linked."""
+    def _attach_posts(
+        self, images: dict[str, _Image], posts: Sequence[Post], report: IndexReport
+    ) -> set:
+        """Give every image its posts: this run's, else the dataset's cached ones (a table
+        indexed before its archive); returns the (dataset, post_id) keys of this run's posts
+        linked (those from the cache are kept in `_Image.cached`)."""
         by_key = {(p.dataset, p.post_id): p for p in posts}
-        by_id = {p.post_id: p for p in posts}
+        wanted: dict[str, set[str]] = {}
+        for image in images.values():
+            for item in image.items:
+                ids = {i for i in item.post_ids if (item.dataset, i) not in by_key}
+                wanted.setdefault(item.dataset, set()).update(ids)
+        cached: set[tuple[str, str]] = set()
+        for dataset, ids in wanted.items():
+            for post_id, post in self._cached(dataset, ids, report).items():
+                by_key[(dataset, post_id)] = post
+                cached.add((dataset, post_id))
         linked: set[tuple[str, str]] = set()
         for image in images.values():
             for item in image.items:
-                missing = [i for i in item.post_ids if (item.dataset, i) not in by_key]
-                cached = self.cache.find_posts(item.dataset, missing) if missing else {}
                 for post_id in item.post_ids:
-                    post = by_key.get((item.dataset, post_id)) or cached.get(post_id)
-                    if post is None and post_id in by_id:  # table under another dataset name
-                        post = Post.from_payload(
-                            by_id[post_id].to_payload() | {"dataset": item.dataset}
-                        )
-                        linked.add((by_id[post_id].dataset, post_id))
+                    key = (item.dataset, post_id)
+                    post = by_key.get(key)
+                    if key in cached:
+                        image.cached.add(key)
+                    elif post is not None:
+                        linked.add(key)
                     image.posts.append(post or Post(item.dataset, post_id))
-                    if (item.dataset, post_id) in by_key:
-                        linked.add((item.dataset, post_id))
         return linked
 
-    def _merge_known(self, images: dict[str, _Image]) -> set[str]:
+    def _cached(self, dataset: str, ids: set[str], report: IndexReport) -> dict[str, Post]:
+        """Cached posts of `dataset`; for ids it lacks, a table indexed alone under its file
+        stem (a name the store does not know) that holds most of them is joined to it."""
+        found = self.cache.find_posts(dataset, ids) if ids else {}
+        rest = ids - found.keys()
+        if rest:
+            counts = {
+                name: n
+                for name, n in self.cache.holders(rest).items()
+                if name != dataset and not self._stored_dataset(name)
+            }
+            name = self._best(counts, report, f"dataset {dataset!r}: tables")
+            if name is not None:
+                self.cache.bind(name, dataset)
+                found |= self.cache.find_posts(dataset, rest)
+        return found
+
+    def _merge_known(self, images: dict[str, _Image], joined: set) -> set[str]:
         by_id = {img.id: img for img in images.values()}
         ids = list(by_id)
         known: set[str] = set()
@@ -164,10 +256,11 @@ class Indexer:
                 update = merged_payload(record.payload, image.items, image.posts)
                 if update is not None:
                     updates.append((record.id, update))
+                    joined.update(_changed(record.payload, update, image.cached))
             self.store.images.set_payloads(updates)
         return known
 
-    def _embed_new(self, fresh: list[_Image], report: IndexReport) -> int:
+    def _embed_new(self, fresh: list[_Image], report: IndexReport, joined: set) -> int:
         now = dt.datetime.now(dt.UTC)
         indexed_at, indexed_ts = now.isoformat(timespec="seconds"), int(now.timestamp())
         written = failed = 0
@@ -186,6 +279,7 @@ class Indexer:
                     image.sha256, image.items, image.posts, decoded.info, indexed_at, indexed_ts
                 )
                 points.append(PointData(image.id, vector, payload))
+                joined.update(image.cached)
             self.store.images.upsert(points)
             written += len(points)
             self.progress("embed", written + failed, len(fresh))
@@ -194,27 +288,20 @@ class Indexer:
         return written
 
     def _link_stored_posts(self, posts: Iterable[Post], linked: set) -> set:
-        """Posts of a table whose images were indexed earlier (a table after its archive)."""
-        pending: dict[str, Post] = {}
-        for post in posts:
-            if (post.dataset, post.post_id) not in linked:
-                pending[post.post_id] = post
+        """Posts of a table whose images were indexed earlier (a table after its archive):
+        each goes to the stored post of the same dataset and id."""
+        pending = {(p.dataset, p.post_id): p for p in posts if (p.dataset, p.post_id) not in linked}
         newly: set[tuple[str, str]] = set()
-        ids = list(pending)
+        ids = sorted({post_id for _, post_id in pending})
         for start in range(0, len(ids), RETRIEVE_CHUNK):
             chunk = tuple(ids[start : start + RETRIEVE_CHUNK])
             flt = Filter(must=(MatchAny("posts[].post_id", chunk),))
             updates = []
             fields = ["posts", "files", "first_seen", "missing"]
             for record in self.store.images.scroll(flt, with_payload=fields):
-                matches = [
-                    Post.from_payload(
-                        pending[p["post_id"]].to_payload() | {"dataset": p["dataset"]}
-                    )
-                    for p in record.payload.get("posts", [])
-                    if p["post_id"] in pending
-                ]
-                newly.update((pending[m.post_id].dataset, m.post_id) for m in matches)
+                keys = {(p["dataset"], p["post_id"]) for p in record.payload.get("posts", [])}
+                matches = [pending[k] for k in keys if k in pending]
+                newly.update(keys.intersection(pending))
                 if self.shard and not self.shard.owns(record.id):
                     continue  # counted as linked; its owner writes it
                 update = merged_payload(record.payload, [], matches)
@@ -222,3 +309,10 @@ class Indexer:
                     updates.append((record.id, update))
             self.store.images.set_payloads(updates)
         return newly
+
+
+def _changed(old: dict[str, Any], update: dict[str, Any], keys: set) -> set:
+    """Which of the post `keys` the update adds or changes."""
+    before = {(p["dataset"], p["post_id"]): p for p in old.get("posts") or []}
+    after = {(p["dataset"], p["post_id"]): p for p in update["posts"]}
+    return {k for k in keys if after.get(k) != before.get(k)}
