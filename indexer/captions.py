@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from picsift.models.captioner import CAPTION_FAILED
 from picsift.store import Filter, HasId, ImageStore, IsEmpty
 from picsift.thumbs import thumb_path
 
@@ -21,7 +22,9 @@ def caption_missing(
     ids: list[str] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> tuple[int, list[tuple[str, str]]]:
-    """Caption every image (or those in `ids`) whose caption is empty.
+    """Caption every image (or those in `ids`) whose caption is empty. An image whose
+    thumbnail cannot be read, or that the model fails on, is left without a caption and
+    listed with the reason; the others are captioned.
 
     Returns:
         How many captions were written, and `(image id, reason)` for images that failed.
@@ -40,7 +43,8 @@ def caption_missing(
         updates = []
         for (point_id, _), caption, error in captions:
             if caption is None:
-                failed.append((point_id, f"thumbnail: {error}"))
+                reason = error if error.startswith(CAPTION_FAILED) else f"thumbnail: {error}"
+                failed.append((point_id, reason))
             else:
                 updates.append((point_id, {"caption": caption}))
         store.images.set_payloads(updates)

@@ -19,6 +19,8 @@ from picsift.models.runtime import Runtime, choose_runtime, configure_threads
 
 T = TypeVar("T")
 
+CAPTION_FAILED = "captioning failed"  # the start of the reason when the model failed
+
 
 def _load(path: str, device: str) -> tuple[Any, Any, Any]:
     from transformers import AutoImageProcessor, AutoTokenizer, VisionEncoderDecoderModel
@@ -43,6 +45,13 @@ def _quiet_generate() -> Iterator[None]:
         yield
     finally:
         hf_logging.set_verbosity(previous)
+
+
+def _new_token_limit(model: Any, wanted: int) -> int:
+    """`wanted`, capped so the start token plus the caption fit the decoder's position table
+    (a caption with no end token would otherwise run past it and fail the whole batch)."""
+    positions = getattr(model.config.decoder, "max_position_embeddings", None)
+    return min(wanted, positions - 1) if positions else wanted
 
 
 class Captioner:
@@ -83,6 +92,7 @@ class Captioner:
     def caption_images(self, images: Sequence[Image.Image]) -> list[str]:
         """One caption per RGB image."""
         model, processor, tokenizer = self._parts()
+        max_new_tokens = _new_token_limit(model, self.max_new_tokens)
         captions: list[str] = []
         for start in range(0, len(images), self.batch_size):
             chunk = list(images[start : start + self.batch_size])
@@ -90,7 +100,7 @@ class Captioner:
             with torch.inference_mode(), self.runtime.autocast(), _quiet_generate():
                 ids = model.generate(
                     pixel_values=pixels.to(self.runtime.device),
-                    max_new_tokens=self.max_new_tokens,
+                    max_new_tokens=max_new_tokens,
                     num_beams=1,
                     do_sample=False,
                     use_cache=True,
@@ -103,7 +113,10 @@ class Captioner:
     def caption_sources(
         self, items: Iterable[T], read: Callable[[T], Source] = lambda x: x
     ) -> Iterator[tuple[T, str | None, str | None]]:
-        """`(item, caption, None)` per decodable item, `(item, None, reason)` for the rest."""
+        """`(item, caption, None)` per captioned item, `(item, None, reason)` for the rest:
+        the reason says why the image could not be decoded, or starts with `CAPTION_FAILED`
+        when the model failed on it. The model loads before the first item: a model that
+        cannot load raises."""
         pending: list[tuple[T, Image.Image]] = []
         for result in decode_many(items, read, self.image_size, workers=self.decode_workers):
             if result.image is None:
@@ -118,11 +131,25 @@ class Captioner:
     def _flush(
         self, pending: list[tuple[T, Image.Image]]
     ) -> Iterator[tuple[T, str | None, str | None]]:
+        """Caption a batch; when the model fails on it (one odd image, memory running out),
+        each image is tried alone, so only the images that fail alone go without a caption."""
         if not pending:
             return
-        captions = self.caption_images([image for _, image in pending])
-        for (item, _), caption in zip(pending, captions, strict=True):
-            yield item, caption, None
+        try:
+            captions = self.caption_images([image for _, image in pending])
+            results = [
+                (item, text, None) for (item, _), text in zip(pending, captions, strict=True)
+            ]
+        except Exception:  # any model error: the batch is retried image by image
+            results = [self._alone(item, image) for item, image in pending]
+        yield from results
+
+    def _alone(self, item: T, image: Image.Image) -> tuple[T, str | None, str | None]:
+        try:
+            (caption,) = self.caption_images([image])
+        except Exception as exc:  # whatever the model raised is this image's reason
+            return item, None, f"{CAPTION_FAILED}: {type(exc).__name__}: {exc}"
+        return item, caption, None
 
 
 def make_captioner(name: str, runtime: Runtime | None = None) -> Captioner | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from PIL import Image
+
 from picsift.models.captioner import Captioner, make_captioner
 from picsift.models.runtime import Runtime
 from picsift.models.toy import caption, sample
@@ -33,3 +35,39 @@ def test_caption_sources_reports_bad_files(tmp_path):
 def test_none_switches_captions_off():
     assert make_captioner("none") is None
     assert make_captioner("toy").model_id == "toy"
+
+
+def test_a_caption_without_an_end_token_stops_at_the_decoder_positions():
+    # The toy model never ends a flat colour's caption; 20 new tokens overran its 16 positions.
+    flat = Image.new("RGB", (200, 200), (220, 30, 30))
+    captioner = Captioner("toy", runtime=FP32, max_new_tokens=40)
+    (text,) = captioner.caption_images([flat])
+    assert text.startswith("a red") and len(text.split()) <= 15
+
+
+def _all_green(img: Image.Image) -> bool:
+    (_, r_max), (g_min, _), (_, b_max) = img.getextrema()  # thumbnails are lossy
+    return r_max < 40 and g_min > 215 and b_max < 40
+
+
+class FailsOnGreen(Captioner):
+    """The toy captioner, failing like a model error on any batch with a pure green image."""
+
+    def caption_images(self, images):
+        if any(_all_green(img) for img in images):
+            raise RuntimeError("CUDA out of memory")
+        return super().caption_images(images)
+
+
+def test_a_model_error_fails_only_its_image(tmp_path):
+    images = [img for img, _, _ in sample(5, seed=7)]
+    images.insert(2, Image.new("RGB", (64, 64), (0, 255, 0)))
+    items = [tmp_path / f"{i}.png" for i in range(len(images))]
+    for img, path in zip(images, items, strict=True):
+        img.save(path)
+    out = list(FailsOnGreen("toy", runtime=FP32, batch_size=4).caption_sources(items))
+    assert [item for item, _, _ in out] == items
+    assert [text is not None for _, text, _ in out] == [True, True, False, True, True, True]
+    assert out[2][2] == "captioning failed: RuntimeError: CUDA out of memory"
+    alone = Captioner("toy", runtime=FP32).caption_sources(items[:1])
+    assert out[0][1] == next(alone)[1]
