@@ -2,10 +2,10 @@
 
 import { labelOf, onCatalog } from './catalog.js';
 import { fill, h } from './dom.js';
-import { exportView } from './exporter.js';
+import { exportScope, exportView } from './exporter.js';
 import { topicColour, topicName } from './palette.js';
 import { modeOf } from './results.js';
-import { getState, subscribe, update } from './state.js';
+import { getState, searchParams, subscribe, update } from './state.js';
 
 const NAMES = {
   text: 'words',
@@ -91,7 +91,25 @@ function heading(state) {
   return ['All images'];
 }
 
+/** The map draws the whole collection: say so, rather than a search heading it ignores. */
+function mapNote(state) {
+  const searched = Object.keys(searchParams(state)).some((k) => k !== 'topic') || state.upload;
+  return h(
+    'p',
+    { class: 'what', id: 'what' },
+    'The map shows every image; topics ticked in the sidebar are highlighted.',
+    searched
+      ? h(
+          'button',
+          { class: 'link', onClick: () => update({ view: 'grid' }) },
+          'Show the search and filters in the grid',
+        )
+      : null,
+  );
+}
+
 function render(bar, state) {
+  if (state.view === 'map') return fill(bar, mapNote(state));
   const chips = chipsOf(state);
   const mode = modeOf(state);
   fill(
@@ -109,13 +127,29 @@ function render(bar, state) {
         : null,
     ),
     chips.length ? h('ul', { class: 'chips', 'aria-label': 'Active filters' }, chips) : null,
+    exportGroup(state),
+  );
+}
+
+function exportGroup(state) {
+  const { what, refused } = exportScope(state);
+  const button = (format, text) =>
     h(
-      'div',
-      { class: 'export row', role: 'group', 'aria-label': 'Export this view' },
-      h('span', { class: 'muted' }, 'Export:'),
-      h('button', { onClick: () => exportView('csv') }, 'CSV'),
-      h('button', { onClick: () => exportView('ndjson') }, 'NDJSON'),
-    ),
+      'button',
+      {
+        disabled: Boolean(refused),
+        'aria-describedby': 'export-scope',
+        onClick: () => exportView(format),
+      },
+      text,
+    );
+  return h(
+    'div',
+    { class: 'export row', role: 'group', 'aria-label': 'Export this view' },
+    h('span', { class: 'muted' }, 'Export:'),
+    button('csv', 'CSV'),
+    button('ndjson', 'NDJSON'),
+    h('span', { class: 'muted export-scope', id: 'export-scope' }, refused ?? `(${what})`),
   );
 }
 

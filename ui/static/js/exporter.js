@@ -1,5 +1,6 @@
 // Export of the current view (query and filters) as CSV or NDJSON, one row per post, through
-// the API (so the methods manifest and the bearer key come along).
+// the API (so the bearer key comes along). Where the API cannot export what the grid shows,
+// the buttons say so (see `exportScope`) instead of exporting another set.
 
 import { api } from './api.js';
 import { toast } from './dom.js';
@@ -14,17 +15,44 @@ function filename(response, format) {
   return `picsift-export-${day}.${format === 'ndjson' ? 'ndjson' : 'csv'}`;
 }
 
+/** Images a text search exports (the API's default for a ranked export). */
+const RANKED = 1000;
+
+/**
+ * What the export of `state` holds, as a phrase for the Export buttons, and why it is refused
+ * (`refused`) where the export API cannot give what the grid shows.
+ */
+export function exportScope(state) {
+  const mode = modeOf(state);
+  if (mode === 'upload' || mode === 'like') {
+    return {
+      refused:
+        'Lists of similar images cannot be exported: the export follows a text search and ' +
+        'filters only. Go back to text search to export.',
+    };
+  }
+  const what =
+    mode === 'text'
+      ? `the ${RANKED.toLocaleString()} best matches, one row per post`
+      : 'every image the filters match, one row per post';
+  // The export API has no grouping: say so rather than export another set than the grid's.
+  if (state.group_by) return { what: `${what}: every image, not one per ${state.group_by}` };
+  return { what };
+}
+
 /** Download the rows of the current view in `format` ('csv' or 'ndjson'). */
 export async function exportView(format) {
   const state = getState();
-  const mode = modeOf(state);
-  if (mode === 'upload' || mode === 'like') {
-    toast('Export follows the text query and filters; image similarity is not part of it.');
+  const { refused } = exportScope(state);
+  if (refused) {
+    toast(refused);
+    return;
   }
   toast(`Preparing the ${format.toUpperCase()} export…`);
   try {
+    const limit = state.q ? RANKED : null;
     const response = await api('export', {
-      params: { ...searchParams(state), format },
+      params: { ...searchParams(state), format, limit },
       raw: true,
     });
     const blob = await response.blob();

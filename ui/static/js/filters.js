@@ -1,5 +1,6 @@
 // The filter form in the sidebar: words, dataset, author, tag, date range, captions, grouping.
-// Every change goes to the URL at once; the form mirrors the URL (back button included).
+// Every change goes to the URL at once (a date once it is whole); the form mirrors the URL
+// (back button included).
 
 import { getCatalog, onCatalog } from './catalog.js';
 import { fill, h } from './dom.js';
@@ -123,25 +124,39 @@ function activeCount(state) {
   );
 }
 
-function mirror(form, state) {
+const FIELDS = {
+  'f-text': (state) => state.text,
+  'f-not': (state) => state.not,
+  'f-dataset': (state) => state.dataset[0] ?? '',
+  'f-author': (state) => state.author.join(', '),
+  'f-tag': (state) => state.tag.join(', '),
+  'f-from': (state) => state.date_from,
+  'f-to': (state) => state.date_to,
+  'f-caption': (state) => state.has_caption,
+  'f-group': (state) => state.group_by,
+};
+
+/**
+ * Show `state` in the form. The field being typed in keeps its text unless its own value
+ * changed since `previous` (Back and Forward change it under the cursor).
+ */
+function mirror(form, state, previous) {
   const n = activeCount(state);
   const section = document.getElementById('filters');
   section.querySelector('h2').textContent = n ? `Filters (${n} active)` : 'Filters';
   if (n) section.open = true;
-  const set = (id, value) => {
+  for (const [id, valueOf] of Object.entries(FIELDS)) {
     const el = form.querySelector(`#${id}`);
-    if (el && document.activeElement !== el) el.value = value;
-  };
-  set('f-text', state.text);
-  set('f-not', state.not);
-  set('f-dataset', state.dataset[0] ?? '');
-  set('f-author', state.author.join(', '));
-  set('f-tag', state.tag.join(', '));
-  set('f-from', state.date_from);
-  set('f-to', state.date_to);
-  set('f-caption', state.has_caption);
-  set('f-group', state.group_by);
+    const changed = previous && valueOf(previous) !== valueOf(state);
+    if (el && (document.activeElement !== el || changed)) el.value = valueOf(state);
+  }
 }
+
+/**
+ * Whether a date field holds a whole date (or none): Chromium reports every keystroke of the
+ * year as a change (0002, 0020, 0202, 2024), and a half-typed date as bad input.
+ */
+const dateDone = (el) => !el.validity.badInput && (!el.value || /^[1-9]\d{3}-/.test(el.value));
 
 /** Build the filter form and keep it in step with the URL. */
 export function initFilters() {
@@ -154,7 +169,9 @@ export function initFilters() {
     update(read(form));
   });
   form.addEventListener('change', (e) => {
-    if (e.target.tagName === 'SELECT' || e.target.type === 'date') update(read(form));
+    if (e.target.tagName === 'SELECT' || (e.target.type === 'date' && dateDone(e.target))) {
+      update(read(form));
+    }
   });
   onCatalog(() => {
     fill(
@@ -163,6 +180,6 @@ export function initFilters() {
     );
     mirror(form, getState());
   });
-  subscribe((state) => mirror(form, state));
+  subscribe((state, previous) => mirror(form, state, previous));
   mirror(form, getState());
 }

@@ -93,6 +93,10 @@ export function clearedFilters() {
 }
 
 function errorState(err) {
+  // A request the server refused as asked (bad input) fails the same way again: no retry.
+  if ([400, 404, 422].includes(err.status)) {
+    return notice('error', 'This search cannot run as asked.', [err.message]);
+  }
   return notice(
     'error',
     'The search failed.',

@@ -1,7 +1,7 @@
 // The result list of the current state, page by page: a text search, images like a stored one,
 // images like an uploaded one, or (no query) the filtered collection.
 
-import { api, listOf } from './api.js';
+import { ApiError, api, listOf } from './api.js';
 import { searchParams } from './state.js';
 
 export const PAGE_SIZE = 60;
@@ -85,6 +85,15 @@ export class Results {
   }
 
   async browse(params) {
+    // Asked without a query, the server refuses `not` (422 on `q`): that says nothing about
+    // browsing, and the export fallback would drop `not` and show what it should leave out.
+    if (params.not) {
+      throw new ApiError(
+        '“Less like” subtracts from a search: type a search text, or remove “less like”.',
+        422,
+        'not',
+      );
+    }
     if (!searchNeedsQuery) {
       try {
         return await api('search', { params });

@@ -48,15 +48,16 @@ export function initSearchBar() {
   const form = document.getElementById('search-form');
   const input = document.getElementById('q');
   const file = document.getElementById('upload');
-  const sync = (state) => {
-    if (document.activeElement !== input) input.value = state.q;
+  // The field being typed in keeps its text, unless the query itself changed (Back, Forward).
+  const sync = (state, previous) => {
+    if (document.activeElement !== input || state.q !== previous?.q) input.value = state.q;
   };
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     const q = input.value.trim();
-    // A new text query replaces an image query; filters stay.
-    const view = getState().view === 'jobs' ? 'grid' : getState().view;
-    update({ q, like: '', upload: null, image: '', view });
+    // A new text query replaces an image query; filters stay. Its results are in the grid
+    // (the map shows the whole collection).
+    update({ q, like: '', upload: null, image: '', view: 'grid' });
   });
   file.addEventListener('change', () => {
     searchByFile(file.files[0]);

@@ -46,11 +46,18 @@ export function hrefFor(state, patch) {
 
 const listeners = new Set();
 let current = parse(location.search);
-let upload = null; // an image file to search by (not in the URL: files do not fit there)
-let uploads = 0; // counts uploads, so the same file dropped twice still searches again
+// Image files to search by are not in the URL (files do not fit there): each upload gets a
+// number, kept in its history entries, so Back and Forward find the search they belong to.
+const uploadFiles = new Map();
+let uploads = 0; // the number of the latest upload (the same file dropped twice searches again)
+let uploadId = 0; // the upload the current entry searches by; 0 for none
 
 /** The current state (read-only copy). */
-export const getState = () => ({ ...current, upload, uploads });
+export const getState = () => ({
+  ...current,
+  upload: uploadFiles.get(uploadId) ?? null,
+  uploads: uploadId,
+});
 
 /** Call `fn(state, previous)` after every change, from the UI or the back button. */
 export function subscribe(fn) {
@@ -64,19 +71,26 @@ function notify(previous) {
 
 /**
  * Change the state: `patch` keys replace the current values. A new history entry is pushed
- * unless `replace` (for changes that should not fill the back button's list).
+ * unless `replace` (for changes that should not fill the back button's list). Starting or
+ * leaving an upload search pushes one though the URL stays the same, so Back undoes it.
  */
 export function update(patch, { replace = false } = {}) {
   const previous = getState();
   if ('upload' in patch) {
-    upload = patch.upload;
-    uploads += 1;
+    if (patch.upload) {
+      uploads += 1;
+      uploadFiles.set(uploads, patch.upload);
+    }
+    uploadId = patch.upload ? uploads : 0;
   }
   const { upload: _ignored, ...rest } = patch;
   current = { ...current, ...rest };
   const url = serialise(current);
-  if (replace) history.replaceState(null, '', url);
-  else if (url !== (location.search || location.pathname)) history.pushState(null, '', url);
+  const entry = uploadId ? { upload: uploadId } : null;
+  if (replace) history.replaceState(entry, '', url);
+  else if (uploadId !== previous.uploads || url !== (location.search || location.pathname)) {
+    history.pushState(entry, '', url);
+  }
   notify(previous);
 }
 
@@ -85,8 +99,9 @@ export function resultsKey(state) {
   return JSON.stringify([searchParams(state), state.like, state.upload ? state.uploads : 0]);
 }
 
-window.addEventListener('popstate', () => {
+window.addEventListener('popstate', (e) => {
   const previous = getState();
   current = parse(location.search);
+  uploadId = e.state?.upload ?? 0;
   notify(previous);
 });

@@ -23,22 +23,39 @@ export function timelineRows(raw) {
     .filter((r) => r.period && r.count > 0);
 }
 
-function columns(rows) {
+const addDays = (iso, n) => new Date(Date.parse(iso) + n * DAY).toISOString().slice(0, 10);
+
+function nextPeriod(iso, interval) {
+  if (interval === 'day') return addDays(iso, 1);
+  if (interval === 'month') {
+    const d = new Date(Date.parse(iso));
+    const next = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1));
+    return next.toISOString().slice(0, 10);
+  }
+  return addDays(iso, 7);
+}
+
+/** One column per period from the first to the last, the empty ones too (a linear axis). */
+function columns(rows, interval) {
   const byPeriod = new Map();
   for (const r of rows) {
     if (!byPeriod.has(r.period)) byPeriod.set(r.period, []);
     byPeriod.get(r.period).push(r);
   }
-  return [...byPeriod.entries()]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([period, parts]) => ({
+  const periods = new Set(byPeriod.keys());
+  const last = [...periods].sort().at(-1);
+  for (let p = [...periods].sort()[0]; p && p < last; p = nextPeriod(p, interval)) {
+    periods.add(p);
+  }
+  return [...periods].sort().map((period) => {
+    const parts = byPeriod.get(period) ?? [];
+    return {
       period,
-      total: parts.reduce((n, p) => n + p.count, 0),
+      total: parts.reduce((n, part) => n + part.count, 0),
       parts: parts.sort((a, b) => (a.topic === -1) - (b.topic === -1) || a.topic - b.topic),
-    }));
+    };
+  });
 }
-
-const addDays = (iso, n) => new Date(Date.parse(iso) + n * DAY).toISOString().slice(0, 10);
 
 function chart(cols, interval, width) {
   const state = getState();
@@ -134,7 +151,7 @@ function render() {
   if (!data) return;
   if (data.error)
     return fill(body, notice('error', 'Topics over time could not be loaded.', [data.error]));
-  const cols = columns(data.rows);
+  const cols = columns(data.rows, data.interval);
   if (!cols.length) {
     return fill(
       body,
