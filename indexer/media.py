@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 
 from PIL import features
 
-from indexer.metadata import METADATA_NAME, ArchiveMetadata, MetadataError, parse_metadata
+from indexer.metadata import METADATA_NAME, MetadataError, MetadataTree, parse_metadata
 from indexer.records import Failure, MediaItem, ScanResult
 
 IMAGE_EXTENSIONS = frozenset(
@@ -58,7 +58,7 @@ class _Listing:
     non_images: int = 0
     zips: list[str] = field(default_factory=list)  # archives inside a folder source
     unsafe: int = 0
-    metadata: bytes | None = None
+    metadata: dict[str, bytes] = field(default_factory=dict)  # by folder prefix, '' = root
     failed: list[Failure] = field(default_factory=list)
 
     def add_image(self, file: _File) -> None:
@@ -90,8 +90,9 @@ def scan_media(
     """List the images of one media source and link them to posts.
 
     The source is a folder (searched recursively, hidden entries skipped), a zip, or a single
-    image. A `.metadata.json` at the root of a folder or zip (a 4CAT media archive) links files
-    to post ids, frames in `<video_stem>/` folders included. Problems become `failed` entries
+    image. A `.metadata.json` (a 4CAT media archive) links the files of its folder to post
+    ids, frames in `<video_stem>/` folders included; it may sit in a subfolder (an archive
+    unzipped and zipped again, or a folder of several archives). Problems become `failed` entries
     and `warnings`; nothing is raised.
 
     Args:
@@ -132,7 +133,7 @@ def scan_media(
 
 
 def _link(
-    result: ScanResult, listing: _Listing, meta: ArchiveMetadata | None, stem_post_ids: bool
+    result: ScanResult, listing: _Listing, meta: MetadataTree | None, stem_post_ids: bool
 ) -> None:
     unlisted = 0
     for file in sorted(listing.images, key=lambda f: f.name):
@@ -165,15 +166,15 @@ def _stem_post_id(name: str) -> str:
     return path.stem
 
 
-def _parse(source: Path, listing: _Listing) -> ArchiveMetadata | None:
-    if listing.metadata is None:
-        return None
-    try:
-        return parse_metadata(listing.metadata)
-    except MetadataError as e:
-        location = _location(source, METADATA_NAME)
-        listing.failed.append(Failure(location, f"malformed .metadata.json: {e}"))
-        return None
+def _parse(source: Path, listing: _Listing) -> MetadataTree | None:
+    by_prefix = {}
+    for prefix, raw in sorted(listing.metadata.items()):
+        try:
+            by_prefix[prefix] = parse_metadata(raw)
+        except MetadataError as e:
+            location = _location(source, prefix + METADATA_NAME)
+            listing.failed.append(Failure(location, f"malformed .metadata.json: {e}"))
+    return MetadataTree(by_prefix) if by_prefix else None
 
 
 def _list_source(path: Path) -> _Listing:
@@ -200,14 +201,14 @@ def _list_folder(root: Path) -> _Listing:
         os.listdir(root)
     except OSError as e:
         raise _SourceError(f"cannot read folder: {e.strerror or e}") from None
-    meta_path = root / METADATA_NAME
-    if meta_path.is_file():
-        try:
-            listing.metadata = meta_path.read_bytes()
-        except OSError as e:
-            listing.failed.append(Failure(str(meta_path), f"cannot read: {e.strerror or e}"))
     for file_path in _walk(root, listing.failed):
         name = file_path.relative_to(root).as_posix()
+        if file_path.name == METADATA_NAME:
+            try:
+                listing.metadata[name[: -len(METADATA_NAME)]] = file_path.read_bytes()
+            except OSError as e:
+                listing.failed.append(Failure(str(file_path), f"cannot read: {e.strerror or e}"))
+            continue
         if not _is_image_name(name):
             listing.add_other(name)
             continue
@@ -223,7 +224,8 @@ def _list_folder(root: Path) -> _Listing:
 
 
 def _walk(root: Path, failed: list[Failure]) -> Iterator[Path]:
-    """Non-hidden files under `root`, following links; each real folder is entered once."""
+    """Non-hidden files (and `.metadata.json` files) under `root`, following links; each real
+    folder is entered once."""
 
     def on_error(error: OSError) -> None:
         failed.append(Failure(str(error.filename), f"cannot read folder: {error.strerror}"))
@@ -241,7 +243,8 @@ def _walk(root: Path, failed: list[Failure]) -> Iterator[Path]:
             continue
         seen.add((st.st_dev, st.st_ino))
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        yield from (Path(folder, f) for f in sorted(files) if not f.startswith("."))
+        wanted = (f for f in sorted(files) if f == METADATA_NAME or not f.startswith("."))
+        yield from (Path(folder, f) for f in wanted)
 
 
 def _list_zip(path: Path) -> _Listing:
@@ -250,14 +253,18 @@ def _list_zip(path: Path) -> _Listing:
         mtime = path.stat().st_mtime
         with zipfile.ZipFile(path) as archive:
             infos = {info.filename: info for info in archive.infolist() if not info.is_dir()}
-            if METADATA_NAME in infos:
-                listing.metadata = _read_member(archive, METADATA_NAME, path, listing.failed)
+            for name in infos:
+                prefix, _, base = name.rpartition("/")
+                if base == METADATA_NAME and not _hidden(prefix) and not _unsafe(name):
+                    raw = _read_member(archive, name, path, listing.failed)
+                    if raw is not None:
+                        listing.metadata[prefix + "/" if prefix else ""] = raw
     except _ZIP_ERRORS as e:
         raise _SourceError(f"not a readable zip archive: {e}") from None
     for name, info in infos.items():
         if _unsafe(name):
             listing.unsafe += 1
-        elif any(part.startswith(".") for part in name.split("/")):
+        elif _hidden(name):
             continue
         elif _is_image_name(name):
             listing.add_image(_File(name, path, name, info.file_size, mtime))
@@ -274,6 +281,10 @@ def _read_member(
     except _ZIP_ERRORS as e:
         failed.append(Failure(_location(path, name), f"cannot read: {e}"))
         return None
+
+
+def _hidden(name: str) -> bool:
+    return any(part.startswith(".") for part in name.split("/"))
 
 
 def _unsafe(name: str) -> bool:

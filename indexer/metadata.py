@@ -57,6 +57,46 @@ class ArchiveMetadata:
         return by_stem
 
 
+@dataclass
+class MetadataTree:
+    """Every `.metadata.json` of one source, by the folder that holds it (`""` for the root,
+    `"images-k15/"` for an archive unzipped and zipped again with a top folder). A file is
+    looked up in the metadata of its nearest folder."""
+
+    by_prefix: dict[str, ArchiveMetadata]
+
+    @property
+    def dataset(self) -> str | None:
+        """The most common `from_dataset` over all the metadata files."""
+        counts: Counter[str] = Counter()
+        for meta in self.by_prefix.values():
+            counts.update(meta.datasets)
+        common = counts.most_common(1)
+        return common[0][0] if common else None
+
+    @property
+    def failed_downloads(self) -> int:
+        """Failed downloads recorded in all the metadata files."""
+        return sum(meta.failed_downloads for meta in self.by_prefix.values())
+
+    def post_ids_for(self, name: str) -> tuple[str, ...] | None:
+        """Post ids of the file `name` (relative to the source), None if no metadata lists it."""
+        name = _nfc(name)
+        prefix = max((p for p in self.by_prefix if name.startswith(p)), key=len, default=None)
+        if prefix is None:
+            return None
+        return self.by_prefix[prefix].post_ids_for(name[len(prefix) :])
+
+    def missing(self, names: set[str]) -> list[str]:
+        """Listed files (relative to the source) that are not among `names`."""
+        names = {_nfc(n) for n in names}
+        return [
+            prefix + f
+            for prefix, meta in self.by_prefix.items()
+            for f in meta.missing({n[len(prefix) :] for n in names if n.startswith(prefix)})
+        ]
+
+
 def parse_metadata(raw: bytes) -> ArchiveMetadata:
     """Parse the bytes of a `.metadata.json`.
 
