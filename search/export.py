@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from picsift import __version__
+from picsift.errors import InputError
 from picsift.settings import Settings
 from search.query import SearchRequest
-from search.service import SearchService
+from search.service import NOT_WITHOUT_Q, SearchService
 from topics.table import current_run
 
 Format = Literal["csv", "ndjson"]
@@ -44,6 +45,20 @@ COLUMNS = (
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson"}
 
 
+def checked(service: SearchService, request: SearchRequest) -> SearchRequest:
+    """The request validated for an export (naming the parameter when it is not valid).
+
+    Raises:
+        InputError: a bad filter, an unknown topic, or `not` without `q` (an export without
+            a query is not ranked, so there is nothing to subtract from).
+    """
+    request.validate(require_query=False)
+    if request.negatives and not request.terms:
+        raise InputError(NOT_WITHOUT_Q)
+    service.check_topics(request.topics + request.exclude_topics)
+    return request
+
+
 @dataclass
 class Counts:
     """What an export wrote (filled in while the rows stream)."""
@@ -57,7 +72,8 @@ def rows(
 ) -> Iterator[dict[str, Any]]:
     """The export rows: with text terms the `limit` best images (ranked), else every image
     matching the filters (at most `limit`). Post filters (dataset, author, dates) also pick
-    which of an image's posts become rows; an image with no post gives one row without one."""
+    which of an image's posts become rows; an image with no post in the selection (one in a
+    dataset by its file alone) gives one row with empty post fields."""
     labels = service.topic_labels()
     if request.terms:
         hits: Iterable = service.ranked(request, limit or DEFAULT_RANKED)
@@ -74,7 +90,7 @@ def rows(
             counts.rows += 1
             yield base | {
                 "post_id": post.get("post_id", ""),
-                "dataset": post.get("dataset") or _first(payload.get("datasets")),
+                "dataset": post.get("dataset") or _dataset(payload, request),
                 "author": post.get("author", ""),
                 "timestamp": post.get("timestamp", ""),
                 "url": post.get("url", ""),
@@ -83,8 +99,10 @@ def rows(
             }
 
 
-def _first(values: list[str] | None) -> str:
-    return values[0] if values else ""
+def _dataset(payload: dict, request: SearchRequest) -> str:
+    """The image's first dataset that the request selects (any, without a dataset filter)."""
+    datasets = payload.get("datasets") or []
+    return next((d for d in datasets if not request.datasets or d in request.datasets), "")
 
 
 def _image_columns(hit: Any, payload: dict, labels: dict[int, str], rank: int | None) -> dict:
@@ -154,7 +172,7 @@ def manifest(
         "query_encoding": service.texts.encoder.text_description,
         "store": {"backend": store.backend, "collection": store.collection},
         "topic_run": run.to_dict() if run else None,
-        "query": {"q": list(request.terms), "not": list(request.not_)},
+        "query": {"q": list(request.terms), "not": list(request.negatives)},
         "filters": {
             k: v for k, v in request.describe().items() if k not in ("q", "not", "limit", "offset")
         },
@@ -164,6 +182,7 @@ def manifest(
             if request.terms
             else "every image matching the filters" + (f" (first {limit:,})" if limit else "")
         ),
-        "rows_are": "one per (post, image); post filters (dataset, author, dates) also select "
-        "the posts of an image; an image without posts has one row with empty post fields",
+        "rows_are": "one per (post, image); post filters (dataset, author, dates) select the "
+        "posts, and author and dates must hold for the same post; an image with no post in "
+        "the selection (in a dataset by its file alone) has one row with empty post fields",
     }

@@ -9,11 +9,12 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from picsift.errors import InputError
-from picsift.store import Filter, IsEmpty, Match, MatchAny, Range, Text
+from picsift.store import Filter, IsEmpty, Match, MatchAny, Nested, Range, Text
 
 MAX_QUERY_CHARS = 1000
 MAX_LIMIT = 1000
 MAX_VALUES = 100  # per repeated filter parameter (topic=..&topic=..)
+MAX_TERMS = 20  # per q / not: each distinct term is one text encoding under the model lock
 GroupBy = Literal["post", "author"]
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -68,14 +69,22 @@ class SearchRequest:
         """The non-blank positive terms, stripped."""
         return tuple(t.strip() for t in self.q if t.strip())
 
+    @property
+    def negatives(self) -> tuple[str, ...]:
+        """The non-blank terms to subtract, stripped (a form's empty `not=` means none)."""
+        return tuple(t.strip() for t in self.not_ if t.strip())
+
     def validate(self, *, require_query: bool = True) -> SearchRequest:
         """Raise InputError naming the parameter when something is out of range.
 
         Args:
             require_query: A text query must be given (export and image search need none).
         """
-        if (require_query or self.q) and not self.terms:
+        if require_query and not self.terms:
             raise InputError("q: the query is empty; say what to look for, e.g. 'red circle'")
+        for name, terms in (("q", self.q), ("not", self.not_)):
+            if len(terms) > MAX_TERMS:
+                raise InputError(f"{name}: {len(terms)} terms, over the {MAX_TERMS} limit")
         for name, texts in (("q", self.q), ("not", self.not_), ("text", (self.text or "",))):
             for text in texts:
                 _check_text(name, text)
@@ -105,22 +114,24 @@ class SearchRequest:
         return self
 
     def to_filter(self) -> Filter | None:
-        """The store filter of this request's conditions (None when there are none)."""
+        """The store filter of this request's conditions (None when there are none).
+
+        Author and date conditions, and the dataset with them, must hold for the same post
+        (a nested condition on `posts`); a dataset alone matches images in it by a post or a
+        file.
+        """
         must: list = []
         must_not: list = []
-        for key, values in (
-            ("topic", self.topics),
-            ("datasets", self.datasets),
-            ("posts[].author", self.authors),
-            ("tags", self.tags),
-        ):
+        for key, values in (("topic", self.topics), ("tags", self.tags)):
             if values:
                 must.append(MatchAny(key, tuple(values)))
+        post = self.post_filter()
+        if post is not None:
+            must.append(Nested("posts", post))
+        elif self.datasets:
+            must.append(MatchAny("datasets", tuple(self.datasets)))
         if self.exclude_topics:
             must_not.append(MatchAny("topic", tuple(self.exclude_topics)))
-        start, end = self.time_range()
-        if start is not None or end is not None:
-            must.append(Range("posts[].ts", gte=start, lt=end))
         if self.has_caption is True:
             must_not.append(IsEmpty("caption"))
         elif self.has_caption is False:
@@ -138,6 +149,21 @@ class SearchRequest:
             )
         flt = Filter(must=tuple(must), must_not=tuple(must_not))
         return flt or None
+
+    def post_filter(self) -> Filter | None:
+        """The conditions one post must meet, relative to the post (None without author or
+        date filters)."""
+        start, end = self.time_range()
+        if not self.authors and start is None and end is None:
+            return None
+        must: list = []
+        if self.datasets:
+            must.append(MatchAny("dataset", tuple(self.datasets)))
+        if self.authors:
+            must.append(MatchAny("author", tuple(self.authors)))
+        if start is not None or end is not None:
+            must.append(Range("ts", gte=start, lt=end))
+        return Filter(must=tuple(must))
 
     def time_range(self) -> tuple[int | None, int | None]:
         """`[start, end)` in unix seconds of the date filters (date_to includes that day)."""
@@ -159,6 +185,7 @@ class SearchRequest:
     def describe(self) -> dict[str, Any]:
         """The query and filters as plain JSON (for manifests), unset ones left out."""
         out = {k.rstrip("_"): v for k, v in asdict(self).items()}
+        out |= {"q": self.terms, "not": self.negatives}
         return {
             k: list(v) if isinstance(v, tuple) else v for k, v in out.items() if v not in (None, ())
         }

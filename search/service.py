@@ -20,6 +20,10 @@ HIT_FIELDS = ["sha256", "topic", "caption", "posts"]
 GROUP_BATCH = 200
 GROUP_SCAN_MAX = 20_000  # candidates looked at to fill grouped pages
 BROWSE_ORDER = "first_seen"  # browsing lists the newest images first
+CANCELLED = 1e-6  # query vector norm below which nothing is left to rank by
+
+
+NOT_WITHOUT_Q = "q: `not` subtracts from a query; give one, e.g. 'red circle'"
 
 
 class NotFoundError(InputError):
@@ -36,12 +40,18 @@ class SearchResult:
 
 def combine(positive: np.ndarray, negative: np.ndarray | None) -> np.ndarray:
     """Query arithmetic as rclip does it: add the positive terms, subtract the negative ones,
-    renormalise."""
+    renormalise.
+
+    Raises:
+        InputError: the `not` terms cancel the query out (every score would be 0).
+    """
     vector = positive.sum(axis=0)
     if negative is not None and len(negative):
         vector = vector - NEGATIVE_WEIGHT * negative.sum(axis=0)
     norm = np.linalg.norm(vector)
-    return vector / norm if norm > 0 else vector
+    if norm < CANCELLED:
+        raise InputError("not: the terms to subtract cancel out the query; drop one of them")
+    return vector / norm
 
 
 def group_key(hit: Record, group_by: str) -> Any:
@@ -79,8 +89,8 @@ class SearchService:
         Raises:
             InputError: `not` without `q`, or a bad filter (naming the parameter).
         """
-        if request.not_:
-            raise InputError("q: `not` subtracts from a query; give one, e.g. 'red circle'")
+        if request.negatives:
+            raise InputError(NOT_WITHOUT_Q)
         request = replace(request, q=()).validate(require_query=False)
         self.check_topics(request.topics + request.exclude_topics)
         flt = request.to_filter()
@@ -115,14 +125,14 @@ class SearchService:
     def text_vector(self, request: SearchRequest) -> np.ndarray:
         """The query vector of a request's positive and negative terms."""
         positive = self.texts(request.terms)
-        negative = self.texts(tuple(request.not_)) if request.not_ else None
+        negative = self.texts(request.negatives) if request.negatives else None
         return combine(positive, negative)
 
     def _mix(self, vector: np.ndarray, request: SearchRequest) -> np.ndarray:
         positive = np.asarray(vector, np.float32)[None, :]
         if request.terms:
             positive = np.concatenate([positive, self.texts(request.terms)])
-        negative = self.texts(tuple(request.not_)) if request.not_ else None
+        negative = self.texts(request.negatives) if request.negatives else None
         return combine(positive, negative)
 
     def _run(
@@ -184,9 +194,11 @@ class SearchService:
             raise InputError("topic: no topics yet; fit them first (picsift topics fit)")
         unknown = sorted({t for t in topics if t not in labels and t != OUTLIER})
         if unknown:
+            have = sorted(labels)
+            listed = ", ".join(map(str, have[:50])) + (", ..." if len(have) > 50 else "")
             raise InputError(
                 f"topic: no topic {', '.join(map(str, unknown))} in the current topic run "
-                f"(topics are {min(labels)}..{max(labels)})"
+                f"(its topics: {listed})"
             )
 
     def topic_labels(self) -> dict[int, str]:

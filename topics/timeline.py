@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from typing import Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 from picsift.errors import InputError
 from picsift.store import Filter, ImageStore
@@ -26,12 +27,18 @@ def timeline(
     *,
     interval: Literal["day", "week"] = "week",
     filter: Filter | None = None,
+    post_matches: Callable[[dict[str, Any]], bool] | None = None,
 ) -> list[dict]:
     """Posts per topic per period, counted from each image's posts' `ts`.
 
     Posts are counted, not images: an image posted five times counts five times, so the
     timeline shows how often a topic's images circulated. Images without a topic, and posts
     without a time, are left out.
+
+    Args:
+        filter: Which images to look at.
+        post_matches: Which of their posts to count (e.g. the request's dataset, author and
+            dates: the other posts of a matching image fall outside them); all when None.
 
     Returns:
         Rows `{"period": "YYYY-MM-DD", "topic": int, "posts": int}`, sorted by period, topic.
@@ -44,13 +51,16 @@ def timeline(
     if not store.exists:
         return []
     counts: Counter[tuple[str, int]] = Counter()
-    records = store.images.scroll(filter, with_payload=["topic", "posts[].ts"], page_size=PAGE)
+    fields = ["topic", "posts[].ts", "posts[].dataset", "posts[].author"]
+    records = store.images.scroll(filter, with_payload=fields, page_size=PAGE)
     for record in records:
         topic = record.payload.get("topic")
         if not isinstance(topic, int):
             continue
         for post in record.payload.get("posts") or []:
-            ts = post.get("ts") if isinstance(post, dict) else None
+            if not isinstance(post, dict) or (post_matches and not post_matches(post)):
+                continue
+            ts = post.get("ts")
             if isinstance(ts, int | float):
                 counts[(period_of(ts, interval), topic)] += 1
     return [

@@ -10,10 +10,10 @@ import typer
 from picsift.store import open_store
 
 
-def _print_hits(result) -> None:
+def _print_hits(result, offset: int) -> None:
     if not result.hits:
         typer.echo("no images match")
-    for rank, hit in enumerate(result.hits, 1):
+    for rank, hit in enumerate(result.hits, offset + 1):
         topic = "" if hit["topic"] is None else f"  topic {hit['topic']}"
         if hit["topic_label"]:
             topic += f" ({hit['topic_label']})"
@@ -75,4 +75,4 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps({"query": result.query, "hits": result.hits}, ensure_ascii=False))
         else:
-            _print_hits(result)
+            _print_hits(result, offset)

@@ -153,7 +153,7 @@ def _export_local(settings, request, fmt, limit, out: Path, manifest_path: Path)
         raise InputError(f"--out: folder {out.parent} does not exist")
     with open_store(settings, command="picsift export") as store:
         service = SearchService(store, encoder_for(store, settings))
-        service.check_topics(request.topics + request.exclude_topics)
+        request = exporting.checked(service, request)
         counts = exporting.Counts()
         with out.open("w", encoding="utf-8", newline="") as fh:
             for chunk in exporting.encode(exporting.rows(service, request, limit, counts), fmt):

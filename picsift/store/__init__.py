@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from picsift.settings import Settings
 from picsift.store.base import Collection, Hit, ImageStore, PointData, Record
-from picsift.store.filters import Filter, HasId, IsEmpty, Match, MatchAny, Range, Text
+from picsift.store.filters import Filter, HasId, IsEmpty, Match, MatchAny, Nested, Range, Text
 from picsift.store.schema import StoreMeta, vector_name
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "IsEmpty",
     "Match",
     "MatchAny",
+    "Nested",
     "PointData",
     "Range",
     "Record",

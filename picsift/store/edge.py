@@ -65,6 +65,8 @@ def _condition(cond: f.Condition) -> Any:
             return qe.HasIdCondition({uuid.UUID(i) for i in ids})
         case f.IsEmpty(key):
             return qe.IsEmptyCondition(key)
+        case f.Nested(key, inner):
+            return qe.NestedCondition(key, to_edge_filter(inner))
         case f.Filter():
             return to_edge_filter(cond)
     raise TypeError(f"unsupported filter condition {cond!r}")

@@ -1,7 +1,8 @@
 """Backend-neutral payload filters; each backend translates them to its own Qdrant types.
 
 Keys may address list elements with Qdrant's `[]` syntax (`posts[].dataset`): such a condition
-holds when *any* element matches, which is how post filters match an image with many posts.
+holds when *any* element matches. Conditions that must hold for the *same* element of a list
+of objects (one post by this author in this date range) go in a `Nested` filter.
 """
 
 from __future__ import annotations
@@ -73,4 +74,13 @@ class Filter:
         return bool(self.must or self.should or self.must_not)
 
 
-Condition = Union[Match, MatchAny, Range, Text, HasId, IsEmpty, Filter]  # noqa: UP007
+@dataclass(frozen=True)
+class Nested:
+    """Some element of the list of objects at `key` meets all of `filter` (its keys are
+    relative to the element: `author`, not `posts[].author`)."""
+
+    key: str
+    filter: Filter
+
+
+Condition = Union[Match, MatchAny, Range, Text, HasId, IsEmpty, Nested, Filter]  # noqa: UP007

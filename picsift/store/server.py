@@ -69,6 +69,8 @@ def _condition(cond: f.Condition) -> Any:
             return qm.HasIdCondition(has_id=list(ids))
         case f.IsEmpty(key):
             return qm.IsEmptyCondition(is_empty=qm.PayloadField(key=key))
+        case f.Nested(key, inner):
+            return qm.NestedCondition(nested=qm.Nested(key=key, filter=to_qdrant_filter(inner)))
         case f.Filter():
             return to_qdrant_filter(cond)
     raise TypeError(f"unsupported filter condition {cond!r}")

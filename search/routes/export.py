@@ -9,8 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from search import export
-from search.deps import AppState, Filters, ReadAccess, State
-from search.query import SearchRequest
+from search.deps import Filters, ReadAccess, State
 
 router = APIRouter(prefix="/api/export", tags=["export"], dependencies=[ReadAccess])
 Limit = Annotated[
@@ -24,16 +23,10 @@ Limit = Annotated[
 Fmt = Annotated[export.Format, Query(alias="format", description="csv or ndjson.")]
 
 
-def _checked(state: AppState, filters: SearchRequest) -> SearchRequest:
-    filters.validate(require_query=False)
-    state.service.check_topics(filters.topics + filters.exclude_topics)
-    return filters
-
-
 @router.get("", response_class=StreamingResponse)
 def export_rows(state: State, filters: Filters, fmt: Fmt = "csv", limit: Limit = None):
     """One row per (post, image) for the query (optional) and filters, streamed."""
-    request = _checked(state, filters)
+    request = export.checked(state.service, filters)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     rows = export.rows(state.service, request, limit, export.Counts())
     return StreamingResponse(
@@ -49,7 +42,7 @@ def export_manifest(
 ) -> dict[str, Any]:
     """The methods manifest of the same export (software, model, topic run, query, filters,
     time, row counts)."""
-    request = _checked(state, filters)
+    request = export.checked(state.service, filters)
     counts = export.Counts()
     for _ in export.rows(state.service, request, limit, counts):
         pass

@@ -86,6 +86,7 @@ def topic_map(
 ) -> dict[str, Any]:
     """Map coordinates: a `bins` x `bins` grid of counts (default), or the points themselves,
     paged, within an optional box (x_min, x_max, y_min, y_max)."""
+    state.service.check_topics(tuple(topic or ()))
     run = current_run(state.settings.data_dir)
     data = state.maps.get(state.store, run.run if run else None, state.generation)
     index = select(data, tuple(topic or ()), box)
@@ -104,7 +105,12 @@ def topic_timeline(
 
     filters.validate(require_query=False)
     state.service.check_topics(filters.topics + filters.exclude_topics)
-    rows = timeline(state.store, interval=interval, filter=filters.to_filter())
+    rows = timeline(
+        state.store,
+        interval=interval,
+        filter=filters.to_filter(),
+        post_matches=filters.post_matches,
+    )
     return {"interval": interval, "rows": rows}
 
 

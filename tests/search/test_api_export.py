@@ -84,7 +84,6 @@ def test_manifest_records_how_the_set_was_made(client, corpus):
     ("params", "parameter"),
     [
         ({"format": "xlsx"}, "format"),
-        ({"q": "   "}, "q"),
         ({"limit": 0}, "limit"),
         ({"limit": 10**9}, "limit"),
         ({"topic": 42}, "topic"),

@@ -232,3 +232,25 @@ def test_topic_collection_is_separate(make_store):
     assert hit.payload["label"] == "t2"
     reopened = make_store()
     assert reopened.topics.count() == 3
+
+
+def test_nested_conditions_hold_for_the_same_post(make_store):
+    store = make_store()
+    store.ensure("toy", DIM)
+    vectors = unit_vectors(3, DIM)
+    posts = [
+        [{"author": "ann", "ts": 100}, {"author": "bob", "ts": 200}],  # ann, but not at 200
+        [{"author": "ann", "ts": 200}],
+        [],
+    ]
+    store.images.upsert(
+        [PointData(point_id(i), vectors[i], {"posts": p}) for i, p in enumerate(posts)]
+    )
+    ann, late = f.MatchAny("author", ("ann",)), f.Range("ts", gte=150)
+    same_post = f.Filter(must=(f.Nested("posts", f.Filter(must=(ann, late))),))
+    any_posts = f.Filter(
+        must=(f.MatchAny("posts[].author", ("ann",)), f.Range("posts[].ts", gte=150))
+    )
+    assert store.images.count(any_posts) == 2
+    assert {r.id for r in store.images.scroll(same_post)} == {point_id(1)}
+    assert [h.id for h in store.images.query(vectors[0], filter=same_post)] == [point_id(1)]
