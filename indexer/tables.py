@@ -8,14 +8,13 @@ line; the good rows are always kept.
 from __future__ import annotations
 
 import codecs
-import csv
 import re
 from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
 
 from indexer.records import ScanResult
-from indexer.tables_common import Draft, PostCollector, at, split_hashtags
+from indexer.tables_common import Draft, PostCollector, at, csv_rows, split_hashtags
 from indexer.tables_json import read_json_array, read_ndjson
 from picsift.errors import InputError
 
@@ -32,9 +31,6 @@ _HASHTAG_COLUMN = "hashtags"
 _SPREADSHEET_NUMBER = re.compile(r"\d(\.\d+)?E\+\d+", re.IGNORECASE)
 _SNIFF_BYTES = 4096
 _SHOWN_COLUMNS = 25
-
-# 4CAT bodies and transcripts can exceed the csv module's default 128 KiB field limit.
-csv.field_size_limit(2**31 - 1)
 
 
 def is_post_table(path: Path) -> bool:
@@ -103,7 +99,7 @@ def read_image_table(
     """
     collector = PostCollector(path, dataset, warn_repeats=False)
     try:
-        rows = _parquet_rows(path) if _is_parquet(path) else _csv_rows(path, collector)
+        rows = _parquet_rows(path) if _is_parquet(path) else csv_rows(path, collector)
         header = next(rows, None)
     except (OSError, ValueError) as exc:  # pyarrow's errors derive from these
         reason = getattr(exc, "strerror", None) or exc
@@ -142,7 +138,7 @@ def _sniff(path: Path) -> str:
 
 
 def _read_csv_posts(path: Path, collector: PostCollector) -> None:
-    rows = _csv_rows(path, collector)
+    rows = csv_rows(path, collector)
     header = next(rows, None)
     if header is None:
         collector.warn("empty file, no posts")
@@ -178,50 +174,6 @@ def _read_csv_posts(path: Path, collector: PostCollector) -> None:
         collector.add(columns.draft(post_id, cells), line)
     if not seen_rows:
         collector.warn("only a header row, no posts")
-
-
-def _csv_rows(path: Path, collector: PostCollector) -> Iterator[tuple[int, list[str]]]:
-    """`(first line number, cells)` of each non-blank record, the header first."""
-    encoding = _csv_encoding(path, collector)
-    with path.open(encoding=encoding, newline="") as handle:
-        first_line = handle.readline()
-        handle.seek(0)
-        reader = csv.reader(handle, delimiter=_delimiter(first_line, path.suffix.lower()))
-        start = 1
-        while True:
-            try:
-                cells = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                collector.fail(start, f"unreadable CSV record ({exc})")
-                cells = []
-            line, start = start, reader.line_num + 1
-            if any(cell.strip() for cell in cells):
-                yield line, cells
-
-
-def _csv_encoding(path: Path, collector: PostCollector) -> str:
-    """UTF-8 (with or without BOM), else latin-1 with a warning naming the first bad line."""
-    with path.open("rb") as handle:
-        for line, raw in enumerate(handle, 1):
-            try:
-                raw.decode("utf-8")
-            except UnicodeDecodeError:
-                collector.warn(
-                    f"not valid UTF-8 (first at line {line}); read as latin-1, so accented "
-                    "characters may be wrong"
-                )
-                return "latin-1"
-    return "utf-8-sig"
-
-
-def _delimiter(first_line: str, suffix: str) -> str:
-    if suffix == ".tsv":
-        return "\t"
-    counts = {sep: first_line.count(sep) for sep in ",\t;"}
-    best = max(counts, key=lambda sep: counts[sep])
-    return best if counts[best] else ","
 
 
 def _column_names(cells: list[str]) -> list[str]:
@@ -317,7 +269,7 @@ def _is_parquet(path: Path) -> bool:
 
 
 def _parquet_rows(path: Path) -> Iterator[tuple[int | str, list[str]]]:
-    """Like `_csv_rows` for a Parquet file: the header, then `("row N", cells as text)`."""
+    """Like `csv_rows` for a Parquet file: the header, then `("row N", cells as text)`."""
     try:
         import pyarrow.parquet as pq
     except ImportError as exc:

@@ -1,4 +1,5 @@
-"""Shared by the table readers: timestamps, hashtags, and the collector that turns rows into posts.
+"""Shared by the table readers: timestamps, hashtags, CSV records, and the collector that turns
+rows into posts.
 
 Every reader (CSV, NDJSON, image tables) produces `Draft`s and hands them to a `PostCollector`,
 which parses the timestamps, drops repeated post ids and summarises what went wrong in one
@@ -7,8 +8,10 @@ warning per kind of problem, so a file with 10,000 bad dates gives one line, not
 
 from __future__ import annotations
 
+import csv
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +23,9 @@ _NUMBER = re.compile(r"[+-]?\d+(\.\d*)?")
 _HASHTAG_SPLIT = re.compile(r"[,\s]+")
 # Unix seconds stay below 1e11 until the year 5138; above that the number is milliseconds.
 _MILLIS_FROM = 1e11
+
+# 4CAT bodies and transcripts can exceed the csv module's default 128 KiB field limit.
+csv.field_size_limit(2**31 - 1)
 
 
 def parse_timestamp(value: Any) -> tuple[str, int | None] | None:
@@ -176,3 +182,155 @@ class PostCollector:
             self.warn(f"{count} row(s) {problem} (first at {first})")
         self._tallies.clear()
         return self.result
+
+
+def csv_rows(path: Path, collector: PostCollector) -> Iterator[tuple[int, list[str]]]:
+    """`(first line number, cells)` of each non-blank record of a CSV/TSV file, the header
+    first.
+
+    A quote left open swallows the rows after it into one cell, up to the end of the file or
+    to the next quote. Such a record fails at the line and column of its quote, and the lines
+    after that line are read again as rows. It is told by running into the end of the file,
+    by the csv module giving up on it, or, for a record over several lines, by quotes that
+    strict CSV (as 4CAT and spreadsheets write it) does not allow. A record over several lines
+    with another cell count than the header's is kept, with a warning.
+    """
+    encoding = _csv_encoding(path, collector)
+    with path.open(encoding=encoding, newline="") as handle:
+        first_line = handle.readline()
+        handle.seek(0)
+        delimiter = _delimiter(first_line, path.suffix.lower())
+        lines = _Lines(handle)
+        reader = csv.reader(lines, delimiter=delimiter)
+        width = None
+        while True:
+            start = lines.start_record()
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                _runaway_quote(lines, start, delimiter, collector, f"unreadable CSV record ({exc})")
+                continue
+            if lines.ended or (len(lines.record) > 1 and not _strict(lines.record, delimiter)):
+                _runaway_quote(lines, start, delimiter, collector, "unreadable CSV record")
+                continue
+            if len(lines.record) > 1 and width is not None and len(cells) != width:
+                collector.note(
+                    f"span several lines and do not have the header's {width} cells: a stray "
+                    "quote may have joined rows",
+                    f"lines {start}-{lines.number}",
+                )
+            if any(cell.strip() for cell in cells):
+                width = len(cells) if width is None else width
+                yield start, cells
+
+
+class _Lines:
+    """The file's lines for `csv.reader`, keeping those of the record being read, so that a
+    record that went wrong can be read again from one of its lines."""
+
+    def __init__(self, handle: Iterator[str]) -> None:
+        self._handle = handle
+        self._again: list[str] = []  # lines to hand out again, the next one last
+        self.record: list[str] = []
+        self.number = 0  # of the last line handed out
+        self.ended = False  # the current record ran into the end of the file
+
+    def start_record(self) -> int:
+        """Begin a record; returns the number of its first line."""
+        self.record, self.ended = [], False
+        return self.number + 1
+
+    def read_again(self, first: int) -> None:
+        """Hand out the current record's lines again, from its line numbered `first` on."""
+        start = self.number - len(self.record) + 1
+        self._again.extend(reversed(self.record[first - start :]))
+        self.number = first - 1
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        try:
+            line = self._again.pop() if self._again else next(self._handle)
+        except StopIteration:
+            self.ended = True
+            raise
+        self.record.append(line)
+        self.number += 1
+        return line
+
+
+def _strict(record: list[str], delimiter: str) -> bool:
+    try:
+        list(csv.reader(record, delimiter=delimiter, strict=True))
+    except csv.Error:
+        return False
+    return True
+
+
+def _runaway_quote(
+    lines: _Lines, start: int, delimiter: str, collector: PostCollector, otherwise: str
+) -> None:
+    """Fail a record that went wrong. When a quoted cell in it runs over a line end, the
+    failure names that quote's line and column, and the lines after that line are read again;
+    otherwise the record fails at its first line with the reason `otherwise`."""
+    quote = _spanning_quote("".join(lines.record), delimiter)
+    if quote is None:
+        collector.fail(start, otherwise)
+        return
+    line = start
+    for text in lines.record:
+        if quote < len(text):
+            break
+        quote -= len(text)
+        line += 1
+    collector.fail(
+        line,
+        f"the quote at column {quote + 1} is not closed where it should be: the text after it, "
+        f"to line {lines.number}, was read as one cell; this row is skipped and the lines "
+        "after it are read as rows",
+    )
+    lines.read_again(line + 1)
+
+
+def _spanning_quote(text: str, delimiter: str) -> int | None:
+    """Offset of the first quote whose quoted cell runs over a line end or is still open at
+    the end of `text` (CSV as the csv module reads it with its defaults), or None."""
+    opened, state = 0, "start"
+    for offset, char in enumerate(text):
+        if state == "quoted":
+            if char in "\r\n":
+                return opened
+            state = "closing" if char == '"' else state
+        elif state == "closing" and char == '"':  # a doubled quote inside a quoted cell
+            state = "quoted"
+        elif state == "start" and char == '"':
+            state, opened = "quoted", offset
+        else:
+            state = "start" if char in (delimiter, "\n", "\r") else "cell"
+    return opened if state == "quoted" else None
+
+
+def _csv_encoding(path: Path, collector: PostCollector) -> str:
+    """UTF-8 (with or without BOM), else latin-1 with a warning naming the first bad line."""
+    with path.open("rb") as handle:
+        for line, raw in enumerate(handle, 1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                collector.warn(
+                    f"not valid UTF-8 (first at line {line}); read as latin-1, so accented "
+                    "characters may be wrong"
+                )
+                return "latin-1"
+    return "utf-8-sig"
+
+
+def _delimiter(first_line: str, suffix: str) -> str:
+    if suffix == ".tsv":
+        return "\t"
+    counts = {sep: first_line.count(sep) for sep in ",\t;"}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] else ","
