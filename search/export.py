@@ -14,9 +14,10 @@ from typing import Any, Literal
 from picsift import __version__
 from picsift.errors import InputError
 from picsift.settings import Settings
+from picsift.store.base import RANK_WINDOWS
 from search.query import SearchRequest
 from search.service import NOT_WITHOUT_Q, SearchService
-from topics.table import current_run
+from topics.table import current_run, list_topics, run_dir
 
 Format = Literal["csv", "ndjson"]
 DEFAULT_RANKED = 1000  # images exported for a text query when no limit is given
@@ -71,16 +72,22 @@ def rows(
     service: SearchService, request: SearchRequest, limit: int | None, counts: Counts
 ) -> Iterator[dict[str, Any]]:
     """The export rows: with text terms the `limit` best images (ranked), else every image
-    matching the filters (at most `limit`). Post filters (dataset, author, dates) also pick
-    which of an image's posts become rows; an image with no post in the selection (one in a
-    dataset by its file alone) gives one row with empty post fields."""
+    matching the filters (at most `limit`); with `group_by`, the first image of each post or
+    author in that order (newest first without terms), as search gives them. Post filters
+    (dataset, author, dates) also pick which of an image's posts become rows; an image with
+    no post in the selection (one in a dataset by its file alone) gives one row with empty
+    post fields."""
     labels = service.topic_labels()
-    if request.terms:
-        hits: Iterable = service.ranked(request, limit or DEFAULT_RANKED)
+    cap = limit or (DEFAULT_RANKED if request.terms else None)
+    hits: Iterable
+    if request.group_by:
+        hits = service.groups(request)
+    elif request.terms:
+        hits = service.ranked(request, cap or DEFAULT_RANKED)
     else:
         hits = service.scroll(request)
     for rank, hit in enumerate(hits, 1):
-        if limit is not None and rank > limit:
+        if cap is not None and rank > cap:
             return
         counts.images += 1
         payload = hit.payload
@@ -97,6 +104,48 @@ def rows(
                 "body": post.get("body", ""),
                 "hashtags": list(post.get("hashtags") or []),
             }
+
+
+def _topic_edits(service: SearchService) -> dict[str, dict[str, Any]]:
+    """The researcher's renames and merges of the current run, by topic id: a topic filter
+    on a merged topic covers the topics it absorbed."""
+    return {
+        str(t.topic): {
+            "label": t.label,
+            "auto_label": t.auto_label,
+            "renamed": t.renamed,
+            "merged_from": t.merged_from,
+        }
+        for t in list_topics(service.store)
+        if t.renamed or t.merged_from
+    }
+
+
+def _edit_log(settings: Settings, run: str | None) -> list[dict[str, Any]]:
+    """The run's edit log (`edits.jsonl`), oldest first."""
+    path = run_dir(settings.data_dir, run) / "edits.jsonl" if run else None
+    if path is None or not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def _selection(request: SearchRequest, limit: int | None) -> str:
+    group = (
+        f"; one image per {request.group_by} (the first of each, grouped by the image's "
+        "earliest post)"
+        if request.group_by
+        else ""
+    )
+    if not request.terms:
+        first = f" (first {limit:,})" if limit else ""
+        order = ", newest first" if request.group_by else ""
+        return f"every image matching the filters{first}{order}{group}"
+    return (
+        f"the {limit or DEFAULT_RANKED:,} images most similar to the query (cosine, CLIP) that "
+        f"match the filters{group}; ranks 1-{RANK_WINDOWS[0]} by approximate (HNSW) search "
+        f"with ef {RANK_WINDOWS[0]}, ranks up to {RANK_WINDOWS[-1]:,} by approximate search "
+        f"with ef {RANK_WINDOWS[-1]:,} (those not already ranked), deeper ranks by exact search"
+    )
 
 
 def _dataset(payload: dict, request: SearchRequest) -> str:
@@ -170,18 +219,20 @@ def manifest(
         "images": counts.images if counts else None,
         "model": store.meta.model if store.meta else None,
         "query_encoding": service.texts.encoder.text_description,
-        "store": {"backend": store.backend, "collection": store.collection},
+        "store": {
+            "backend": store.backend,
+            "collection": store.collection,
+            "images": store.images.count() if store.exists else 0,
+            "images_per_dataset": store.images.facet("datasets") if store.exists else {},
+        },
         "topic_run": run.to_dict() if run else None,
+        "topic_edits": _topic_edits(service),
+        "topic_edit_log": _edit_log(settings, run.run if run else None),
         "query": {"q": list(request.terms), "not": list(request.negatives)},
         "filters": {
             k: v for k, v in request.describe().items() if k not in ("q", "not", "limit", "offset")
         },
-        "selection": (
-            f"the {limit or DEFAULT_RANKED:,} images most similar to the query (cosine, CLIP), "
-            "that match the filters"
-            if request.terms
-            else "every image matching the filters" + (f" (first {limit:,})" if limit else "")
-        ),
+        "selection": _selection(request, limit),
         "rows_are": "one per (post, image); post filters (dataset, author, dates) select the "
         "posts, and author and dates must hold for the same post; an image with no post in "
         "the selection (in a dataset by its file alone) has one row with empty post fields",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -170,6 +171,34 @@ class SearchService:
             if len(picked) >= want or len(batch) < GROUP_BATCH:
                 break
         return picked[request.offset : want]
+
+    def groups(self, request: SearchRequest, batch: int = 1000) -> Iterator[Record]:
+        """The first image of each group of `request.group_by`, full payloads, in search
+        order (with text terms: the same ranking search pages through, with scores) or
+        browse order (newest first); without end, so the caller stops."""
+        assert request.group_by is not None
+        self.check_topics(request.topics + request.exclude_topics)
+        flt = request.to_filter()
+        if request.terms:
+            vector = self.text_vector(request)
+
+            def fetch(limit: int, offset: int) -> list:
+                return self.store.images.ranking(vector, filter=flt, limit=limit, offset=offset)
+        else:
+
+            def fetch(limit: int, offset: int) -> list:
+                return self.store.images.newest(BROWSE_ORDER, flt, limit=limit, offset=offset)
+
+        seen: set[Any] = set()
+        for start in itertools.count(0, batch):
+            page = fetch(batch, start)
+            for hit in page:
+                key = group_key(hit, request.group_by)
+                if key not in seen:
+                    seen.add(key)
+                    yield hit
+            if len(page) < batch:
+                return
 
     def scroll(self, request: SearchRequest, page_size: int = 1000) -> Iterator[Hit]:
         """Every image matching the request's filters (no ranking), score 0."""

@@ -104,6 +104,9 @@ def register(app: typer.Typer) -> None:
             int | None,
             typer.Option(min=1, help="Images at most (with TEXT: the best; default 1,000)."),
         ] = None,
+        group_by: Annotated[
+            str | None, typer.Option(help="One image per 'post' or per 'author', as search.")
+        ] = None,
     ) -> None:
         """Export a post-level table with topics (for 4CAT, pandas or R), plus its manifest."""
         from search import export as exporting
@@ -124,6 +127,7 @@ def register(app: typer.Typer) -> None:
             tag=tag,
             date_from=date_from,
             date_to=date_to,
+            group_by=group_by,
         ).validate(require_query=False)
         settings = _settings(ctx)
         manifest_path = out.with_name(out.name + ".manifest.json")
@@ -176,7 +180,7 @@ def _params(request, fmt: str, limit: int | None) -> list[tuple[str, str]]:
         ("tag", request.tags),
     ):
         params += [(name, str(v)) for v in values]
-    for name in ("text", "date_from", "date_to"):
+    for name in ("text", "date_from", "date_to", "group_by"):
         if getattr(request, name):
             params.append((name, getattr(request, name)))
     return params

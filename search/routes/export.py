@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -10,6 +11,7 @@ from fastapi.responses import StreamingResponse
 
 from search import export
 from search.deps import Filters, ReadAccess, State
+from search.query import GroupBy
 
 router = APIRouter(prefix="/api/export", tags=["export"], dependencies=[ReadAccess])
 Limit = Annotated[
@@ -21,12 +23,21 @@ Limit = Annotated[
     ),
 ]
 Fmt = Annotated[export.Format, Query(alias="format", description="csv or ndjson.")]
+Grouping = Annotated[
+    GroupBy | None, Query(description="At most one image per post or per author, as search.")
+]
 
 
 @router.get("", response_class=StreamingResponse)
-def export_rows(state: State, filters: Filters, fmt: Fmt = "csv", limit: Limit = None):
+def export_rows(
+    state: State,
+    filters: Filters,
+    fmt: Fmt = "csv",
+    limit: Limit = None,
+    group_by: Grouping = None,
+):
     """One row per (post, image) for the query (optional) and filters, streamed."""
-    request = export.checked(state.service, filters)
+    request = export.checked(state.service, replace(filters, group_by=group_by))
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     rows = export.rows(state.service, request, limit, export.Counts())
     return StreamingResponse(
@@ -38,11 +49,15 @@ def export_rows(state: State, filters: Filters, fmt: Fmt = "csv", limit: Limit =
 
 @router.get("/manifest")
 def export_manifest(
-    state: State, filters: Filters, fmt: Fmt = "csv", limit: Limit = None
+    state: State,
+    filters: Filters,
+    fmt: Fmt = "csv",
+    limit: Limit = None,
+    group_by: Grouping = None,
 ) -> dict[str, Any]:
     """The methods manifest of the same export (software, model, topic run, query, filters,
     time, row counts)."""
-    request = export.checked(state.service, filters)
+    request = export.checked(state.service, replace(filters, group_by=group_by))
     counts = export.Counts()
     for _ in export.rows(state.service, request, limit, counts):
         pass

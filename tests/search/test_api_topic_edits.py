@@ -75,3 +75,20 @@ def test_timeline_counts_posts_per_topic(edits):
     assert one and {r["topic"] for r in one} == {1}
     bad = edits.get("/api/topics/timeline", params={"interval": "year"})
     assert bad.status_code == 422 and bad.json()["parameter"] == "interval"
+
+
+def test_export_manifest_records_renames_merges_and_the_edit_log(edits):
+    assert edits.patch("/api/topics/1", json={"label": "greens"}).status_code == 200
+    manifest = edits.get("/api/export/manifest", params={"topic": 1}).json()
+    topics = edits.get("/api/topics").json()["topics"]
+    edited = {str(t["topic"]) for t in topics if t["renamed"] or t["merged_from"]}
+    assert set(manifest["topic_edits"]) == edited and "1" in edited
+    assert (
+        manifest["topic_edits"]["1"] | {"label": "greens", "renamed": True}
+        == (manifest["topic_edits"]["1"])
+    )
+    merged = [t for t in topics if t["merged_from"]]
+    for topic in merged:
+        assert manifest["topic_edits"][str(topic["topic"])]["merged_from"] == topic["merged_from"]
+    log = [(e["edit"], e["topic"]) for e in manifest["topic_edit_log"]]
+    assert ("rename", 1) in log and all(("merge", t["topic"]) in log for t in merged)
