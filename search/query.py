@@ -87,7 +87,7 @@ class SearchRequest:
                 raise InputError(f"{name}: {len(terms)} terms, over the {MAX_TERMS} limit")
         for name, texts in (("q", self.q), ("not", self.not_), ("text", (self.text or "",))):
             for text in texts:
-                _check_text(name, text)
+                check_text(name, text)
         for name, values in (
             ("topic", self.topics),
             ("exclude_topic", self.exclude_topics),
@@ -99,9 +99,11 @@ class SearchRequest:
                 raise InputError(f"{name}: {len(values)} values, over the {MAX_VALUES} limit")
         for name, values in (("author", self.authors), ("tag", self.tags)):
             for value in values:
-                _check_text(name, value)
+                check_text(name, value)
+                if not value.strip():
+                    raise InputError(f"{name}: empty value; leave {name} out to not filter by it")
         for value in self.datasets:
-            _check_dataset(value)
+            check_dataset(value)
         if not 1 <= self.limit <= MAX_LIMIT:
             raise InputError(f"limit: must be within 1..{MAX_LIMIT}, got {self.limit}")
         if self.offset < 0:
@@ -191,16 +193,18 @@ class SearchRequest:
         }
 
 
-def _check_text(name: str, text: str) -> None:
+def check_text(name: str, text: str) -> None:
+    """Raise InputError naming `name` for over-long text or control characters."""
     if len(text) > MAX_QUERY_CHARS:
         raise InputError(f"{name}: {len(text):,} characters, over the {MAX_QUERY_CHARS:,} limit")
     if _CONTROL.search(text):
         raise InputError(f"{name}: contains control characters; send plain text")
 
 
-def _check_dataset(value: str) -> None:
-    # Dataset names are 4CAT keys or file stems: they never hold a path.
-    _check_text("dataset", value)
+def check_dataset(value: str) -> None:
+    """Raise InputError for what cannot be a dataset name (4CAT keys and file stems never
+    hold a path)."""
+    check_text("dataset", value)
     if "/" in value or "\\" in value or value in {"", ".", ".."}:
         raise InputError(f"dataset: {value[:100]!r} is not a dataset name (no paths)")
 

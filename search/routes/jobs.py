@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from picsift.errors import InputError
 from search import tasks
 from search.deps import AppState, ReadAccess, State, WriteAccess
+from search.query import check_dataset
 from search.schemas import IndexIn, JobOut, JobsOut, TopicsIn
 from search.uploads import check_sources, save_zip
 
@@ -43,13 +44,14 @@ async def index_spec(request: Request, state: State) -> tasks.IndexSpec:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "multipart/form-data":
         form = await request.form(max_files=1, max_fields=10)
-        upload = form.get("file")
+        upload, dataset = form.get("file"), form.get("dataset")
+        if isinstance(dataset, str) and dataset:
+            check_dataset(dataset)
         if upload is None or isinstance(upload, str):
             raise InputError("file: upload the zip as multipart field `file`")
         path = await run_in_threadpool(
             save_zip, upload.file, upload.filename, state.settings.data_dir, state.limits
         )
-        dataset = form.get("dataset")
         captions = str(form.get("captions", "true")).lower() not in ("false", "0", "no", "off")
         return tasks.IndexSpec(
             (path,), dataset if isinstance(dataset, str) and dataset else None, None, captions
@@ -64,6 +66,8 @@ async def index_spec(request: Request, state: State) -> tasks.IndexSpec:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "body"
         raise InputError(f"{where}: {first['msg']}") from None
+    if body.dataset is not None:
+        check_dataset(body.dataset)
     sources = check_sources(body.paths, state.limits.index_roots)
     return tasks.IndexSpec(sources, body.dataset, body.image_column, body.captions)
 

@@ -9,6 +9,7 @@ from fastapi.responses import FileResponse
 
 from picsift.errors import InputError
 from search.deps import AppState, Filters, ReadAccess, State, WriteAccess, WriteSlot
+from search.query import check_text
 from search.schemas import (
     MapBinsOut,
     MapPointsOut,
@@ -20,7 +21,7 @@ from search.schemas import (
 )
 from search.service import NotFoundError
 from search.topic_map import binned, paged, select
-from topics.table import TopicInfo, collage_path, current_run, get_topic, list_topics
+from topics.table import OUTLIER, TopicInfo, collage_path, current_run, get_topic, list_topics
 
 router = APIRouter(prefix="/api/topics", tags=["topics"])
 MAX_MAP_POINTS = 20_000
@@ -136,6 +137,9 @@ def rename(state: State, topic_id: int, body: RenameIn) -> dict[str, Any]:
     """Rename a topic (the researcher's label replaces the automatic one)."""
     from topics.edits import rename_topic
 
+    if topic_id == OUTLIER:
+        raise InputError(f"topic_id: topic {OUTLIER} holds the outliers; it cannot be renamed")
+    check_text("label", body.label)
     _topic(state, topic_id)
     with WriteSlot(state):
         info = rename_topic(state.store, state.settings.data_dir, topic_id, body.label.strip())
@@ -147,8 +151,15 @@ def merge(state: State, body: MergeIn) -> dict[str, Any]:
     """Merge topics into the first one (its images get that topic)."""
     from topics.edits import merge_topics
 
+    if OUTLIER in body.topics:
+        raise InputError(f"topics: topic {OUTLIER} holds the outliers; it cannot be merged")
     for topic_id in body.topics:
-        _topic(state, topic_id)
+        try:
+            get_topic(state.store, topic_id)
+        except InputError as exc:
+            raise NotFoundError(f"topics: {str(exc).removeprefix('topic: ')}") from None
+    if body.label is not None:
+        check_text("label", body.label)
     label = body.label.strip() if body.label else None
     with WriteSlot(state):
         info = merge_topics(state.store, state.settings.data_dir, body.topics, label)

@@ -141,3 +141,15 @@ def test_searches_run_while_a_job_writes(fresh):
     for t in threads:
         t.join()
     assert wait(fresh, url["url"])["state"] == "done" and errors == []
+
+
+@pytest.mark.parametrize("dataset", ["../x", "a/b", ".."])
+def test_index_refuses_a_dataset_name_that_search_refuses(fresh, dataset):
+    response = fresh.post("/api/jobs/index", json={"paths": ["more.zip"], "dataset": dataset})
+    assert response.status_code == 422 and response.json()["parameter"] == "dataset"
+    upload = fresh.post(
+        "/api/jobs/index",
+        files={"file": ("x.zip", b"PK", "application/zip")},
+        data={"dataset": dataset},
+    )
+    assert upload.status_code == 422 and upload.json()["parameter"] == "dataset"

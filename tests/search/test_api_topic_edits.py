@@ -92,3 +92,21 @@ def test_export_manifest_records_renames_merges_and_the_edit_log(edits):
         assert manifest["topic_edits"][str(topic["topic"])]["merged_from"] == topic["merged_from"]
     log = [(e["edit"], e["topic"]) for e in manifest["topic_edit_log"]]
     assert ("rename", 1) in log and all(("merge", t["topic"]) in log for t in merged)
+
+
+def test_topic_edit_errors_name_the_field(edits):
+    for response in (
+        edits.patch("/api/topics/-1", json={"label": "x"}),
+        edits.post("/api/topics/merge", json={"topics": [1, -1]}),
+        edits.patch("/api/topics/1", json={"label": "x\u0000y"}),
+        edits.post("/api/topics/merge", json={"topics": [1, 2], "label": "a\u0007b"}),
+    ):
+        assert response.status_code == 422, response.text
+    parameters = [
+        edits.patch("/api/topics/-1", json={"label": "x"}).json()["parameter"],
+        edits.post("/api/topics/merge", json={"topics": [1, -1]}).json()["parameter"],
+        edits.patch("/api/topics/1", json={"label": "x\u0000y"}).json()["parameter"],
+        edits.post("/api/topics/merge", json={"topics": [1, 99]}).json()["parameter"],
+    ]
+    assert parameters == ["topic_id", "topics", "label", "topics"]
+    assert "\x00" not in edits.get("/api/topics/1").json()["label"]

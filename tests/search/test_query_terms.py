@@ -71,3 +71,8 @@ def test_cli_numbers_hits_from_the_offset(corpus, capsys):
     ranks = [line.split(".")[0].strip() for line in capsys.readouterr().out.splitlines()[:1]]
     assert ranks == ["6"]
     assert [h["id"] for h in later.hits] == [h["id"] for h in first.hits[5:]]
+
+
+@pytest.mark.parametrize("name", ["author", "tag", "dataset"])
+def test_an_empty_filter_value_is_refused_not_matched_to_nothing(client, name):
+    assert _error(client, "/api/search", q="red", **{name: ""})["parameter"] == name
