@@ -85,7 +85,11 @@ def is_media_source(path: Path) -> bool:
 
 
 def scan_media(
-    path: Path, dataset: str | None = None, *, stem_post_ids: bool = False
+    path: Path,
+    dataset: str | None = None,
+    *,
+    stem_post_ids: bool = False,
+    numeric_stem_post_ids: bool = False,
 ) -> ScanResult:
     """List the images of one media source and link them to posts.
 
@@ -101,6 +105,8 @@ def scan_media(
             metadata, else the source's file or folder stem.
         stem_post_ids: Without usable metadata, take each file's stem as its post id (TikTok
             thumbnails are `<post_id>.jpeg`). Without it such files get no post ids.
+        numeric_stem_post_ids: The same for files whose stem is a number only (an unpacked
+            folder of thumbnails, whose table may come in a later run).
 
     Returns:
         The items sorted by their path inside the source.
@@ -113,7 +119,7 @@ def scan_media(
     result = ScanResult(
         dataset=dataset or (meta and meta.dataset) or _stem(path), failed=listing.failed
     )
-    _link(result, listing, meta, stem_post_ids)
+    _link(result, listing, meta, stem_post_ids, numeric_stem_post_ids)
     for name in meta.missing(listing.names) if meta else ():
         reason = "listed in .metadata.json but not in the archive"
         result.failed.append(Failure(_location(path, name), reason))
@@ -133,15 +139,25 @@ def scan_media(
 
 
 def _link(
-    result: ScanResult, listing: _Listing, meta: MetadataTree | None, stem_post_ids: bool
+    result: ScanResult,
+    listing: _Listing,
+    meta: MetadataTree | None,
+    stem_post_ids: bool,
+    numeric_stem_post_ids: bool,
 ) -> None:
-    unlisted = 0
+    unlisted = stemmed = 0
     for file in sorted(listing.images, key=lambda f: f.name):
         if meta is not None:
             post_ids = meta.post_ids_for(file.name)
             unlisted += post_ids is None
         else:
-            post_ids = (_stem_post_id(file.name),) if stem_post_ids else ()
+            stem = _stem_post_id(file.name)
+            post_ids = (
+                (stem,)
+                if stem_post_ids or (numeric_stem_post_ids and stem.isascii() and stem.isdigit())
+                else ()
+            )
+            stemmed += bool(post_ids)
         item = MediaItem(
             file.path, file.member, file.size, file.mtime, result.dataset, post_ids or ()
         )
@@ -152,7 +168,7 @@ def _link(
         result.warnings.append(
             f"{unlisted} image(s) not listed in .metadata.json, indexed without post ids"
         )
-    if meta is None and stem_post_ids and result.media:
+    if stemmed:
         result.warnings.append("no usable .metadata.json: post ids taken from file names")
 
 

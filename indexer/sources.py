@@ -36,7 +36,10 @@ def collect(
     tables, media_sources = _classify(sources, image_column)
     out = Collected()
     for path in media_sources:
-        scan = scan_media(path, dataset, stem_post_ids=bool(tables) or path.suffix == ".zip")
+        # A folder alone only takes numeric stems: its table may come later (TikTok
+        # thumbnails), while `photo_1.jpg` is no post id.
+        stem_all = bool(tables) or path.suffix.lower() == ".zip"
+        scan = scan_media(path, dataset, stem_post_ids=stem_all, numeric_stem_post_ids=True)
         out.media.extend(scan.media)
         _absorb(out, scan.dataset, scan.failed, scan.warnings, path)
     table_dataset = dataset or (out.datasets[0] if len(out.datasets) == 1 else None)

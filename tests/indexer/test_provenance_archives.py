@@ -66,3 +66,21 @@ def test_nested_metadata_names_its_missing_files_with_their_folder(tmp_path):
                 dst.writestr(info, src.read(info))
     result = scan_media(tmp_path / "cut.zip", None)
     assert [f.path for f in result.failed] == [f"{tmp_path / 'cut.zip'}!top/{post_id(1)}.jpeg"]
+
+
+def test_unpacked_thumbnails_folder_alone_joins_a_later_table(tmp_path):
+    images = write_4cat_zip(tmp_path / "images.zip", 3, shared=False)
+    folder = unpack(tmp_path / "images.zip", tmp_path / "thumbs")
+    (folder / ".metadata.json").unlink()
+    (folder / "photo_1.jpg").write_bytes(image_bytes())  # a name that is no post id
+    store = tmp_path / "store"
+    report = index(store, folder)
+    assert report["warnings"] == [
+        "thumbs: no usable .metadata.json: post ids taken from file names"
+    ]
+    write_tiktok_csv(tmp_path / "tiktok.csv", 3, images)
+    report = index(store, tmp_path / "tiktok.csv")
+    assert (report["posts_linked"], report["posts_without_media"]) == (3, 0)
+    stored = posts(store)
+    assert set(stored) == {("thumbs", post_id(i)) for i in range(3)}
+    assert stored[("thumbs", post_id(2))]["author"] == "user2"
