@@ -19,6 +19,11 @@ const NAMES = {
   group_by: 'one per',
 };
 
+const CAPTIONED = { true: 'yes', false: 'no' };
+
+/** A topic's name for a chip; a value from the URL that is no topic id shows as typed. */
+const topicChip = (t) => (/^-?\d+$/.test(t) ? topicName(t, labelOf(t)) : `“${t}”`);
+
 function chip(text, patch, colour) {
   return h(
     'li',
@@ -44,7 +49,7 @@ function chipsOf(state) {
   for (const t of state.topic) {
     out.push(
       chip(
-        `topic ${topicName(t, labelOf(t))}`,
+        `topic ${topicChip(t)}`,
         { topic: state.topic.filter((x) => x !== t) },
         topicColour(t),
       ),
@@ -53,7 +58,7 @@ function chipsOf(state) {
   for (const t of state.exclude_topic) {
     out.push(
       chip(
-        `not ${topicName(t, labelOf(t))}`,
+        `not ${topicChip(t)}`,
         { exclude_topic: state.exclude_topic.filter((x) => x !== t) },
         topicColour(t),
       ),
@@ -65,7 +70,7 @@ function chipsOf(state) {
   }
   for (const key of ['text', 'not', 'date_from', 'date_to', 'has_caption', 'group_by']) {
     if (state[key]) {
-      const value = key === 'has_caption' ? (state[key] === 'true' ? 'yes' : 'no') : state[key];
+      const value = key === 'has_caption' ? (CAPTIONED[state[key]] ?? state[key]) : state[key];
       out.push(chip(`${NAMES[key]}: ${value}`, { [key]: '' }));
     }
   }

@@ -17,14 +17,37 @@ function neighbours(id) {
   return { i, hits, prev: i > 0 ? hits[i - 1] : null, next: i >= 0 ? hits[i + 1] : null };
 }
 
+/** Pages the detail view loads to find an image that is further down the list. */
+const FIND_PAGES = 20;
+
+/**
+ * `neighbours(id)`, paging on while the image is not among the loaded hits (a shared link or
+ * the map can open one further down the list).
+ */
+async function find(id) {
+  let found = neighbours(id);
+  for (let pages = 0; found.i < 0 && pages < FIND_PAGES; pages++) {
+    if (!(await loadMore()).length) break;
+    found = neighbours(id);
+  }
+  return found;
+}
+
 async function step(delta) {
   const say = (text) => {
     const el = dialog().querySelector('.detail-nav-msg');
     if (el) el.textContent = text;
   };
-  const { i, prev } = neighbours(shown);
+  const { i, prev } = await find(shown);
   let { next } = neighbours(shown);
-  if (i < 0) return say('This image is not in the current result list.');
+  if (i < 0) {
+    const list = currentResults();
+    return say(
+      list?.done
+        ? 'This image is not in the current result list.'
+        : `This image is not among the first ${plural(list?.hits.length ?? 0, 'result')}.`,
+    );
+  }
   if (delta > 0 && !next) {
     await loadMore();
     ({ next } = neighbours(shown));

@@ -1,6 +1,6 @@
 // Export of the current view (query and filters) as CSV or NDJSON, one row per post, through
-// the API (so the bearer key comes along). Where the API cannot export what the grid shows,
-// the buttons say so (see `exportScope`) instead of exporting another set.
+// the API (so the methods manifest and the bearer key come along). Where the API cannot export
+// what the grid shows, the buttons say so (see `exportScope`) instead of exporting another set.
 
 import { api } from './api.js';
 import { toast } from './dom.js';
@@ -13,6 +13,15 @@ function filename(response, format) {
   if (match) return decodeURIComponent(match[1]);
   const day = new Date().toISOString().slice(0, 10);
   return `picsift-export-${day}.${format === 'ndjson' ? 'ndjson' : 'csv'}`;
+}
+
+function save(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const link = Object.assign(document.createElement('a'), { href: url, download: name });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
 /** Images a text search exports (the API's default for a ranked export). */
@@ -33,7 +42,7 @@ export function exportScope(state) {
   }
   const what =
     mode === 'text'
-      ? `the ${RANKED.toLocaleString()} best matches, one row per post`
+      ? `up to the ${RANKED.toLocaleString()} best matches, one row per post`
       : 'every image the filters match, one row per post';
   // The export API has no grouping: say so rather than export another set than the grid's.
   if (state.group_by) return { what: `${what}: every image, not one per ${state.group_by}` };
@@ -50,22 +59,15 @@ export async function exportView(format) {
   }
   toast(`Preparing the ${format.toUpperCase()} export…`);
   try {
-    const limit = state.q ? RANKED : null;
-    const response = await api('export', {
-      params: { ...searchParams(state), format, limit },
-      raw: true,
-    });
-    const blob = await response.blob();
-    const url = URL.createObjectURL(blob);
-    const link = Object.assign(document.createElement('a'), {
-      href: url,
-      download: filename(response, format),
-    });
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 60_000);
-    toast(`Export saved as ${link.download}.`);
+    const params = { ...searchParams(state), format, limit: state.q ? RANKED : null };
+    const response = await api('export', { params, raw: true });
+    const name = filename(response, format);
+    save(await response.blob(), name);
+    // The methods manifest (software, model, topic run, query, filters, counts) goes beside it.
+    const manifest = await api('export/manifest', { params });
+    const manifestName = `${name.replace(/\.[^.]+$/, '')}.manifest.json`;
+    save(new Blob([JSON.stringify(manifest, null, 2)], { type: 'application/json' }), manifestName);
+    toast(`Export saved as ${name}, its methods manifest as ${manifestName}.`);
   } catch (err) {
     toast(`Export failed: ${err.message}`);
   }

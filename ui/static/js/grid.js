@@ -1,7 +1,7 @@
 // The result grid: tiles with score and topic on hover, more pages as you scroll, and states
 // that say what to do when there is nothing to show.
 
-import { getCatalog } from './catalog.js';
+import { getCatalog, labelOf, onCatalog } from './catalog.js';
 import { code, fill, h, notice, num, plural } from './dom.js';
 import { topicColour, topicName } from './palette.js';
 import { BROWSE_MAX, Results } from './results.js';
@@ -21,8 +21,11 @@ export function altText(hit) {
   return hit.caption ? hit.caption : `Image ${hit.id.slice(0, 8)} (no caption yet)`;
 }
 
+/** A hit's topic name: the catalog's current label (renames), else the search's. */
+const topicOf = (hit) => topicName(hit.topic, labelOf(hit.topic) || hit.topicLabel);
+
 function tile(hit, state) {
-  const label = topicName(hit.topic, hit.topicLabel);
+  const label = topicOf(hit);
   return h(
     'li',
     { class: 'tile' },
@@ -92,10 +95,17 @@ export function clearedFilters() {
   };
 }
 
+/** The filter form's names for the API's parameter names in a server message. */
+const FORM_NAMES = { date_from: 'From', date_to: 'To', has_caption: 'Captions' };
+
 function errorState(err) {
   // A request the server refused as asked (bad input) fails the same way again: no retry.
   if ([400, 404, 422].includes(err.status)) {
-    return notice('error', 'This search cannot run as asked.', [err.message]);
+    const message = err.message.replace(
+      /\b(date_from|date_to|has_caption)\b/g,
+      (name) => `“${FORM_NAMES[name]}”`,
+    );
+    return notice('error', 'This search cannot run as asked.', [message]);
   }
   return notice(
     'error',
@@ -188,8 +198,21 @@ export async function loadMore() {
   return results.hits.slice(before);
 }
 
+/** Redraw the loaded tiles with the catalog's topic names (after a rename or merge). */
+function relabel() {
+  const list = root().querySelector('.tiles');
+  if (!results || !list) return;
+  const state = getState();
+  const byId = new Map(results.hits.map((hit) => [hit.id, hit]));
+  for (const link of list.querySelectorAll('.tile-link')) {
+    const hit = byId.get(link.dataset.id);
+    if (hit) link.parentElement.replaceWith(tile(hit, state));
+  }
+}
+
 /** Re-render when the state asks for another list. */
 export function initGrid() {
+  onCatalog(relabel);
   // The list loads only when it is on screen (or the detail view walks it).
   const wanted = (state) => state.view === 'grid' || state.image;
   subscribe((state) => wanted(state) && load(state));

@@ -9,7 +9,7 @@ import { initGrid, load } from './grid.js';
 import { initJobs, onJob } from './jobs.js';
 import { initMap } from './map.js';
 import { initSearchBar } from './searchbar.js';
-import { getState, subscribe, update, VIEWS } from './state.js';
+import { getState, resultsKey, subscribe, update, VIEWS } from './state.js';
 import { initTimeline } from './timeline.js';
 import { initTopics } from './topics.js';
 
@@ -34,9 +34,21 @@ function wireChrome() {
     });
   }
   const toggle = document.getElementById('sidebar-toggle');
-  toggle.addEventListener('click', () => {
-    const open = document.body.classList.toggle('sidebar-open');
+  const drawer = (open) => {
+    document.body.classList.toggle('sidebar-open', open);
     toggle.setAttribute('aria-expanded', String(open));
+  };
+  toggle.addEventListener('click', () => {
+    const open = !document.body.classList.contains('sidebar-open');
+    drawer(open);
+    if (open) document.getElementById('filters').open = true;
+  });
+  // On a phone the drawer sits above the results: after a change there, show what it did.
+  subscribe((state, previous) => {
+    if (!document.body.classList.contains('sidebar-open')) return;
+    if (resultsKey(state) === resultsKey(previous)) return;
+    drawer(false);
+    document.getElementById('main').scrollIntoView({ block: 'start' });
   });
 }
 

@@ -22,6 +22,10 @@ async function saveLabel(t, label) {
     await api(`topics/${t.topic}`, { method: 'PATCH', json: { label } });
     toast(`Topic ${t.topic} is now “${label}”.`);
     await reload();
+    // The card was rebuilt under the focus: give it back to the card's Rename button.
+    section()
+      .querySelector(`.topic-card[data-topic="${t.topic}"] .topic-actions button:last-child`)
+      ?.focus();
   } catch (err) {
     toast(`Rename failed: ${err.message}`);
     renderList();
@@ -260,7 +264,7 @@ function render() {
   const state = getState();
   fill(body, header(topics, state), h('ul', { class: 'topic-list', 'aria-label': 'Topics' }));
   renderList();
-  const total = topics.reduce((sum, t) => sum + (t.count || 0), 0);
+  const total = topics.reduce((sum, t) => sum + (t.outlier ? 0 : t.count || 0), 0);
   body.append(
     h(
       'p',
