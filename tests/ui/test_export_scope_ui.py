@@ -1,11 +1,15 @@
 """Export never hands over another set than the grid's: where the export API cannot give what
-the grid shows (similar images, one image per author), the Export buttons say so."""
+the grid shows (similar images, an uploaded image), the Export buttons say so; one image per
+author or post is exported as the grid shows it."""
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 
-from tests.ui.helpers import shape_png, tile_ids
+from tests.ui.helpers import all_tile_ids, shape_png, tile_ids
 
 pytestmark = pytest.mark.slow
 
@@ -46,11 +50,14 @@ def test_similar_images_are_not_exported_as_something_else(page, served):
     assert "every image the filters match" in page.inner_text("#export-scope")
 
 
-def test_export_says_what_it_holds(page):
+def test_export_says_what_it_holds_and_follows_the_grouping(page):
     page.goto("/?q=red+circle")
     tile_ids(page)
-    assert "1,000 best matches" in page.inner_text("#export-scope")
+    assert "up to the 1,000 best matches, one row per post" in page.inner_text("#export-scope")
     page.goto("/?q=red+circle&group_by=author")
-    tile_ids(page)
-    assert "every image, not one per author" in page.inner_text("#export-scope")
-    assert all(button.is_enabled() for button in export_buttons(page))
+    shown = all_tile_ids(page)
+    assert "one image per author" in page.inner_text("#export-scope")
+    with page.expect_download() as download:
+        page.locator("#chips").get_by_role("button", name="CSV").click()
+    rows = list(csv.DictReader(io.StringIO(download.value.path().read_text())))
+    assert list(dict.fromkeys(r["image_id"] for r in rows)) == shown

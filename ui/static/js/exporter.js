@@ -40,13 +40,12 @@ export function exportScope(state) {
         'filters only. Go back to text search to export.',
     };
   }
-  const what =
+  const images =
     mode === 'text'
-      ? `up to the ${RANKED.toLocaleString()} best matches, one row per post`
-      : 'every image the filters match, one row per post';
-  // The export API has no grouping: say so rather than export another set than the grid's.
-  if (state.group_by) return { what: `${what}: every image, not one per ${state.group_by}` };
-  return { what };
+      ? `up to the ${RANKED.toLocaleString()} best matches`
+      : 'every image the filters match';
+  const group = state.group_by ? `, one image per ${state.group_by}` : '';
+  return { what: `${images}${group}, one row per post` };
 }
 
 /** Download the rows of the current view in `format` ('csv' or 'ndjson'). */
