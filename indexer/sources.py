@@ -60,7 +60,8 @@ def _classify(sources: list[Path], image_column: str | None) -> tuple[list[Path]
     for path in sources:
         if not path.exists():
             raise InputError(f"source {path} does not exist")
-        if image_column or is_post_table(path):
+        # With --image-column, folders, zips and image files given beside the table stay media.
+        if is_post_table(path) or (image_column and not is_media_source(path)):
             tables.append(path)
         elif is_media_source(path):
             media.append(path)

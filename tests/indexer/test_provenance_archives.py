@@ -8,11 +8,10 @@ import zipfile
 from pathlib import Path
 
 from indexer.media import scan_media
+from indexer.sources import collect
 from tests.indexer.conftest import DATASET, post_id, write_4cat_zip, write_tiktok_csv
 from tests.indexer.fixtures_media import image_bytes, unpack
 from tests.indexer.test_provenance import index, posts
-
-OTHER_KEY = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
 
 
 def rezip(archive: Path, out: Path, top: str) -> Path:
@@ -84,3 +83,18 @@ def test_unpacked_thumbnails_folder_alone_joins_a_later_table(tmp_path):
     stored = posts(store)
     assert set(stored) == {("thumbs", post_id(i)) for i in range(3)}
     assert stored[("thumbs", post_id(2))]["author"] == "user2"
+
+
+def test_image_column_leaves_archives_given_beside_the_table_as_media(tmp_path):
+    write_4cat_zip(tmp_path / "images.zip", 2, shared=False)
+    (tmp_path / "pics").mkdir()
+    (tmp_path / "pics" / "a.png").write_bytes(image_bytes("PNG"))
+    (tmp_path / "table.csv").write_text("id,image_file,body\n42,pics/a.png,hi\n")
+    found = collect([tmp_path / "table.csv", tmp_path / "images.zip"], None, "image_file")
+    assert found.failed == []
+    assert sorted(item.member or item.path.name for item in found.media) == [
+        f"{post_id(0)}.jpeg",
+        f"{post_id(1)}.jpeg",
+        "a.png",
+    ]
+    assert [(p.post_id, p.body) for p in found.posts] == [("42", "hi")]
