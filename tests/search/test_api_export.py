@@ -10,7 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from picsift.cli.main import app
+from picsift.store import Record
 from search.export import COLUMNS
+from search.service import group_key
 from tests.indexer.conftest import post_id, write_4cat_zip, write_tiktok_csv
 from tests.search.conftest import Truth, index_sources, write_topic_run
 
@@ -150,6 +152,8 @@ def test_cli_export_ranked_ndjson(cli_store, tmp_path):
         (["--format", "xml"], "--format"),
         (["--topic", "17"], "topic: no topic 17"),
         (["--date-from", "soon"], "date_from"),
+        (["--not", "square"], "q: `not` subtracts from a query"),
+        (["--group-by", "day"], "group_by"),
     ],
 )
 def test_cli_export_bad_options(cli_store, tmp_path, args, message):
@@ -158,3 +162,26 @@ def test_cli_export_bad_options(cli_store, tmp_path, args, message):
     result = CliRunner().invoke(app, ["--store", str(store), "export", "--out", str(out), *args])
     assert result.exit_code != 0 and message in str(result.exception)
     assert not out.exists()
+
+
+def test_cli_export_one_image_per_author(cli_store, tmp_path):
+    store, truth = cli_store
+    out = tmp_path / "authors.csv"
+    args = ["--store", str(store), "export", "--group-by", "author", "--out", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    groups = {
+        group_key(Record(image_id, payload), "author")
+        for image_id, payload in truth.payload.items()
+    }
+    assert len({r["image_id"] for r in rows}) == len(groups) < len(truth.payload)
+
+
+def test_cli_search_ignores_a_blank_not(cli_store):
+    store, _ = cli_store
+    base = ["--store", str(store), "search", "red", "--json"]
+    plain = CliRunner().invoke(app, base)
+    blank = CliRunner().invoke(app, [*base, "--not", " "])
+    assert plain.exit_code == blank.exit_code == 0, blank.output
+    assert json.loads(blank.output) == json.loads(plain.output)
