@@ -18,7 +18,8 @@ from topics.table import OUTLIER, list_topics
 
 NEGATIVE_WEIGHT = 1.0
 HIT_FIELDS = ["sha256", "topic", "caption", "posts"]
-GROUP_BATCH = 200
+GROUP_BATCH = 200  # hits read for the first grouped batch; later batches double
+GROUP_BATCH_MAX = 5000
 GROUP_SCAN_MAX = 20_000  # candidates looked at to fill grouped pages
 BROWSE_ORDER = "first_seen"  # browsing lists the newest images first
 CANCELLED = 1e-6  # query vector norm below which nothing is left to rank by
@@ -65,6 +66,28 @@ def group_key(hit: Record, group_by: str) -> Any:
     if group_by == "post":
         return ("post", first.get("dataset"), first.get("post_id"))
     return ("author", first.get("author")) if first.get("author") else ("image", hit.id)
+
+
+def first_of_groups(
+    fetch: Callable[[int, int], list], group_by: str, scan_max: int | None = None
+) -> Iterator[Any]:
+    """The first hit of each group in the order `fetch(limit, offset)` reads hits, looking
+    at `scan_max` hits at most. Batches double in size: ranks past the approximate windows
+    cost an exact search each, so a few large reads beat many small ones."""
+    seen: set[Any] = set()
+    start, size = 0, GROUP_BATCH
+    while scan_max is None or start < scan_max:
+        if scan_max is not None:
+            size = min(size, scan_max - start)
+        page = fetch(size, start)
+        for hit in page:
+            key = group_key(hit, group_by)
+            if key not in seen:
+                seen.add(key)
+                yield hit
+        if len(page) < size:
+            return
+        start, size = start + size, min(2 * size, GROUP_BATCH_MAX)
 
 
 class SearchService:
@@ -158,21 +181,10 @@ class SearchService:
         """The first hit of each group, groups paged by `offset`/`limit`; `fetch(limit,
         offset)` reads the ungrouped hits in order."""
         assert request.group_by is not None
-        want = request.offset + request.limit
-        seen: set[Any] = set()
-        picked: list[Record] = []
-        for start in range(0, GROUP_SCAN_MAX, GROUP_BATCH):
-            batch = fetch(GROUP_BATCH, start)
-            for hit in batch:
-                key = group_key(hit, request.group_by)
-                if key not in seen:
-                    seen.add(key)
-                    picked.append(hit)
-            if len(picked) >= want or len(batch) < GROUP_BATCH:
-                break
-        return picked[request.offset : want]
+        firsts = first_of_groups(fetch, request.group_by, GROUP_SCAN_MAX)
+        return list(itertools.islice(firsts, request.offset, request.offset + request.limit))
 
-    def groups(self, request: SearchRequest, batch: int = 1000) -> Iterator[Record]:
+    def groups(self, request: SearchRequest) -> Iterator[Record]:
         """The first image of each group of `request.group_by`, full payloads, in search
         order (with text terms: the same ranking search pages through, with scores) or
         browse order (newest first); without end, so the caller stops."""
@@ -189,16 +201,7 @@ class SearchService:
             def fetch(limit: int, offset: int) -> list:
                 return self.store.images.newest(BROWSE_ORDER, flt, limit=limit, offset=offset)
 
-        seen: set[Any] = set()
-        for start in itertools.count(0, batch):
-            page = fetch(batch, start)
-            for hit in page:
-                key = group_key(hit, request.group_by)
-                if key not in seen:
-                    seen.add(key)
-                    yield hit
-            if len(page) < batch:
-                return
+        return first_of_groups(fetch, request.group_by)
 
     def scroll(self, request: SearchRequest, page_size: int = 1000) -> Iterator[Hit]:
         """Every image matching the request's filters (no ranking), score 0."""
