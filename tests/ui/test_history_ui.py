@@ -71,3 +71,19 @@ def test_back_after_an_image_upload_returns_to_the_text_search(page, served):
     page.go_forward()  # Forward finds the uploaded file again
     heading(page, "Images like your file query.png and “red circle”")
     assert tile_ids(page)
+
+
+def test_back_to_an_upload_from_before_a_reload_shows_its_text_search(page):
+    first = {"name": "first.png", "mimeType": "image/png", "buffer": shape_png("red", "square")}
+    later = {"name": "later.png", "mimeType": "image/png", "buffer": shape_png("blue", "circle")}
+    page.goto("/?q=green+triangle")
+    tile_ids(page)
+    page.set_input_files("#upload", files=[first])
+    heading(page, "Images like your file first.png")
+    page.reload()  # the file is gone with the page; its history entry stays
+    heading(page, "Results for “green triangle”")
+    page.set_input_files("#upload", files=[later])
+    heading(page, "Images like your file later.png")
+    page.go_back()  # back onto the entry of first.png: not the later file
+    heading(page, "Results for “green triangle”")
+    assert "later.png" not in page.inner_text("#what")

@@ -46,11 +46,14 @@ export function hrefFor(state, patch) {
 
 const listeners = new Set();
 let current = parse(location.search);
-// Image files to search by are not in the URL (files do not fit there): each upload gets a
-// number, kept in its history entries, so Back and Forward find the search they belong to.
+// Image files to search by are not in the URL (files do not fit there): each upload gets an
+// id, kept in its history entries, so Back and Forward find the search they belong to. The
+// files live only as long as the page: the ids start with the page's load time, so an entry
+// from before a reload never finds a later file.
 const uploadFiles = new Map();
-let uploads = 0; // the number of the latest upload (the same file dropped twice searches again)
-let uploadId = 0; // the upload the current entry searches by; 0 for none
+const pageLoaded = Date.now();
+let uploads = 0; // uploads so far (the same file dropped twice searches again)
+let uploadId = ''; // the upload the current entry searches by; '' for none
 
 /** The current state (read-only copy). */
 export const getState = () => ({
@@ -77,11 +80,12 @@ function notify(previous) {
 export function update(patch, { replace = false } = {}) {
   const previous = getState();
   if ('upload' in patch) {
+    uploadId = '';
     if (patch.upload) {
       uploads += 1;
-      uploadFiles.set(uploads, patch.upload);
+      uploadId = `${pageLoaded}.${uploads}`;
+      uploadFiles.set(uploadId, patch.upload);
     }
-    uploadId = patch.upload ? uploads : 0;
   }
   const { upload: _ignored, ...rest } = patch;
   current = { ...current, ...rest };
@@ -102,6 +106,6 @@ export function resultsKey(state) {
 window.addEventListener('popstate', (e) => {
   const previous = getState();
   current = parse(location.search);
-  uploadId = e.state?.upload ?? 0;
+  uploadId = uploadFiles.has(e.state?.upload) ? e.state.upload : '';
   notify(previous);
 });
