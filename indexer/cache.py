@@ -85,6 +85,12 @@ class IndexCache:
                 counts[dataset] = counts.get(dataset, 0) + 1
         return counts
 
+    def size(self, dataset: str) -> int:
+        """How many posts are cached under `dataset` (0: it has no table)."""
+        return self._db.execute(
+            "SELECT count(*) FROM posts WHERE dataset = ?", (dataset,)
+        ).fetchone()[0]
+
     def alias(self, name: str) -> str | None:
         """The dataset a table stem was joined to, if any."""
         row = self._db.execute("SELECT dataset FROM aliases WHERE name = ?", (name,)).fetchone()

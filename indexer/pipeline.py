@@ -109,8 +109,9 @@ class Indexer:
         self, media: Sequence[MediaItem], posts: Sequence[Post], report: IndexReport
     ) -> list[Post]:
         """Name the dataset of each table given without its media: a table stem joined before
-        keeps its dataset; a name the store does not know joins the one dataset that holds
-        most of its post ids (this run's media and the stored images)."""
+        keeps its dataset; a name the store does not know joins the one dataset without a
+        table of its own that holds most (at least half) of its post ids, in this run's media
+        or the stored images."""
         run_datasets = {item.dataset for item in media}
         ids_by_name: dict[str, set[str]] = {}
         for post in posts:
@@ -125,7 +126,7 @@ class Indexer:
                     for post_id in ids.intersection(item.post_ids):
                         counts.setdefault(item.dataset, set()).add(post_id)
                 sizes = {d: len(s) for d, s in counts.items()}
-                dataset = self._best(sizes, report, f"table {name!r}: datasets")
+                dataset = self._claim(name, len(ids), sizes, report)
             if dataset is not None and dataset != name:
                 self.cache.bind(name, dataset)
                 target[name] = dataset
@@ -152,6 +153,23 @@ class Indexer:
                     if p["post_id"] in post_ids:
                         holders.setdefault(p["dataset"], set()).add(p["post_id"])
         return holders
+
+    def _claim(
+        self, name: str, n_posts: int, counts: dict[str, int], report: IndexReport
+    ) -> str | None:
+        """The dataset that table `name` joins, from how many of its posts each holds."""
+        tabled = sorted(d for d in counts if self.cache.size(d))
+        free = {d: n for d, n in counts.items() if d not in tabled}
+        best = self._best(free, report, f"table {name!r}: datasets")
+        if best is not None and 2 * free[best] >= n_posts:
+            return best
+        if tabled and not free:
+            report.warnings.append(
+                f"table {name!r}: its posts are in dataset(s) {', '.join(map(repr, tabled))}, "
+                "which have a table already; not joined: to update one, index the table "
+                "again with --dataset NAME"
+            )
+        return None
 
     @staticmethod
     def _best(counts: dict[str, int], report: IndexReport, what: str) -> str | None:
@@ -224,15 +242,18 @@ class Indexer:
         return linked
 
     def _cached(self, dataset: str, ids: set[str], report: IndexReport) -> dict[str, Post]:
-        """Cached posts of `dataset`; for ids it lacks, a table indexed alone under its file
-        stem (a name the store does not know) that holds most of them is joined to it."""
+        """Cached posts of `dataset`. A dataset without a table of its own joins the table
+        indexed alone under its file stem (a name the store does not know) that holds most of
+        its post ids, when at least half of that table's posts are among them."""
         found = self.cache.find_posts(dataset, ids) if ids else {}
         rest = ids - found.keys()
-        if rest:
+        if rest and not self.cache.size(dataset):
             counts = {
                 name: n
                 for name, n in self.cache.holders(rest).items()
-                if name != dataset and not self._stored_dataset(name)
+                if name != dataset
+                and not self._stored_dataset(name)
+                and 2 * n >= self.cache.size(name)
             }
             name = self._best(counts, report, f"dataset {dataset!r}: tables")
             if name is not None:

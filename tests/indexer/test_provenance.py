@@ -168,3 +168,18 @@ def test_table_stem_joined_once_keeps_its_dataset_when_indexed_again(tmp_path):
     assert index(store, tmp_path / "tiktok.csv")["posts_linked"] == 1
     assert posts(store)[(DATASET, post_id(0))]["extra"]["likes"] == "77"
     assert cached_posts(store) == [(DATASET, 3)]
+
+
+def test_table_alone_never_fills_a_dataset_that_has_its_own_table(tmp_path):
+    store = overlapping_scrapes(tmp_path)
+    report = index(store, tmp_path / "B.csv")
+    assert report["posts_linked"] == 0
+    assert report["warnings"] == [
+        f"table 'B': its posts are in dataset(s) '{KEY_A}', which have a table already; not "
+        "joined: to update one, index the table again with --dataset NAME"
+    ]
+    assert posts(store)[(KEY_A, X)]["extra"]["Transcript"] == "coder A notes"
+    assert index(store, tmp_path / "B.zip")["posts_linked"] == 2
+    stored = posts(store)
+    assert stored[(KEY_B, X)]["extra"]["Transcript"] == "coder B notes"
+    assert stored[(KEY_A, X)]["extra"]["Transcript"] == "coder A notes"
