@@ -92,16 +92,21 @@ def test_pages_do_not_repeat(client):
 
 
 def test_group_by_author_and_post(client, corpus):
-    body = search(client, q="red", group_by="author", limit=10)
+    first = next(
+        p["dataset"] for d in corpus.truth.payload.values() for p in d["posts"] if p["author"]
+    )
+    body = search(client, q="red", group_by="author", limit=10, dataset=first)
     firsts = []
     for hit in body["hits"]:
         posts = corpus.truth.payload[hit["id"]]["posts"]
         firsts.append(min(posts, key=lambda p: p["ts"] or 0)["author"])
     assert len(firsts) == len(set(firsts)) == 3  # user0..user2: one hit each
+    anonymous = search(client, q="red", group_by="author", limit=10, dataset="second")["hits"]
+    assert len(anonymous) == 10  # zip B's posts have no author: each image is its own group
     assert body["group_by"] == "author"
     grouped = search(client, q="red", group_by="post", limit=200)["hits"]
     assert 0 < len(grouped) <= 120 and len({h["id"] for h in grouped}) == len(grouped)
-    second = search(client, q="red", group_by="author", limit=2, offset=1)["hits"]
+    second = search(client, q="red", group_by="author", limit=2, offset=1, dataset=first)["hits"]
     assert [h["id"] for h in second] == [h["id"] for h in body["hits"][1:3]]
 
 
