@@ -20,7 +20,9 @@ def _bars() -> Bars:
     return Bars(stages={"hash", "embed", "caption"})
 
 
-def _caption(store: ImageStore, settings: Settings, bars: Bars) -> tuple[int, int]:
+def _caption(store: ImageStore, settings: Settings, bars: Bars) -> dict:
+    """Caption images that have none: {"written": N, "failed": [{"id", "reason"}]}, as the
+    server's index jobs report it."""
     from indexer.captions import caption_missing
     from picsift.models.captioner import make_captioner
     from picsift.models.runtime import choose_runtime
@@ -29,12 +31,12 @@ def _caption(store: ImageStore, settings: Settings, bars: Bars) -> tuple[int, in
         settings.caption_model, choose_runtime(settings.device, settings.precision)
     )
     if captioner is None or not store.exists:
-        return 0, 0
+        return {"written": 0, "failed": []}
     written, failed = caption_missing(store, captioner, settings.data_dir, progress=bars)
-    return written, len(failed)
+    return {"written": written, "failed": [{"id": i, "reason": r} for i, r in failed]}
 
 
-def _summary(report: dict, captions: tuple[int, int] | None, topics: str | None = None) -> None:
+def _summary(report: dict, topics: str | None = None) -> None:
     copies = report["found"] - report["new"] - report["known"] - len(report["failed"])
     typer.echo(
         f"found {report['found']:,} files: {report['new']:,} new images, "
@@ -50,8 +52,8 @@ def _summary(report: dict, captions: tuple[int, int] | None, topics: str | None 
         typer.echo(f"  failed ({reason}): {count:,}")
     for warning in report["warnings"]:
         typer.echo(f"  warning: {warning}")
-    if captions:
-        typer.echo(f"captions: {captions[0]:,} written, {captions[1]:,} failed")
+    if captions := report.get("captions"):
+        typer.echo(f"captions: {captions['written']:,} written, {len(captions['failed']):,} failed")
     if topics:
         typer.echo(topics)
 
@@ -81,12 +83,12 @@ class _Run:
         self.scan_args = scan_args
         self.mtimes: dict[Path, float] = {}
 
-    def once(self, only_new: bool = False) -> tuple[dict, tuple[int, int] | None, str | None]:
+    def once(self, only_new: bool = False) -> tuple[dict, str | None]:
         """Index what the sources hold. With `only_new` (--watch), only files not hashed
         before, and posts only when a table changed since the last pass. New images get
         captions and join the current topic run.
 
-        Returns the report, the caption counts and the topic summary.
+        Returns the report (with `captions` when it captioned) and the topic summary.
         """
         from indexer.sources import collect
 
@@ -108,7 +110,10 @@ class _Run:
             self.indexer.store.refresh_index()
         result.failed[:0] = found.failed
         result.warnings[:0] = found.warnings
-        return result.to_dict(), done, topics
+        out = result.to_dict()
+        if done:
+            out["captions"] = done
+        return out, topics
 
     def watch(self, interval: float) -> None:
         """Look for new files every `interval` seconds until interrupted (Ctrl-C)."""
@@ -118,9 +123,9 @@ class _Run:
         try:
             while True:
                 time.sleep(interval)
-                out, done, topics = self.once(only_new=True)
+                out, topics = self.once(only_new=True)
                 if out["found"] or out["posts_linked"]:
-                    _summary(out, done, topics)
+                    _summary(out, topics)
         except KeyboardInterrupt:
             typer.echo("stopped watching")
 
@@ -175,7 +180,10 @@ def index_sources(
     from indexer.pipeline import Indexer
     from indexer.shard import Shard
     from picsift.cli.common import encoder_for
+    from search.query import check_dataset
 
+    if dataset is not None:
+        check_dataset(dataset)
     worker = Shard.parse(shard) if shard else None
     paths = [p.expanduser().resolve() for p in sources]
     try:
@@ -188,10 +196,9 @@ def index_sources(
         out = _index_via_server(url, settings, paths, options)
         if report:
             report.write_text(json.dumps(out, indent=2, ensure_ascii=False))
-        caps, topics = out.get("captions"), out.get("topics")
-        written = (caps["written"], len(caps["failed"])) if caps else None
+        topics = out.get("topics")
         joined = topics and f"topics: {topics['assigned']:,} new images joined run {topics['run']}"
-        _summary(out, written, joined or None)
+        _summary(out, joined or None)
         return out
     cache = IndexCache(settings.data_dir)
     with (
@@ -209,17 +216,29 @@ def index_sources(
             shard=worker,
         )
         run = _Run(indexer, settings, captions, (paths, dataset, image_column))
-        out, done, topics = run.once()
+        out, topics = run.once()
         if report:
             report.write_text(json.dumps(out, indent=2, ensure_ascii=False))
         if watch:
             bars.progress.stop()
-            _summary(out, done, topics)
+            _summary(out, topics)
             run.watch(interval)
     cache.close()
     if not watch:
-        _summary(out, done, topics)
+        _summary(out, topics)
+        _check_anything_read(out)
     return out
+
+
+def _check_anything_read(report: dict) -> None:
+    """Raise InputError when the sources gave nothing at all but failures: the run could not
+    do its job (exit code non-zero), unlike a run where some files failed beside good ones."""
+    read = report["found"] or report["posts_linked"] or report["posts_without_media"]
+    if not read and report["failed"]:
+        raise InputError(
+            f"nothing could be read from the sources ({len(report['failed']):,} failed; "
+            "see the reasons above)"
+        )
 
 
 def register(app: typer.Typer) -> None:
@@ -286,10 +305,12 @@ def register(app: typer.Typer) -> None:
             typer.echo("captions are off (PICSIFT_CAPTION_MODEL=none)")
             return
         with open_store(settings, command="picsift caption") as store, _bars() as bars:
-            written, failed = _caption(store, settings, bars)
-            if written:
+            done = _caption(store, settings, bars)
+            if done["written"]:
                 store.refresh_index()
-        typer.echo(f"captions: {written:,} written, {failed:,} failed")
+        typer.echo(f"captions: {done['written']:,} written, {len(done['failed']):,} failed")
+        for failure in done["failed"]:
+            typer.echo(f"  failed: {failure['id']}: {failure['reason']}")
 
     @app.command()
     def remove(

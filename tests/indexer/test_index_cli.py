@@ -142,12 +142,34 @@ def test_missing_source_is_a_clear_error(tmp_path, missing):
     assert "does not exist" in str(result.exception)
 
 
+def test_a_path_as_dataset_name_is_refused(tmp_path):
+    write_4cat_zip(tmp_path / "images.zip", 2, seed=3)
+    argv = ["--store", str(tmp_path / "s"), "--model", "toy", "index", str(tmp_path / "images.zip")]
+    result = runner.invoke(app, [*argv, "--dataset", "../x"])
+    assert result.exit_code != 0 and "is not a dataset name" in str(result.exception)
+
+
+def test_a_run_that_read_nothing_exits_non_zero(tmp_path):
+    """An unreadable zip as the only source is a failed run; beside a good source it is not."""
+    (tmp_path / "broken.zip").write_bytes(b"PK\x03\x04 cut short")
+    write_4cat_zip(tmp_path / "good.zip", 2, seed=4)
+    argv = ["--store", str(tmp_path / "s"), "--model", "toy", "index", "--no-captions"]
+    alone = runner.invoke(app, [*argv, str(tmp_path / "broken.zip")])
+    assert alone.exit_code != 0 and "nothing could be read" in str(alone.exception)
+    both = runner.invoke(app, [*argv, str(tmp_path / "broken.zip"), str(tmp_path / "good.zip")])
+    assert both.exit_code == 0 and "1 failed" in both.output, both.output
+
+
 def test_captions_after_indexing_and_caption_command(tmp_path, monkeypatch):
     monkeypatch.setenv("PICSIFT_CAPTION_MODEL", "toy")
     images = write_4cat_zip(tmp_path / "images.zip", 8, seed=21, shared=False)
     argv = ["--store", str(tmp_path / "store"), "--model", "toy", "index"]
-    result = runner.invoke(app, [*argv, str(tmp_path / "images.zip")], catch_exceptions=False)
+    report = tmp_path / "report.json"
+    result = runner.invoke(
+        app, [*argv, str(tmp_path / "images.zip"), "--report", str(report)], catch_exceptions=False
+    )
     assert "captions: 8 written, 0 failed" in result.output
+    assert json.loads(report.read_text())["captions"] == {"written": 8, "failed": []}
     truth = {post_id(i): f"a {c} {s}" for i, (_, c, s) in enumerate(images)}
     rows = records(tmp_path / "store")
     right = sum(r.payload["caption"] == truth[r.payload["posts"][0]["post_id"]] for r in rows)
