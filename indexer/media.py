@@ -7,7 +7,6 @@ import re
 import stat
 import threading
 import zipfile
-import zlib
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,23 +16,12 @@ from PIL import features
 
 from indexer.metadata import METADATA_NAME, MetadataError, MetadataTree, parse_metadata
 from indexer.records import Failure, MediaItem, ScanResult
+from picsift.models.decode import READ_ERRORS
 
 IMAGE_EXTENSIONS = frozenset(
     {".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff"}
     | ({".avif"} if features.check("avif") else set())
 )
-
-# What a damaged or unusual zip can raise while it is opened or read.
-_ZIP_ERRORS = (
-    zipfile.BadZipFile,
-    OSError,
-    EOFError,
-    ValueError,
-    RuntimeError,  # encrypted member
-    NotImplementedError,  # unsupported compression method
-    zlib.error,
-)
-
 
 _FRAME_NAME = re.compile(r"^(video_frame_\d+|.+_scene_\d+)$")
 
@@ -275,7 +263,7 @@ def _list_zip(path: Path) -> _Listing:
                     raw = _read_member(archive, name, path, listing.failed)
                     if raw is not None:
                         listing.metadata[prefix + "/" if prefix else ""] = raw
-    except _ZIP_ERRORS as e:
+    except READ_ERRORS as e:
         raise _SourceError(f"not a readable zip archive: {e}") from None
     for name, info in infos.items():
         if _unsafe(name):
@@ -294,7 +282,7 @@ def _read_member(
 ) -> bytes | None:
     try:
         return archive.read(name)
-    except _ZIP_ERRORS as e:
+    except READ_ERRORS as e:
         failed.append(Failure(_location(path, name), f"cannot read: {e}"))
         return None
 

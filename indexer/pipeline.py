@@ -18,6 +18,7 @@ from indexer.cache import IndexCache
 from indexer.payloads import image_id, merged_payload, new_payload
 from indexer.records import Failure, MediaItem, Post
 from indexer.shard import Shard
+from picsift.models.decode import READ_ERRORS
 from picsift.store import Filter, ImageStore, Match, MatchAny, PointData
 from picsift.thumbs import THUMB_SIDE, write_thumb
 
@@ -192,7 +193,7 @@ class Indexer:
             return item, cached, None
         try:
             return item, hashlib.sha256(self.read(item)).hexdigest(), None
-        except (OSError, KeyError, ValueError) as exc:
+        except READ_ERRORS as exc:
             return item, None, f"cannot read: {exc}"
 
     def _group_by_content(

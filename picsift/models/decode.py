@@ -23,7 +23,7 @@ _WIDE_MODES = frozenset({"I;16", "I;16B", "I;16L", "I;16N", "I", "F"})
 
 # What `read(item)` can raise for one unreadable file or zip member: damaged data (bad CRC,
 # broken deflate), an encrypted member, an unsupported compression method, a missing member.
-_READ_ERRORS = (
+READ_ERRORS = (
     OSError,
     EOFError,
     KeyError,
@@ -171,7 +171,7 @@ def decode_many(
     def work(item: T) -> Decoded[T]:
         try:
             source = read(item)
-        except _READ_ERRORS as exc:
+        except READ_ERRORS as exc:
             return Decoded(item, error=f"cannot read: {exc or type(exc).__name__}")
         try:
             image, info = decode_image(source, min_side)

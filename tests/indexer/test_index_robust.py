@@ -19,6 +19,7 @@ from picsift.cli.main import app
 from picsift.models import decode
 from picsift.store.edge import EdgeStore
 from tests.indexer.conftest import shape_images
+from tests.models.test_decode_limits import _damaged_zip
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,6 +82,17 @@ def test_awkward_and_broken_files(tmp_path, monkeypatch):
     assert payloads["really a png.jpeg"]["format"] == "png"
     assert payloads["anim.gif"]["format"] == "gif"
     assert "фото 1.webp" in payloads
+
+
+def test_damaged_zip_members_fail_alone_in_a_run(tmp_path):
+    """Bad CRC, broken deflate and encrypted members are failed items, found while hashing;
+    the good members are indexed and the run ends normally."""
+    _damaged_zip(tmp_path / "damaged.zip")
+    report, _ = _index(tmp_path / "store", str(tmp_path / "damaged.zip"))
+    reasons = {f["path"].rsplit("!", 1)[1]: f["reason"] for f in report["failed"]}
+    assert set(reasons) == {"crc.png", "deflate.png", "secret.png"}, report["failed"]
+    assert all(reason.startswith("cannot read: ") for reason in reasons.values())
+    assert report["new"] == 1  # good1.png and good2.png are the same image
 
 
 def test_image_column_table(tmp_path):
