@@ -281,27 +281,52 @@ class Collection(abc.ABC):
         points the windows before it did not have; ranks past the last window are the exact
         ranking with the windowed points left out. So pages at any offset fit together
         without repeats or gaps while the data stays the same (scores may step up at a
-        window's edge, where an approximate ranking hands over to a better one).
+        window's edge, where an approximate ranking hands over to a better one). Equal scores
+        are ordered by id, so ties too come out the same on every page and both backends.
         """
         want = offset + limit
         ranked: list[Hit] = []
         seen: set[str] = set()
-        for size in (*RANK_WINDOWS, None):
-            if len(ranked) >= want:
+        complete = False  # every matching point is ranked
+        for size in RANK_WINDOWS:
+            if len(ranked) >= want or complete:
                 break
             hits = self.query(
                 vector,
                 filter=filter,
-                limit=want if size is None else size,
-                exact=size is None,
-                hnsw_ef=None if size is None else max(size, self.hnsw_ef or 0),
+                limit=size,
+                hnsw_ef=max(size, self.hnsw_ef or 0),
                 with_payload=False,
             )
-            ranked += [h for h in hits if h.id not in seen]
+            ranked += _in_rank_order(h for h in hits if h.id not in seen)
             seen.update(h.id for h in hits)
-            if size is not None and len(hits) < size:
-                break  # every matching point is ranked
-        page = ranked[offset:want]
+            complete = len(hits) < size
+        if len(ranked) < want and not complete:
+            ranked += self._exact_rest(vector, filter, seen, want - len(ranked))
+        return self._with_payload(ranked[offset:want], with_payload)
+
+    def _exact_rest(
+        self, vector: np.ndarray, filter: Filter | None, seen: set[str], need: int
+    ) -> list[Hit]:
+        """The best `need` points outside `seen` by exact search, ties complete and in id order.
+
+        The engine orders equal scores arbitrarily, and which of them a top-k keeps depends on
+        k (heaps, segment merges): asked for 1,020 and then 1,200 hits, it put one of two tied
+        points at rank 1,011 in one answer and the other in the next. So the search is widened
+        until every point tied with the last one needed is in the answer (the lowest score
+        returned is below it), and ties are ordered by id.
+        """
+        limit = len(seen) + need
+        while True:
+            hits = self.query(vector, filter=filter, limit=limit, exact=True, with_payload=False)
+            fresh = _in_rank_order(h for h in hits if h.id not in seen)
+            if len(hits) < limit:
+                return fresh  # every matching point is in the answer
+            if len(fresh) >= need and min(h.score for h in hits) < fresh[need - 1].score:
+                return fresh[:need]
+            limit *= 2
+
+    def _with_payload(self, page: list[Hit], with_payload: PayloadSelect) -> list[Hit]:
         if not page or with_payload is False:
             return page
         records = {r.id: r for r in self.retrieve([h.id for h in page], with_payload=with_payload)}
@@ -334,6 +359,11 @@ class Collection(abc.ABC):
     @abc.abstractmethod
     def metadata(self) -> dict[str, Any]:
         """What the collection records about itself."""
+
+
+def _in_rank_order(hits: Iterable[Hit]) -> list[Hit]:
+    """Best score first, equal scores by id: one order whatever order the engine gave."""
+    return sorted(hits, key=lambda h: (-h.score, h.id))
 
 
 def _and(filter: Filter | None, condition: Range) -> Filter:

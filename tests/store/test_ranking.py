@@ -88,3 +88,25 @@ def test_ranking_pages_are_the_exact_order_on_both_backends(make_store, monkeypa
     assert [h.id for h in hits] == [i for i in exact if i in odd_ids]
     assert all(h.payload["odd"] == 1 for h in hits)
     assert store.images.ranking(query, limit=5, offset=300) == []
+
+
+def test_tied_scores_are_ranked_by_id_on_every_page(make_store, monkeypatch):
+    """Copies of one vector score exactly alike; the engine orders such ties differently for
+    different limits, which once moved a tied point across a page edge at rank 1,011."""
+    monkeypatch.setattr(base, "RANK_WINDOWS", (10, 50))
+    store = make_store()
+    store.ensure("toy", 16)
+    distinct = unit_vectors(60, 16, seed=4)
+    vectors = np.repeat(distinct, 5, axis=0)  # five points for each score
+    order = np.random.default_rng(1).permutation(len(vectors))  # ids unrelated to ties
+    store.images.upsert(
+        [PointData(point_id(int(order[i])), v, {}) for i, v in enumerate(vectors)]
+    )
+    query = distinct[0]
+    scores = vectors @ query
+    expected = [
+        point_id(int(order[i]))
+        for i in sorted(range(len(vectors)), key=lambda i: (-scores[i], point_id(int(order[i]))))
+    ]
+    for size in (7, 13, 64):
+        assert _paged(store.images, query, size, 300, with_payload=False) == expected
