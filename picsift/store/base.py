@@ -287,10 +287,11 @@ class Collection(abc.ABC):
         want = offset + limit
         ranked: list[Hit] = []
         seen: set[str] = set()
-        complete = False  # every matching point is ranked
         for size in RANK_WINDOWS:
-            if len(ranked) >= want or complete:
+            if len(ranked) >= want:
                 break
+            # A window short of its size proves nothing: a sparse HNSW graph can reach fewer
+            # points than asked for, so only the exact search below may end the ranking.
             hits = self.query(
                 vector,
                 filter=filter,
@@ -300,8 +301,7 @@ class Collection(abc.ABC):
             )
             ranked += _in_rank_order(h for h in hits if h.id not in seen)
             seen.update(h.id for h in hits)
-            complete = len(hits) < size
-        if len(ranked) < want and not complete:
+        if len(ranked) < want:
             ranked += self._exact_rest(vector, filter, seen, want - len(ranked))
         return self._with_payload(ranked[offset:want], with_payload)
 

@@ -99,9 +99,7 @@ def test_tied_scores_are_ranked_by_id_on_every_page(make_store, monkeypatch):
     distinct = unit_vectors(60, 16, seed=4)
     vectors = np.repeat(distinct, 5, axis=0)  # five points for each score
     order = np.random.default_rng(1).permutation(len(vectors))  # ids unrelated to ties
-    store.images.upsert(
-        [PointData(point_id(int(order[i])), v, {}) for i, v in enumerate(vectors)]
-    )
+    store.images.upsert([PointData(point_id(int(order[i])), v, {}) for i, v in enumerate(vectors)])
     query = distinct[0]
     scores = vectors @ query
     expected = [
@@ -110,3 +108,25 @@ def test_tied_scores_are_ranked_by_id_on_every_page(make_store, monkeypatch):
     ]
     for size in (7, 13, 64):
         assert _paged(store.images, query, size, 300, with_payload=False) == expected
+
+
+def test_a_window_short_of_its_size_does_not_end_the_ranking(make_store, monkeypatch):
+    """A sparse HNSW graph can reach fewer points than a window asks for (189 of 1,100 in one
+    run); the ranking must go on by exact search instead of ending there."""
+    monkeypatch.setattr(base, "RANK_WINDOWS", (10, 50))
+    store = make_store()
+    store.ensure("toy", 16)
+    vectors = unit_vectors(200, 16, seed=3)
+    store.images.upsert([PointData(point_id(i), v, {}) for i, v in enumerate(vectors)])
+    engine_query = store.images.query
+
+    def short_of_size(vector, *, exact=False, limit=10, **kw):
+        hits = engine_query(vector, exact=exact, limit=limit, **kw)
+        return hits if exact else hits[: limit // 2]
+
+    monkeypatch.setattr(store.images, "query", short_of_size)
+    query = vectors[0]
+    exact = [point_id(int(i)) for i in np.argsort(-(vectors @ query), kind="stable")]
+    ranked = [h.id for h in store.images.ranking(query, limit=200, with_payload=False)]
+    assert sorted(ranked) == sorted(exact)
+    assert _paged(store.images, query, 9, 200, with_payload=False) == ranked
