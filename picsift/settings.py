@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -80,8 +81,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_file = os.environ.get(CONFIG_ENV, "picsift.toml")
-        toml = TomlConfigSettingsSource(settings_cls, toml_file=toml_file)
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=config_file())
         return init_settings, env_settings, toml
 
     @field_validator("model", "text_model", "api_key", "qdrant_api_key", "data", mode="before")
@@ -127,18 +127,49 @@ class Settings(BaseSettings):
         return Path("./picsift-data") if self.is_server else Path(self.store)
 
 
+def config_file() -> Path:
+    """The settings file: PICSIFT_CONFIG (which `--config` sets), else ./picsift.toml.
+
+    An empty PICSIFT_CONFIG means unset, as docker-compose passes `${PICSIFT_CONFIG:-}`.
+    """
+    return Path(os.environ.get(CONFIG_ENV) or "picsift.toml").expanduser()
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Build the settings, CLI flags (`overrides`, None = not given) on top of everything else.
 
     Raises:
-        ConfigError: naming each bad setting as its environment variable, with the fix.
+        ConfigError: naming each bad setting as its environment variable, with the fix; or
+            the settings file, when it was named but is missing or is not valid TOML.
     """
     _check_unknown_env()
     given = {k: v for k, v in overrides.items() if v is not None}
     try:
-        return Settings(**given)
+        settings = Settings(**given)
     except ValidationError as exc:
         raise ConfigError(_explain(exc)) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
+        # tomllib's message ends "(at line L, column C)": enough to find the mistake.
+        raise ConfigError(f"cannot read settings file {config_file()}: {exc}") from None
+    _check_named_config_exists()
+    return settings
+
+
+def _check_named_config_exists() -> None:
+    """A named settings file must exist; only the default ./picsift.toml is optional.
+
+    pydantic-settings skips a missing file without a word, so a mistyped --config would run
+    on the defaults, against an empty store beside the real one.
+    """
+    if not os.environ.get(CONFIG_ENV):
+        return
+    path = config_file()
+    if not path.is_file():
+        state = "is not a file" if path.exists() else "does not exist"
+        raise ConfigError(
+            f"settings file {path} (--config or {CONFIG_ENV}) {state}; fix the path, "
+            "or leave both unset to read ./picsift.toml"
+        )
 
 
 def _check_unknown_env() -> None:

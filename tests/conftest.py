@@ -24,7 +24,9 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPat
     for key in list(os.environ):
         if key.startswith("PICSIFT_"):
             monkeypatch.delenv(key)
-    monkeypatch.setenv("PICSIFT_CONFIG", str(tmp_path_factory.mktemp("cfg") / "none.toml"))
+    config = tmp_path_factory.mktemp("cfg") / "empty.toml"
+    config.touch()
+    monkeypatch.setenv("PICSIFT_CONFIG", str(config))
 
 
 def unit_vectors(n: int, dim: int, seed: int = 0) -> np.ndarray:

@@ -78,3 +78,28 @@ def test_empty_values_mean_unset(monkeypatch):
     monkeypatch.setenv("PICSIFT_MODEL", " ")
     s = load_settings()
     assert s.api_key is None and s.model is None
+
+
+def test_named_settings_file_must_exist(tmp_path, monkeypatch):
+    monkeypatch.setenv("PICSIFT_CONFIG", str(tmp_path / "typo.toml"))
+    with pytest.raises(ConfigError, match=r"settings file .*typo\.toml .*does not exist"):
+        load_settings()
+    monkeypatch.setenv("PICSIFT_CONFIG", str(tmp_path))
+    with pytest.raises(ConfigError, match=r"is not a file"):
+        load_settings()
+
+
+def test_default_settings_file_is_optional(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PICSIFT_CONFIG", "")  # docker-compose's `${PICSIFT_CONFIG:-}`
+    assert load_settings().store == "./picsift-data"
+    (tmp_path / "picsift.toml").write_text('collection = "fromfile"\n')
+    assert load_settings().collection == "fromfile"
+
+
+def test_toml_syntax_error_names_line_and_column(tmp_path, monkeypatch):
+    toml = tmp_path / "picsift.toml"
+    toml.write_text('store = "/x"\nport = \n')
+    monkeypatch.setenv("PICSIFT_CONFIG", str(toml))
+    with pytest.raises(ConfigError, match=r"picsift\.toml: .*\(at line 2, column 8\)$"):
+        load_settings()

@@ -40,6 +40,7 @@ def test_every_command_has_help(argv):
 
 
 def test_status_json_on_an_empty_store(tmp_path):
+    EdgeStore(tmp_path / "s").close()
     result = runner.invoke(app, ["--store", str(tmp_path / "s"), "status", "--json"])
     assert result.exit_code == 0, result.output
     status = json.loads(result.output)

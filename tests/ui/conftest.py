@@ -62,11 +62,13 @@ class Served:
 
 def _env(store: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PICSIFT_")}
+    config = store.parent / "empty.toml"
+    config.touch()
     return env | {
         "PICSIFT_STORE": str(store),
         "PICSIFT_MODEL": str(TOY_CLIP_DIR),
         "PICSIFT_CAPTION_MODEL": str(TOY_CAPTIONER_DIR),
-        "PICSIFT_CONFIG": str(store.parent / "none.toml"),
+        "PICSIFT_CONFIG": str(config),
     }
 
 
