@@ -12,7 +12,16 @@ from picsift.errors import StoreError
 from picsift.store import Filter, HasId, ImageStore, Match
 from topics import storeio
 from topics.reference import Reference
-from topics.table import OUTLIER, TopicInfo, current_run, list_topics, run_dir, topic_point_id
+from topics.table import (
+    OUTLIER,
+    RunInfo,
+    TopicInfo,
+    current_run,
+    list_topics,
+    outlier_label,
+    run_dir,
+    topic_point_id,
+)
 
 Progress = Callable[[str, int, int], None]
 
@@ -91,14 +100,22 @@ def assign_topics(
         if progress:
             progress("assign", start + len(records), len(todo))
     if todo:
-        _recount(store, run.run, topics)
+        _recount(store, run, topics)
     return AssignReport(assigned, unassigned, run.run)
 
 
-def _recount(store: ImageStore, run: str, topics: Sequence[TopicInfo]) -> None:
+def _recount(store: ImageStore, run: RunInfo, topics: Sequence[TopicInfo]) -> None:
+    """Counts per topic again; topic -1's label says whether it now holds unassigned images."""
     counts = store.images.facet(
-        "topic", Filter(must=(Match("topic_run", run),)), limit=len(topics) + 1
+        "topic", Filter(must=(Match("topic_run", run.run),)), limit=len(topics) + 1
     )
+    outliers = int(run.params.get("outliers", 0))
+    label = outlier_label(outliers, int(counts.get(OUTLIER, 0)) - outliers)
     store.topics.set_payloads(
-        (topic_point_id(t.topic), {"count": int(counts.get(t.topic, 0))}) for t in topics
+        (
+            topic_point_id(t.topic),
+            {"count": int(counts.get(t.topic, 0))}
+            | ({"label": label, "auto_label": label} if t.topic == OUTLIER else {}),
+        )
+        for t in topics
     )

@@ -6,6 +6,10 @@ topic words from those captions. That class calls transformers' removed `image-t
 pipeline, so `CaptionWords` plugs into the same place with picsift's captioner: BERTopic calls
 its `image_to_text` after clustering and before c-TF-IDF. It hands back each image's stored
 caption and tags, and captions the representatives of topics that have too few words.
+
+Words are only the topics' representation: with none at all (captions off, no tags) the fit
+still clusters the vectors (`topics.words` keeps c-TF-IDF working), and the topics get their
+words later (`topics.relabel`).
 """
 
 from __future__ import annotations
@@ -20,15 +24,14 @@ import numpy as np
 import pandas as pd
 from bertopic.representation import BaseRepresentation
 
-from picsift.errors import InputError
 from picsift.thumbs import thumb_path
 from topics import knn
 from topics.represent import mmr
 from topics.storeio import FitSet
+from topics.words import TOP_WORDS, padded, real_words, vectorizer
 
 N_NEIGHBORS = 15  # BERTopic's default UMAP
 N_COMPONENTS = 5
-TOP_WORDS = 10
 
 Progress = Callable[[str, int, int], None]
 
@@ -42,6 +45,7 @@ class Clustering:
     keywords: dict[int, list[str]]
     model: Any
     captions: dict[int, str] = field(default_factory=dict)  # row -> caption made here
+    worded: int = 0  # fitted images with a caption or tags (stored or made here)
 
 
 class CaptionWords(BaseRepresentation):
@@ -54,6 +58,7 @@ class CaptionWords(BaseRepresentation):
         self.data_dir = data_dir
         self.progress = progress
         self.captions: dict[int, str] = {}
+        self.worded = 0
         # BERTopic only calls `image_to_text` on tuners that have an image-to-text model.
         self.image_to_text_model = captioner or "stored captions"
 
@@ -65,9 +70,8 @@ class CaptionWords(BaseRepresentation):
         if self.captioner is not None:
             self._caption_representatives(topics, rows, embeddings)
             docs = [self.captions.get(r, doc) for r, doc in zip(rows, docs, strict=True)]
-        if not any(d.strip() for d in docs):
-            raise InputError(self._no_words_message())
-        return pd.DataFrame({"Document": docs, "ID": rows, "Topic": topics, "Image": rows})
+        self.worded = sum(1 for d in docs if d.strip())
+        return pd.DataFrame({"Document": padded(docs), "ID": rows, "Topic": topics, "Image": rows})
 
     def extract_topics(self, topic_model: Any, documents, c_tf_idf, topics: dict) -> dict:
         """Keep c-TF-IDF's words (BERTopic hands over 30 per topic; keep the top ones)."""
@@ -95,19 +99,6 @@ class CaptionWords(BaseRepresentation):
 
     def _thumbnail(self, item: tuple[int, str]) -> Path:
         return thumb_path(self.data_dir, item[1])
-
-    def _no_words_message(self) -> str:
-        if self.captioner is None:
-            return (
-                f"topics need words, but none of the {len(self.fit.ids):,} images has a caption "
-                "or tags and captions are off; run `picsift caption` (or `picsift tag "
-                "CODEBOOK`) first, or fit with captions on (--captions, PICSIFT_CAPTION_MODEL)"
-            )
-        return (
-            f"topics need words, but none of the {len(self.fit.ids):,} images has a caption or "
-            f"tags and no representative could be captioned: their thumbnails are missing "
-            f"under {self.data_dir / 'thumbs'}; index the images again (it restores them)"
-        )
 
 
 def _cluster_models(n: int, params: Any, vectors: np.ndarray) -> tuple[Any, Any]:
@@ -156,10 +147,10 @@ def cluster(
         model, labels, scores = _fit(fit.vectors, params, words, np.zeros(n, np.int64))
     progress("cluster", 1, 1)
     keywords = {
-        int(t): [w for w, s in model.get_topic(int(t)) or [] if w and s > 0]
+        int(t): real_words(w for w, s in model.get_topic(int(t)) or [] if s > 0)
         for t in np.unique(labels)
     }
-    return Clustering(labels, scores, keywords, model, words.captions)
+    return Clustering(labels, scores, keywords, model, words.captions, words.worded)
 
 
 def _fit(
@@ -168,7 +159,6 @@ def _fit(
     from bertopic import BERTopic
     from bertopic.cluster import BaseCluster
     from bertopic.dimensionality import BaseDimensionalityReduction
-    from sklearn.feature_extraction.text import CountVectorizer
 
     if y is None:
         umap_model, hdbscan_model = _cluster_models(len(vectors), params, vectors)
@@ -177,7 +167,7 @@ def _fit(
     model = BERTopic(
         umap_model=umap_model,
         hdbscan_model=hdbscan_model,
-        vectorizer_model=CountVectorizer(stop_words="english"),
+        vectorizer_model=vectorizer(),
         representation_model=words,
         min_topic_size=params.min_topic_size,
         nr_topics=params.nr_topics if y is None else None,

@@ -27,6 +27,7 @@ from topics.table import (
     TopicInfo,
     collage_path,
     current_run,
+    outlier_label,
     run_dir,
 )
 
@@ -94,8 +95,11 @@ def fit_topics(
     Returns:
         The new run's record (also in `PICSIFT_DATA/topics/<run>/run.json`).
 
+    Images need no caption or tags: topics come from the vectors, and those without words are
+    labelled as such (`represent.no_words_label`) until `topics.relabel` finds words for them.
+
     Raises:
-        InputError: bad parameters, an empty or too small store, or no words for topics.
+        InputError: bad parameters, or an empty or too small store.
     """
     params.check()
     report = progress or _quiet
@@ -126,8 +130,11 @@ def fit_topics(
     counts = Counter(labels.tolist())
     if total > len(fit.ids):
         counts += _assign_rest(store, reference, set(fit.ids), run, total - len(fit.ids), report)
+    outliers = int((labels == OUTLIER).sum())
     for topic in topics:
         topic.count = counts.get(topic.topic, 0)
+        if topic.topic == OUTLIER:
+            topic.label = topic.auto_label = outlier_label(outliers, topic.count - outliers)
     storeio.write_table(store, topics, centroids)
 
     info = RunInfo(
@@ -141,8 +148,9 @@ def fit_topics(
             "sampled": total > len(fit.ids),
             "reference_images": len(ref_rows),
             "captioned_representatives": len(found.captions),
+            "images_with_words": found.worded,
             "topics": sum(1 for t in topics if t.topic != OUTLIER),
-            "outliers": int((labels == OUTLIER).sum()),
+            "outliers": outliers,
         },
         previous=previous_id,
         new=matching.fresh,

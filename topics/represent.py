@@ -52,8 +52,14 @@ def mmr(vectors: np.ndarray, k: int = N_REPRESENTATIVES, diversity: float = DIVE
     return chosen
 
 
+def no_words_label(topic: int) -> str:
+    """The label of a topic whose images have no caption or tags yet: it says so, because a
+    bare number reads like a name, and `picsift topics relabel` replaces it once words come."""
+    return f"topic {topic} (no words yet)"
+
+
 def auto_label(topic: int, keywords: Sequence[str], docs: Sequence[str] = ()) -> str:
-    """A short label from the topic's top words ("topic 7" when it has none).
+    """A short label from the topic's top words (`no_words_label` when it has none).
 
     With the topic's documents (captions and tags), only words that at least half of them
     share go into the label: c-TF-IDF ranks a word that a few wrong captions bring in
@@ -65,7 +71,7 @@ def auto_label(topic: int, keywords: Sequence[str], docs: Sequence[str] = ()) ->
         shared = [w for w in words if sum(w.lower() in t for t in texts) * 2 >= len(texts)]
         words = shared or words[:1]
     words = words[:LABEL_WORDS]
-    return ", ".join(words) if words else f"topic {topic}"
+    return ", ".join(words) if words else no_words_label(topic)
 
 
 def _tile(path: Path | None) -> Image.Image:

@@ -31,6 +31,7 @@ from picsift.store import ImageStore
 OUTLIER = -1
 OUTLIER_LABEL = "outliers"
 UNASSIGNED_LABEL = "unassigned"
+BOTH_LABEL = "outliers and unassigned"
 _TOPIC_NAMESPACE = uuid.UUID("6f0c4f5e-3d1b-4f55-9d7e-2b7c52a1c0de")
 
 
@@ -89,6 +90,14 @@ class RunInfo:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able form."""
         return asdict(self)
+
+
+def outlier_label(outliers: int, unassigned: int) -> str:
+    """Topic -1's label: the fit's outliers and the images placed later that matched no topic
+    are different things, and the label names whichever of them it holds."""
+    if unassigned > 0 and outliers > 0:
+        return BOTH_LABEL
+    return UNASSIGNED_LABEL if unassigned > 0 else OUTLIER_LABEL
 
 
 def topic_point_id(topic: int) -> str:

@@ -304,13 +304,20 @@ def register(app: typer.Typer) -> None:
         if not settings.caption_enabled:
             typer.echo("captions are off (PICSIFT_CAPTION_MODEL=none)")
             return
+        from topics.relabel import relabel_topics
+
+        relabeled = None
         with open_store(settings, command="picsift caption") as store, _bars() as bars:
             done = _caption(store, settings, bars)
             if done["written"]:
                 store.refresh_index()
+                # Topics fitted before these captions get their words without a refit.
+                relabeled = relabel_topics(store, settings.data_dir)
         typer.echo(f"captions: {done['written']:,} written, {len(done['failed']):,} failed")
         for failure in done["failed"]:
             typer.echo(f"  failed: {failure['id']}: {failure['reason']}")
+        if relabeled and relabeled.run:
+            typer.echo(relabeled.summary())
 
     @app.command()
     def remove(

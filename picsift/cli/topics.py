@@ -1,4 +1,5 @@
-"""`picsift topics fit|assign|list|show|rename|merge`: visual topics over the stored vectors."""
+"""`picsift topics fit|assign|relabel|list|show|rename|merge`: visual topics over the stored
+vectors."""
 
 from __future__ import annotations
 
@@ -46,6 +47,13 @@ def _describe_run(info: Any) -> None:
             typer.echo(f"  topic {old} split into {', '.join(map(str, topics))}")
     if info.params.get("captioned_representatives"):
         typer.echo(f"  captioned {info.params['captioned_representatives']:,} representatives")
+    worded = info.params.get("images_with_words", info.n_fitted)
+    if worded < info.n_fitted:
+        typer.echo(
+            f"  {worded:,} of {info.n_fitted:,} images have a caption or tags: topics without "
+            "words are labelled 'topic N (no words yet)' until `picsift caption` or "
+            "`picsift tag` brings words (or run `picsift topics relabel` after adding them)"
+        )
 
 
 def _print_topics(topics: list) -> None:
@@ -117,6 +125,17 @@ def register(app: typer.Typer) -> None:
                 f"run {report.run}: {report.assigned:,} images assigned, "
                 f"{report.unassigned:,} like no topic (-1, unassigned)"
             )
+
+    @topics.command()
+    def relabel(ctx: typer.Context) -> None:
+        """Words and labels for the current topics from the captions and tags stored now
+        (no refit: ids, renames and merges stay)."""
+        from topics.relabel import relabel_topics
+
+        settings, store = _open(ctx, "relabel")
+        with store:
+            report = relabel_topics(store, settings.data_dir)
+        typer.echo(report.summary())
 
     @topics.command(name="list")
     def list_(

@@ -15,4 +15,4 @@ def test_label_without_shared_words_keeps_the_top_keyword():
 
 def test_label_without_documents_or_words():
     assert auto_label(5, ["red", "circle", "big", "round"]) == "red, circle, big"
-    assert auto_label(6, [], ["", "  "]) == "topic 6"
+    assert auto_label(6, [], ["", "  "]) == "topic 6 (no words yet)"

@@ -104,8 +104,6 @@ def test_topics_without_captions_get_words_from_the_captioner(tmp_path, shapes):
     store = open_backend("embedded", tmp_path)
     data = tmp_path / "data"
     ids = add_images(store, data, shapes, range(N), captions=False)
-    with pytest.raises(InputError, match=r"topics need words.*picsift caption"):
-        fit_topics(store, data, FitParams())
     captioner = Captioner("toy", runtime=Runtime("cpu", "fp32", "test"))
     info = fit_topics(store, data, FitParams(), captioner=captioner)
     made = info.params["captioned_representatives"]
@@ -115,7 +113,7 @@ def test_topics_without_captions_get_words_from_the_captioner(tmp_path, shapes):
     words = {"red", "green", "blue", "yellow", "circle", "square", "triangle"}
     for topic in list_topics(store):
         if topic.topic != OUTLIER:
-            assert set(topic.keywords[:2]) <= words and topic.label != f"topic {topic.topic}"
+            assert set(topic.keywords[:2]) <= words and "no words" not in topic.label
     store.close()
 
 
