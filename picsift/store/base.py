@@ -261,8 +261,10 @@ class Collection(abc.ABC):
         hnsw_ef: int | None = None,
         with_payload: PayloadSelect = True,
         with_vectors: bool = False,
+        score_threshold: float | None = None,
     ) -> list[Hit]:
-        """Nearest points by cosine similarity, best first."""
+        """Nearest points by cosine similarity, best first (none scoring below
+        `score_threshold`)."""
 
     def ranking(
         self,
@@ -272,8 +274,10 @@ class Collection(abc.ABC):
         limit: int,
         offset: int = 0,
         with_payload: PayloadSelect = True,
+        score_threshold: float | None = None,
     ) -> list[Hit]:
-        """Hits `offset .. offset + limit` of one fixed ranking of `vector`, best first.
+        """Hits `offset .. offset + limit` of one fixed ranking of `vector`, best first; with
+        `score_threshold`, the ranking ends at the last point scoring at least that.
 
         A plain `query` per page is a separate approximate search whose candidates change
         with `offset + limit`, so its pages repeat and skip hits. Here each window of
@@ -298,15 +302,21 @@ class Collection(abc.ABC):
                 limit=size,
                 hnsw_ef=max(size, self.hnsw_ef or 0),
                 with_payload=False,
+                score_threshold=score_threshold,
             )
             ranked += _in_rank_order(h for h in hits if h.id not in seen)
             seen.update(h.id for h in hits)
         if len(ranked) < want:
-            ranked += self._exact_rest(vector, filter, seen, want - len(ranked))
+            ranked += self._exact_rest(vector, filter, seen, want - len(ranked), score_threshold)
         return self._with_payload(ranked[offset:want], with_payload)
 
     def _exact_rest(
-        self, vector: np.ndarray, filter: Filter | None, seen: set[str], need: int
+        self,
+        vector: np.ndarray,
+        filter: Filter | None,
+        seen: set[str],
+        need: int,
+        score_threshold: float | None = None,
     ) -> list[Hit]:
         """The best `need` points outside `seen` by exact search, ties complete and in id order.
 
@@ -318,10 +328,17 @@ class Collection(abc.ABC):
         """
         limit = len(seen) + need
         while True:
-            hits = self.query(vector, filter=filter, limit=limit, exact=True, with_payload=False)
+            hits = self.query(
+                vector,
+                filter=filter,
+                limit=limit,
+                exact=True,
+                with_payload=False,
+                score_threshold=score_threshold,
+            )
             fresh = _in_rank_order(h for h in hits if h.id not in seen)
             if len(hits) < limit:
-                return fresh  # every matching point is in the answer
+                return fresh  # every matching point (at or above the threshold) is in the answer
             if len(fresh) >= need and min(h.score for h in hits) < fresh[need - 1].score:
                 return fresh[:need]
             limit *= 2

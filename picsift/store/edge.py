@@ -166,6 +166,7 @@ class EdgeCollection(Collection):
         hnsw_ef: int | None = None,
         with_payload: PayloadSelect = True,
         with_vectors: bool = False,
+        score_threshold: float | None = None,
     ) -> list[Hit]:
         request = qe.QueryRequest(
             limit=limit,
@@ -183,6 +184,7 @@ class EdgeCollection(Collection):
             ),
             with_payload=_with_payload(with_payload),
             with_vector=with_vectors,
+            score_threshold=score_threshold,
         )
         return self._hits(self._shard.query(request), with_vectors)
 

@@ -182,6 +182,7 @@ class ServerCollection(Collection):
         hnsw_ef: int | None = None,
         with_payload: PayloadSelect = True,
         with_vectors: bool = False,
+        score_threshold: float | None = None,
     ) -> list[Hit]:
         response = self._client.query_points(
             self.name,
@@ -199,6 +200,7 @@ class ServerCollection(Collection):
             ),
             with_payload=_with_payload(with_payload),
             with_vectors=[self.spec.vector_name] if with_vectors else False,
+            score_threshold=score_threshold,
         )
         return self._hits(response.points, with_vectors)
 
