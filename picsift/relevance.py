@@ -17,7 +17,6 @@ of a query grow with the number of images searched.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -104,16 +103,6 @@ def fit_null(store: ImageStore, null_vectors: np.ndarray, sample: np.ndarray) ->
     return NullModel(margin, len(null_vectors), n_images, len(sample))
 
 
-def fit_null_from_vectors(vectors: np.ndarray, null_vectors: np.ndarray) -> NullModel | None:
-    """`fit_null` when every vector is at hand (tagging reads them all anyway)."""
-    if len(vectors) < MIN_IMAGES:
-        return None
-    scores = vectors @ null_vectors.T
-    peaks = -np.sort(-scores, axis=0)[:PEAK_K].mean(axis=0)
-    margin = float(np.quantile(peaks - np.median(scores, axis=0), NULL_QUANTILE))
-    return NullModel(margin, len(null_vectors), len(vectors), len(vectors))
-
-
 @dataclass(frozen=True)
 class QueryEdge:
     """One query's median score, its edge (None: the store is too small to tell) and the
@@ -153,15 +142,7 @@ def query_edge(null: NullModel | None, sample: np.ndarray, vector: np.ndarray) -
     return QueryEdge(median, None if null is None else median + null.margin, scores)
 
 
-def label_edges(
-    vectors: np.ndarray,
-    label_vectors: np.ndarray,
-    embed_texts: Callable[[Sequence[str]], np.ndarray],
-    template: str,
-) -> tuple[np.ndarray | None, NullModel | None]:
-    """Per label, the score above which an image carries it (None: too few images), with
-    the null model, for labels put into `template` (its null queries get the same)."""
-    null = fit_null_from_vectors(vectors, embed_texts(null_texts(template)))
-    if null is None:
-        return None, None
-    return np.median(vectors @ label_vectors.T, axis=0) + null.margin, null
+def label_edges(null: NullModel, sample: np.ndarray, label_vectors: np.ndarray) -> np.ndarray:
+    """Per label, the score above which an image carries it: the label's median over the
+    sample plus the margin (the null queries put into the labels' prompt template)."""
+    return np.median(sample @ label_vectors.T, axis=0) + null.margin
