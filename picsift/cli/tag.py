@@ -128,6 +128,7 @@ def register(app: typer.Typer) -> None:
         Each label is applied where its score passes an edge calibrated on this store by
         meaningless prompts (see the README's "Zero-shot tags")."""
         from picsift.cli.common import encoder_for, settings_from
+        from topics.relabel import relabel_topics
 
         if "{}" not in prompt:
             raise InputError(f"--prompt {prompt!r} must contain {{}} where the label goes")
@@ -139,6 +140,8 @@ def register(app: typer.Typer) -> None:
                 store, encoder, labels, prompt=prompt, top_k=top_k, min_margin=min_margin
             )
             total = store.images.count()
+            # Topics fitted before these tags get them as words without a refit.
+            relabeled = relabel_topics(store, settings.data_dir)
         record = settings.data_dir / "tags.json"
         record.parent.mkdir(parents=True, exist_ok=True)
         record.write_text(json.dumps(run.record(), indent=2))
@@ -146,3 +149,5 @@ def register(app: typer.Typer) -> None:
         for label, edge in zip(labels, run.edges, strict=True):
             typer.echo(f"  {label}: {run.counts[label]:,}  (edge {edge:.3f})")
         typer.echo(run.method)
+        if relabeled.run:
+            typer.echo(relabeled.summary())

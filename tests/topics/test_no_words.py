@@ -203,3 +203,22 @@ def test_outlier_label():
     assert outlier_label(0, 0) == OUTLIER_LABEL and outlier_label(3, 0) == OUTLIER_LABEL
     assert outlier_label(0, 2) == UNASSIGNED_LABEL and outlier_label(3, 2) == BOTH_LABEL
     assert outlier_label(3, -1) == OUTLIER_LABEL  # images removed since the fit
+
+
+def test_tag_command_relabels(tmp_path, shapes):
+    store_dir = tmp_path / "store"
+    with EdgeStore(store_dir) as store:
+        add_images(store, store_dir, shapes, range(N), captions=False)
+
+    def cli(*argv):
+        return runner.invoke(app, ["--store", str(store_dir), *argv])
+
+    assert cli("topics", "fit", "--no-captions").exit_code == 0
+    codebook = tmp_path / "codebook.txt"
+    codebook.write_text("\n".join(f"{c} {s}" for c in COLORS for s in SHAPES) + "\n")
+    result = cli("tag", str(codebook), "--top-k", "1")
+    assert result.exit_code == 0, result.output
+    assert "have words" in result.output, result.output
+    listed = json.loads(cli("topics", "list", "--json").output)["topics"]
+    worded = [t for t in listed if t["topic"] != OUTLIER and "no words" not in t["label"]]
+    assert len(worded) >= 0.8 * (len(listed) - 1)
