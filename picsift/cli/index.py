@@ -330,11 +330,14 @@ def register(app: typer.Typer) -> None:
         from picsift.cli.common import settings_from
 
         settings = settings_from(ctx)
-        cache = IndexCache(settings.data_dir)
+        # The cache is opened once the store is known to exist: opening it creates its file.
         with open_store(settings, command="picsift remove") as store:
             if not store.exists:
                 typer.echo("the store is empty: nothing to remove")
                 return
-            kept, deleted = remove_dataset(store, cache, settings.data_dir, dataset)
-        cache.close()
+            cache = IndexCache(settings.data_dir)
+            try:
+                kept, deleted = remove_dataset(store, cache, settings.data_dir, dataset)
+            finally:
+                cache.close()
         typer.echo(f"removed dataset {dataset!r}: {deleted:,} images deleted, {kept:,} kept")

@@ -75,6 +75,7 @@ def test_default_picsift_toml_is_checked_too(tmp_path, monkeypatch, capsys):
         ["caption"],
         ["tag", "OUT/codebook.txt"],
         ["store", "export", "OUT/store.tar"],
+        ["remove", "--dataset", "d"],
     ],
 )
 def test_commands_on_a_missing_store_say_so_and_create_nothing(tmp_path, monkeypatch, capsys, argv):
