@@ -44,7 +44,7 @@ class IndexCache:
         """The file's SHA-256 if it was hashed before with the same size and mtime."""
         row = self._db.execute(
             "SELECT sha256 FROM hashes WHERE location = ? AND size = ? AND mtime = ?",
-            (item.location, item.size, item.mtime),
+            (item.key, item.size, item.mtime),
         ).fetchone()
         return row[0] if row else None
 
@@ -53,7 +53,7 @@ class IndexCache:
         with self._db:
             self._db.executemany(
                 "INSERT OR REPLACE INTO hashes VALUES (?, ?, ?, ?)",
-                [(i.location, i.size, i.mtime, sha) for i, sha in hashed],
+                [(i.key, i.size, i.mtime, sha) for i, sha in hashed],
             )
 
     def remember_posts(self, posts: Iterable[Post]) -> None:

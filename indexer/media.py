@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 from PIL import features
 
 from indexer.metadata import METADATA_NAME, MetadataError, MetadataTree, parse_metadata
-from indexer.records import Failure, MediaItem, ScanResult
+from indexer.records import Failure, MediaItem, ScanResult, printable
 from picsift.models.decode import READ_ERRORS
 
 IMAGE_EXTENSIONS = frozenset(
@@ -164,7 +164,7 @@ def _stem_post_id(name: str) -> str:
     """The post id a file name stands for: its stem (TikTok thumbnails), or for a video frame
     (`<video_stem>/video_frame_0000001.jpeg`, `<video_stem>/<video_stem>_scene_3.jpeg`) the
     folder named after the video."""
-    path = PurePosixPath(name)
+    path = PurePosixPath(printable(name))
     if len(path.parts) > 1 and _FRAME_NAME.match(path.stem):
         return path.parent.name
     return path.stem
@@ -298,12 +298,13 @@ def _unsafe(name: str) -> bool:
 
 
 def _location(source: Path, name: str) -> str:
-    return f"{source}!{name}" if source.suffix.lower() == ".zip" else str(source / name)
+    where = f"{source}!{name}" if source.suffix.lower() == ".zip" else str(source / name)
+    return printable(where)
 
 
 def _stem(path: Path) -> str:
     absolute = Path(os.path.abspath(path))
-    return absolute.name if path.is_dir() else absolute.stem
+    return printable(absolute.name if path.is_dir() else absolute.stem)
 
 
 class MediaReader:

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from indexer.records import MediaItem, Post
+from indexer.records import MediaItem, Post, printable, raw_name
 from picsift.models.decode import ImageInfo
 
 
@@ -17,7 +17,9 @@ def image_id(sha256: str) -> str:
 
 def file_entry(item: MediaItem) -> dict[str, Any]:
     """Where the bytes were seen, as stored in `files`."""
-    return {"path": str(item.path), "member": item.member, "dataset": item.dataset}
+    entry = {"path": printable(str(item.path)), "member": item.member, "dataset": item.dataset}
+    raw = raw_name(str(item.path))
+    return entry | {"path_hex": raw} if raw else entry
 
 
 def _merge_post(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
@@ -43,10 +45,15 @@ def merge_posts(old: list[dict[str, Any]], new: Iterable[Post]) -> list[dict[str
 def merge_files(old: list[dict[str, Any]], new: Iterable[MediaItem]) -> list[dict[str, Any]]:
     """Every distinct place the bytes were seen, per dataset (the same folder indexed under two
     dataset names is recorded for both, so removing one keeps the image for the other)."""
-    seen = {(f["path"], f.get("member"), f["dataset"]): f for f in old}
+    seen = {_file_key(f): f for f in old}
     for item in new:
-        seen.setdefault((str(item.path), item.member, item.dataset), file_entry(item))
+        entry = file_entry(item)
+        seen.setdefault(_file_key(entry), entry)
     return list(seen.values())
+
+
+def _file_key(entry: dict[str, Any]) -> tuple:
+    return (entry.get("path_hex") or entry["path"], entry.get("member"), entry["dataset"])
 
 
 def derived(posts: list[dict[str, Any]], files: list[dict[str, Any]], indexed_ts: int) -> dict:

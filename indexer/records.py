@@ -10,6 +10,24 @@ from typing import Any
 EXTRA_MAX_CHARS = 2000
 
 
+def printable(text: str) -> str:
+    """`text` as valid UTF-8. A file name may hold bytes that are not UTF-8 (`b'bad\\xff.jpg'`);
+    Python keeps them as lone surrogates, which SQLite, JSON and Qdrant refuse, so they are
+    written as `\\xff` wherever a name is stored or shown (the file itself is still read by its
+    real name)."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def raw_name(text: str) -> str | None:
+    """The bytes of a name that is not valid UTF-8, as hex (None for a valid name), so the exact
+    file can be found again from what is stored."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").hex()
+    return None
+
+
 @dataclass(frozen=True)
 class Post:
     """One post (a row of a 4CAT table), as stored in an image's `posts` payload."""
@@ -67,9 +85,21 @@ class MediaItem:
     post_ids: tuple[str, ...] = ()  # posts that used this image (from .metadata.json, a table)
 
     @property
-    def location(self) -> str:
-        """Where the bytes are, for reports and the `files` payload: path or `zip!member`."""
+    def _where(self) -> str:
         return f"{self.path}!{self.member}" if self.member is not None else str(self.path)
+
+    @property
+    def location(self) -> str:
+        """Where the bytes are, for reports: path or `zip!member`, printable."""
+        return printable(self._where)
+
+    @property
+    def key(self) -> str:
+        """The file's exact identity as storable text: its location, or for a name that is not
+        UTF-8 a NUL (which no path holds) and the name's bytes in hex, so two names that print
+        alike never share a cache entry."""
+        raw = raw_name(self._where)
+        return self._where if raw is None else "\0" + raw
 
     def read_bytes(self) -> bytes:
         """The file's bytes (opens the zip for members)."""

@@ -3,6 +3,7 @@ request names a path), so nothing outside the indexed files can be read."""
 
 from __future__ import annotations
 
+import os
 import re
 import zipfile
 from dataclasses import dataclass
@@ -56,6 +57,14 @@ def file_name(entry: dict[str, Any]) -> str:
     return f"{name}!{entry['member']}" if entry.get("member") else name
 
 
+def stored_path(entry: dict[str, Any]) -> Path:
+    """The file a `files` entry names: from its bytes when the name is not UTF-8 (`path`
+    then holds a printable form with `\\xNN` escapes)."""
+    if entry.get("path_hex"):
+        return Path(os.fsdecode(bytes.fromhex(entry["path_hex"])))
+    return Path(str(entry.get("path", "")))
+
+
 def original(record: Record) -> Original:
     """The first of the image's recorded files that can still be read.
 
@@ -64,7 +73,7 @@ def original(record: Record) -> Original:
     """
     media_type = MEDIA_TYPES.get(str(record.payload.get("format", "")).lower(), "")
     for entry in record.payload.get("files") or []:
-        path = Path(str(entry.get("path", "")))
+        path = stored_path(entry)
         member = entry.get("member")
         name = _UNSAFE.sub("_", Path(member).name if member else path.name)[:100]
         try:
