@@ -16,6 +16,7 @@ from typing import Generic, TypeVar
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+MAX_ASPECT = 3  # longest side kept, in multiples of the shortest (see bound_aspect)
 MAX_PIXELS = 100_000_000  # larger images are refused: decompression-bomb guard
 
 # Modes with more than 8 bits per sample; their values are 16-bit ranged (floats: 0..1).
@@ -91,7 +92,8 @@ def decode_image(source: Source, min_side: int) -> tuple[Image.Image, ImageInfo]
             transposed = ImageOps.exif_transpose(img)
             if transposed.size != img.size:  # rotated by 90 or 270 degrees
                 width, height = height, width
-            return _to_rgb(_reduce(_to_8bit(transposed), min_side)), ImageInfo(width, height, fmt)
+            image = _reduce(bound_aspect(_to_8bit(transposed)), min_side)
+            return _to_rgb(image), ImageInfo(width, height, fmt)
     except DecodeError:
         raise
     except FileNotFoundError:
@@ -121,6 +123,22 @@ def _to_8bit(img: Image.Image) -> Image.Image:
         scale = 255.0 if low >= 0 and high <= 1 else 1 / 256
         return img.point(lambda v: v * scale).convert("L")
     return img.convert("I").point(lambda v: v / 256).convert("L")
+
+
+def bound_aspect(img: Image.Image) -> Image.Image:
+    """The centre of an image longer than `MAX_ASPECT` times its width (or the reverse), cut
+    to that ratio. CLIP's processor scales the short side up to its input size before its
+    centre crop, so a 65000x1 PNG of 271 bytes became 65000x224 pixels of floats (3 GB);
+    the processor only ever keeps the centre square, which this cut keeps whole."""
+    long, short = max(img.size), min(img.size)
+    if long <= MAX_ASPECT * short:
+        return img
+    keep = MAX_ASPECT * short
+    if img.width > img.height:
+        left = (img.width - keep) // 2
+        return img.crop((left, 0, left + keep, img.height))
+    top = (img.height - keep) // 2
+    return img.crop((0, top, img.width, top + keep))
 
 
 def _reduce(img: Image.Image, min_side: int) -> Image.Image:

@@ -17,7 +17,7 @@ import torch
 from PIL import Image
 
 from picsift.errors import ConfigError
-from picsift.models.decode import Decoded, Source, decode_many
+from picsift.models.decode import Decoded, Source, bound_aspect, decode_many
 from picsift.models.quantized import Int8TextEncoder, build_int8_text
 from picsift.models.registry import load_once, local_snapshot, resolve
 from picsift.models.runtime import Runtime, choose_runtime, configure_threads
@@ -142,10 +142,11 @@ class ClipEncoder:
         return normalise(out.float().cpu().numpy())
 
     def embed_images(self, images: Sequence[Image.Image]) -> np.ndarray:
-        """Vectors of already-decoded RGB images, shape (n, dim)."""
+        """Vectors of already-decoded RGB images, shape (n, dim); images of extreme aspect
+        are cut to their centre first (see `bound_aspect`), whoever decoded them."""
         if not images:
             return np.zeros((0, self.dim), np.float32)
-        return self._encode(self.model, list(images))
+        return self._encode(self.model, [bound_aspect(image) for image in images])
 
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors of texts (queries, labels) in the image space, shape (n, dim)."""
