@@ -173,11 +173,18 @@ def _stem_post_id(name: str) -> str:
 def _parse(source: Path, listing: _Listing) -> MetadataTree | None:
     by_prefix = {}
     for prefix, raw in sorted(listing.metadata.items()):
+        location = _location(source, prefix + METADATA_NAME)
         try:
-            by_prefix[prefix] = parse_metadata(raw)
+            meta = parse_metadata(raw)
         except MetadataError as e:
-            location = _location(source, prefix + METADATA_NAME)
             listing.failed.append(Failure(location, f"malformed .metadata.json: {e}"))
+            continue
+        listing.failed.extend(
+            Failure(location, f"malformed .metadata.json: {bad}; its other entries are used")
+            for bad in meta.bad_entries
+        )
+        if meta.links or meta.datasets or meta.failed_downloads or not meta.bad_entries:
+            by_prefix[prefix] = meta
     return MetadataTree(by_prefix) if by_prefix else None
 
 

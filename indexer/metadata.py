@@ -24,6 +24,7 @@ class ArchiveMetadata:
     links: dict[str, tuple[str, ...]] = field(default_factory=dict)
     failed_downloads: int = 0
     datasets: Counter[str] = field(default_factory=Counter)
+    bad_entries: list[str] = field(default_factory=list)  # what is wrong with each, by key
 
     @property
     def dataset(self) -> str | None:
@@ -102,9 +103,11 @@ def parse_metadata(raw: bytes) -> ArchiveMetadata:
 
     Only entries with `success` true are linked; each of their files (`filename`, or every
     successful `files[].filename`) maps to all ids in `post_ids`, accumulated over entries.
+    An entry with a value of the wrong type is left out and described in `bad_entries`; the
+    good entries around it are kept.
 
     Raises:
-        MetadataError: invalid JSON, or a value of the wrong type (the message says where).
+        MetadataError: invalid JSON, or not an object of entries.
     """
     try:
         data = json.loads(raw)
@@ -115,11 +118,15 @@ def parse_metadata(raw: bytes) -> ArchiveMetadata:
     meta = ArchiveMetadata()
     for key, entry in data.items():
         if not isinstance(entry, dict):
-            raise MetadataError(f"entry {key!r} is {_kind(entry)}, not an object")
+            meta.bad_entries.append(f"entry {key!r} is {_kind(entry)}, not an object")
+            continue
         try:
-            _add_entry(meta, key, entry)
+            # Checked whole before anything is added: a bad entry adds nothing.
+            _add_entry(ArchiveMetadata(), key, entry)
         except MetadataError as e:
-            raise MetadataError(f"entry {key!r}: {e}") from None
+            meta.bad_entries.append(f"entry {key!r}: {e}")
+            continue
+        _add_entry(meta, key, entry)
     return meta
 
 

@@ -279,6 +279,32 @@ def test_malformed_metadata_is_a_failure_and_images_are_kept(tmp_path, raw, prob
     assert result.warnings == ["no usable .metadata.json: post ids taken from file names"]
 
 
+def test_one_bad_metadata_entry_keeps_the_good_ones(tmp_path):
+    metadata = {
+        "https://x/a.jpg": {"filename": "a.jpg", "success": True, "post_ids": [POST_A]},
+        "https://x/b.jpg": {"filename": "b.jpg", "success": True, "post_ids": POST_B},
+        "https://x/c.jpg": ["not", "an", "object"],
+        "https://x/d.jpg": {"filename": "d.jpg", "success": True, "post_ids": [POST_B]},
+    }
+    members = {"a.jpg": image_bytes(), "b.jpg": image_bytes("PNG"), "d.jpg": image_bytes()}
+    source = write_zip(tmp_path / "m.zip", members, metadata)
+    result = scan_media(source, None)
+    assert links(result) == {"a.jpg": (POST_A,), "b.jpg": (), "d.jpg": (POST_B,)}
+    location = f"{source}!.metadata.json"
+    assert [(f.path, f.reason) for f in result.failed] == [
+        (
+            location,
+            "malformed .metadata.json: entry 'https://x/b.jpg': 'post_ids' is a string, "
+            "expected a list; its other entries are used",
+        ),
+        (
+            location,
+            "malformed .metadata.json: entry 'https://x/c.jpg' is a list, not an object; "
+            "its other entries are used",
+        ),
+    ]
+
+
 def test_malformed_metadata_in_a_folder_names_the_file(tmp_path):
     (tmp_path / ".metadata.json").write_text("{")
     (tmp_path / "a.png").write_bytes(image_bytes("PNG"))
