@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 
@@ -50,10 +51,12 @@ def test_similar_images_are_not_exported_as_something_else(page, served):
     assert "every image the filters match" in page.inner_text("#export-scope")
 
 
-def test_export_says_what_it_holds_and_follows_the_grouping(page):
+def test_export_says_what_it_holds_and_follows_the_grouping(page, served):
     page.goto("/?q=red+circle")
     tile_ids(page)
-    assert "up to the 1,000 best matches, one row per post" in page.inner_text("#export-scope")
+    scope = page.locator("#export-scope")
+    scope.filter(has_text=re.compile(r"all \d+ ranked")).wait_for()  # counted with page one
+    assert f"all {len(served.truth)} ranked images, one row per post" in scope.inner_text()
     page.goto("/?q=red+circle&group_by=author")
     shown = all_tile_ids(page)
     assert "one image per author" in page.inner_text("#export-scope")

@@ -1,11 +1,12 @@
 // Above the grid: what the list shows, one removable chip per active filter, and export.
 
 import { labelOf, onCatalog } from './catalog.js';
-import { fill, h } from './dom.js';
+import { cutText, fill, h } from './dom.js';
 import { exportScope, exportView } from './exporter.js';
+import { currentResults, onResults } from './grid.js';
 import { topicColour, topicName } from './palette.js';
 import { modeOf } from './results.js';
-import { getState, searchParams, subscribe, update } from './state.js';
+import { getState, resultsKey, searchParams, subscribe, update } from './state.js';
 
 const NAMES = {
   text: 'words',
@@ -74,6 +75,9 @@ function chipsOf(state) {
       out.push(chip(`${NAMES[key]}: ${value}`, { [key]: '' }));
     }
   }
+  // The cut only shows where it cuts: searchParams leaves it out when browsing.
+  const cut = searchParams(state).min_score;
+  if (cut) out.push(chip(`score ≥ ${cutText(cut)}`, { min_score: '' }));
   return out;
 }
 
@@ -137,7 +141,11 @@ function render(bar, state) {
 }
 
 function exportGroup(state) {
-  const { what, refused } = exportScope(state);
+  const list = currentResults();
+  const { what, refused } = exportScope(
+    state,
+    list?.key === resultsKey(state) ? list.summary : undefined,
+  );
   const button = (format, text) =>
     h(
       'button',
@@ -163,5 +171,6 @@ export function initChips() {
   const bar = document.getElementById('chips');
   subscribe((state) => render(bar, state));
   onCatalog(() => render(bar, getState()));
+  onResults(() => render(bar, getState())); // the export's scope counts the grid's list
   render(bar, getState());
 }

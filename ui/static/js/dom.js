@@ -91,6 +91,16 @@ export const num = (n) => (typeof n === 'number' ? n.toLocaleString() : String(n
 /** "1 image" / "2 images". */
 export const plural = (n, word) => `${num(n)} ${word}${n === 1 ? '' : 's'}`;
 
+/** A cosine score as tiles show it: three decimals. */
+export const scoreText = (score) => score.toFixed(3);
+
+/** A score cut as counts show it: 0.3 -> "0.30", 0.275 as typed, an edge 0.274312 -> "0.274". */
+export function cutText(score) {
+  const text = String(Number(Number(score).toFixed(3)));
+  const decimals = text.split('.')[1]?.length ?? 0;
+  return decimals < 2 ? Number(score).toFixed(2) : text;
+}
+
 /** Show a short message at the bottom of the screen for a few seconds. */
 export function toast(message) {
   const el = document.getElementById('toast');

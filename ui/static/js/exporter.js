@@ -1,11 +1,13 @@
-// Export of the current view (query and filters) as CSV or NDJSON, one row per post, through
-// the API (so the methods manifest and the bearer key come along). Where the API cannot export
-// what the grid shows, the buttons say so (see `exportScope`) instead of exporting another set.
+// Export of the current view (query, filters, score cut) as CSV or NDJSON, one row per post,
+// through the API (so the methods manifest and the bearer key come along). Where the API
+// cannot export what the grid shows, the buttons say so (see `exportScope`) instead of
+// exporting another set.
 
 import { api } from './api.js';
-import { toast } from './dom.js';
-import { modeOf } from './results.js';
-import { getState, searchParams } from './state.js';
+import { cutText, num, toast } from './dom.js';
+import { currentResults } from './grid.js';
+import { modeOf, Results } from './results.js';
+import { getState, resultsKey, searchParams } from './state.js';
 
 function filename(response, format) {
   const header = response.headers.get('Content-Disposition') || '';
@@ -24,14 +26,30 @@ function save(blob, name) {
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
-/** Images a text search exports (the API's default for a ranked export). */
-const RANKED = 1000;
+/**
+ * The images of a ranked export, exactly the grid's list: everything at or above its cut,
+ * else as many best matches as the grid ranks (`summary.matched`: the grid's count, see
+ * `Results.summary`; undefined while it loads). `refused` where the count is not known.
+ */
+function rankedImages(state, summary) {
+  const cut = searchParams(state).min_score;
+  const known = summary?.matched != null;
+  const count = known ? `${num(summary.matched)}${summary.matchedCapped ? '+' : ''}` : '';
+  if (cut) {
+    return { images: `every image at score ≥ ${cutText(cut)}${known ? ` (${count})` : ''}` };
+  }
+  if (summary === undefined) return { images: 'the ranked images (counting them…)' };
+  if (known && !summary.matchedCapped) return { images: `all ${count} ranked images` };
+  const why = known ? `Over ${num(summary.matched)} images are ranked` : 'The grid was not counted';
+  return { refused: `${why}: set a minimum score (above the grid) to export what matches.` };
+}
 
 /**
  * What the export of `state` holds, as a phrase for the Export buttons, and why it is refused
- * (`refused`) where the export API cannot give what the grid shows.
+ * (`refused`) where the export API cannot give what the grid shows; `summary` as for
+ * `rankedImages`.
  */
-export function exportScope(state) {
+export function exportScope(state, summary) {
   const mode = modeOf(state);
   if (mode === 'upload' || mode === 'like') {
     return {
@@ -40,25 +58,37 @@ export function exportScope(state) {
         'filters only. Go back to text search to export.',
     };
   }
-  const images =
-    mode === 'text'
-      ? `up to the ${RANKED.toLocaleString()} best matches`
-      : 'every image the filters match';
+  const { images, refused } =
+    mode === 'text' ? rankedImages(state, summary) : { images: 'every image the filters match' };
+  if (refused) return { refused };
   const group = state.group_by ? `, one image per ${state.group_by}` : '';
   return { what: `${images}${group}, one row per post` };
+}
+
+/**
+ * The summary of the grid's list for `state`: the grid's own when it shows that list, else
+ * the first page of the same list.
+ */
+function summaryFor(state) {
+  const list = currentResults();
+  return (list?.key === resultsKey(state) ? list : new Results(state)).ready();
 }
 
 /** Download the rows of the current view in `format` ('csv' or 'ndjson'). */
 export async function exportView(format) {
   const state = getState();
-  const { refused } = exportScope(state);
+  const summary = modeOf(state) === 'text' ? await summaryFor(state).catch(() => null) : null;
+  const { refused } = exportScope(state, summary);
   if (refused) {
     toast(refused);
     return;
   }
   toast(`Preparing the ${format.toUpperCase()} export…`);
   try {
-    const params = { ...searchParams(state), format, limit: state.q ? RANKED : null };
+    // Without a cut the API wants a limit for a ranking: the grid ranks `matched` images.
+    const params = searchParams(state);
+    if (params.q && !params.min_score) params.limit = summary.matched;
+    params.format = format;
     const response = await api('export', { params, raw: true });
     const name = filename(response, format);
     save(await response.blob(), name);

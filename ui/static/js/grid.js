@@ -1,8 +1,8 @@
-// The result grid: tiles with score and topic on hover, more pages as you scroll, and states
-// that say what to do when there is nothing to show.
+// The result grid: tiles with their score (always shown: phones have no hover) and topic on
+// hover, more pages as you scroll, and states that say what to do when there is nothing to show.
 
 import { getCatalog, labelOf, onCatalog } from './catalog.js';
-import { code, fill, h, notice, num, plural } from './dom.js';
+import { code, fill, h, notice, num, plural, scoreText } from './dom.js';
 import { topicColour, topicName } from './palette.js';
 import { BROWSE_MAX, Results } from './results.js';
 import { getState, hrefFor, resultsKey, searchParams, subscribe, update } from './state.js';
@@ -11,10 +11,18 @@ let results = null;
 let key = null;
 let observer = null;
 let pending = null; // the page being added, shared by the scroll watcher and the detail view
+const listeners = new Set();
 const root = () => document.getElementById('grid');
 
 /** The result list on screen (the detail view walks it with previous/next). */
 export const currentResults = () => results;
+
+/** Call `fn(results)` when a new list starts loading and when its first page is in. */
+export const onResults = (fn) => listeners.add(fn);
+
+function announce(list) {
+  for (const fn of listeners) fn(list);
+}
 
 /** Alt text of an image: its caption, else a plain description. */
 export function altText(hit) {
@@ -35,7 +43,7 @@ function tile(hit, state) {
         href: hrefFor(state, { image: hit.id }),
         class: 'tile-link',
         dataset: { id: hit.id },
-        'aria-label': [altText(hit), label, hit.score !== null && `score ${hit.score.toFixed(3)}`]
+        'aria-label': [altText(hit), label, hit.score !== null && `score ${scoreText(hit.score)}`]
           .filter(Boolean)
           .join('; '),
         onClick: (e) => {
@@ -45,10 +53,12 @@ function tile(hit, state) {
         },
       },
       h('img', { src: hit.thumbUrl, alt: altText(hit), loading: 'lazy', decoding: 'async' }),
+      hit.score !== null
+        ? h('span', { class: 'score', 'aria-hidden': 'true' }, scoreText(hit.score))
+        : null,
       h(
         'span',
         { class: 'tile-info', 'aria-hidden': 'true' },
-        hit.score !== null ? h('span', { class: 'score' }, hit.score.toFixed(3)) : null,
         h('span', { class: 'topic-pill', style: { '--c': topicColour(hit.topic) } }, label),
       ),
     ),
@@ -69,7 +79,16 @@ function emptyState(state) {
       [h('button', { class: 'primary', onClick: () => update({ view: 'jobs' }) }, 'Open Jobs')],
     );
   }
-  const filtered = Object.keys(searchParams(state)).some((k) => k !== 'q');
+  const params = searchParams(state);
+  if (params.min_score) {
+    return notice(
+      'empty',
+      `No image scores ≥ ${params.min_score}.`,
+      ['Lower the minimum score (the distribution above shows where the scores lie).'],
+      [h('button', { onClick: () => update({ min_score: '' }) }, 'Remove the cut')],
+    );
+  }
+  const filtered = Object.keys(params).some((k) => k !== 'q');
   return notice(
     'empty',
     'Nothing matches.',
@@ -92,17 +111,23 @@ export function clearedFilters() {
     date_to: '',
     has_caption: '',
     group_by: '',
+    min_score: '',
   };
 }
 
 /** The filter form's names for the API's parameter names in a server message. */
-const FORM_NAMES = { date_from: 'From', date_to: 'To', has_caption: 'Captions' };
+const FORM_NAMES = {
+  date_from: 'From',
+  date_to: 'To',
+  has_caption: 'Captions',
+  min_score: 'Min score',
+};
 
 function errorState(err) {
   // A request the server refused as asked (bad input) fails the same way again: no retry.
   if ([400, 404, 422].includes(err.status)) {
     const message = err.message.replace(
-      /\b(date_from|date_to|has_caption)\b/g,
+      /\b(date_from|date_to|has_caption|min_score)\b/g,
       (name) => `“${FORM_NAMES[name]}”`,
     );
     return notice('error', 'This search cannot run as asked.', [message]);
@@ -139,9 +164,11 @@ async function addPage() {
   const list = root().querySelector('.tiles');
   const state = getState();
   const mine = results;
+  const first = mine.summary === undefined;
   try {
     const fresh = await mine.more();
     if (mine !== results) return; // the query changed while this page loaded
+    if (first) announce(mine);
     if (!mine.hits.length) {
       fill(root(), emptyState(state));
     } else {
@@ -151,6 +178,7 @@ async function addPage() {
     }
   } catch (err) {
     if (mine !== results) return;
+    if (first) announce(mine);
     if (!mine.hits.length) fill(root(), errorState(err));
     else root().querySelector('.grid-end').replaceChildren(errorState(err));
   }
@@ -188,6 +216,7 @@ export function load(state, force = false) {
   );
   root().setAttribute('aria-busy', 'true');
   more();
+  announce(results); // after more(): the list says it is loading
 }
 
 /** Load more when the detail view walks past the last loaded image. */

@@ -8,6 +8,7 @@ import { initFilters } from './filters.js';
 import { initGrid, load } from './grid.js';
 import { initJobs, onJob } from './jobs.js';
 import { initMap } from './map.js';
+import { initRanking } from './ranking.js';
 import { initSearchBar } from './searchbar.js';
 import { getState, resultsKey, subscribe, update, VIEWS } from './state.js';
 import { initTimeline } from './timeline.js';
@@ -93,6 +94,7 @@ async function boot() {
   initSearchBar();
   initFilters();
   initChips();
+  initRanking();
   initTopics();
   initTimeline();
   initDetail();

@@ -2,7 +2,7 @@
 // images like an uploaded one, or (no query) the filtered collection.
 
 import { ApiError, api, listOf } from './api.js';
-import { searchParams } from './state.js';
+import { resultsKey, searchParams } from './state.js';
 
 export const PAGE_SIZE = 60;
 /** Without a query the list comes from the export (see `browseViaExport`); this far at most. */
@@ -44,6 +44,17 @@ export function hitsFromRows(rows) {
   return [...byId.values()];
 }
 
+/** What a first page says of the whole list (see `Results.summary`). */
+function summaryOf(data) {
+  if (typeof data?.matched !== 'number' && !data?.relevance) return null;
+  return {
+    matched: data.matched ?? null,
+    matchedCapped: Boolean(data.matched_capped),
+    minScore: data.min_score ?? null,
+    relevance: data.relevance ?? null,
+  };
+}
+
 /** What kind of list a state asks for. */
 export function modeOf(state) {
   if (state.upload) return 'upload';
@@ -55,12 +66,22 @@ export function modeOf(state) {
 export class Results {
   constructor(state) {
     this.state = state;
+    this.key = resultsKey(state);
     this.mode = modeOf(state);
     this.hits = [];
     this.seen = new Set();
     this.offset = 0; // hits the server returned so far, duplicates included
     this.done = false;
     this.loading = null;
+    // The first page's word on the whole list (counts, the cut, relevance); null where the
+    // server sent none (browsing via the export), undefined until the first page is in.
+    this.summary = undefined;
+  }
+
+  /** The summary, once the first page is in (loading it if need be). */
+  async ready() {
+    while (this.summary === undefined) await this.more();
+    return this.summary;
   }
 
   /** Whether this list is read from the export (browsing on a server whose search needs q). */
@@ -130,6 +151,7 @@ export class Results {
     if (!this.loading) {
       this.loading = this.request(this.offset)
         .then((data) => {
+          if (this.summary === undefined) this.summary = summaryOf(data);
           const page = listOf(data, 'hits').map(normaliseHit);
           // An image indexed between two pages shifts the order; never show it twice.
           const fresh = page.filter((hit) => !this.seen.has(hit.id));

@@ -4,7 +4,16 @@
 /** Parameters that may repeat (`topic=3&topic=7`). */
 export const LISTS = ['topic', 'exclude_topic', 'dataset', 'author', 'tag'];
 /** Single-valued search parameters, as the API names them. */
-export const SCALARS = ['q', 'not', 'text', 'date_from', 'date_to', 'has_caption', 'group_by'];
+export const SCALARS = [
+  'q',
+  'not',
+  'text',
+  'date_from',
+  'date_to',
+  'has_caption',
+  'group_by',
+  'min_score',
+];
 /** UI-only parameters: which view, which image is open, "more like this" image. */
 const UI = ['view', 'image', 'like'];
 export const VIEWS = ['grid', 'map', 'jobs'];
@@ -29,13 +38,20 @@ function serialise(state) {
   return text ? `?${text}` : location.pathname;
 }
 
-/** The API parameters of a state: the search and its filters, without the UI's own keys. */
+/** Whether a state ranks by score (text, a stored or an uploaded image), so a cut applies. */
+export const isRanked = (state) => Boolean(state.q || state.like || state.upload);
+
+/**
+ * The API parameters of a state: the search and its filters, without the UI's own keys. A
+ * minimum score in the URL stays there but cuts only a ranking: browsing has no scores.
+ */
 export function searchParams(state) {
   const out = {};
   for (const key of [...SCALARS, ...LISTS]) {
     const value = state[key];
     if (Array.isArray(value) ? value.length : value) out[key] = value;
   }
+  if (!isRanked(state)) delete out.min_score;
   return out;
 }
 

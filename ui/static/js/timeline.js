@@ -177,7 +177,7 @@ function render() {
 
 async function load(force = false) {
   const state = getState();
-  const { q, not, date_from, date_to, group_by, ...filters } = searchParams(state);
+  const { q, not, date_from, date_to, group_by, min_score, ...filters } = searchParams(state);
   const key = JSON.stringify(filters);
   if (key === lastKey && !force) return render();
   lastKey = key;

@@ -1,0 +1,152 @@
+// Above the grid: how many images the list holds (under its cut), whether the query matches
+// anything at all (the relevance verdict), the minimum-score control and the query's score
+// distribution with its edge.
+
+import { cutText, fill, h, notice, num } from './dom.js';
+import { onResults } from './grid.js';
+import { modeOf } from './results.js';
+import { scoreDistribution } from './scoredist.js';
+import { getState, isRanked, subscribe, update } from './state.js';
+
+const WEAK = /^no strong matches\b/i;
+
+/** "37 images at score ≥ 0.30", "10,000+ images, ranked"; '' when the server did not count. */
+export function countText(summary, state) {
+  if (!summary || summary.matched === null) return '';
+  const capped = summary.matchedCapped;
+  const one = summary.matched === 1 && !capped;
+  const images = `${num(summary.matched)}${capped ? '+' : ''} image${one ? '' : 's'}`;
+  const edge = summary.relevance?.edge ?? null;
+  let text;
+  if (summary.minScore !== null) {
+    const atEdge = edge !== null && Math.abs(summary.minScore - edge) < 1e-9;
+    text = `${images} at score ≥ ${cutText(summary.minScore)}${atEdge ? ' (the edge)' : ''}`;
+  } else text = modeOf(state) === 'browse' ? images : `${images}, ranked`;
+  return state.group_by ? `${text}, shown one per ${state.group_by}` : text;
+}
+
+/** The API's verdict words as a sentence: capital first, full stop last. */
+const sentence = (text) =>
+  `${text.charAt(0).toUpperCase()}${text.slice(1)}${/[.!?]$/.test(text) ? '' : '.'}`;
+
+/** The relevance verdict: a notice when nothing stands out, else the strong count. */
+function verdict(relevance, state) {
+  if (!relevance?.verdict) return null;
+  if (WEAK.test(relevance.verdict)) {
+    // "no strong matches: <why>": the title says the first part, the body the reason.
+    const colon = relevance.verdict.indexOf(':');
+    const rest = colon < 0 ? '' : relevance.verdict.slice(colon + 1).trim();
+    return notice('weak', `No strong matches for “${state.q}”.`, rest ? [sentence(rest)] : []);
+  }
+  if (relevance.strong === null || relevance.edge === null) {
+    return h('p', { class: 'strong-count muted' }, sentence(relevance.verdict));
+  }
+  const n = `${num(relevance.strong)}${relevance.strong_capped ? '+' : ''}`;
+  return h(
+    'p',
+    { class: 'strong-count' },
+    h('strong', {}, `${n} strong match${relevance.strong === 1 ? '' : 'es'}`),
+    ` (score above the edge, ${cutText(relevance.edge)})`,
+  );
+}
+
+/** A valid minimum score typed in `input`: its text, '' for blank, null for an invalid one. */
+function typedCut(input) {
+  const text = input.value.trim();
+  if (!text) return '';
+  const value = Number(text);
+  return input.validity.valid && value >= -1 && value <= 1 ? text : null;
+}
+
+function cutForm() {
+  const input = h('input', {
+    id: 'min-score',
+    type: 'number',
+    step: 'any',
+    min: -1,
+    max: 1,
+    placeholder: 'none',
+    inputmode: 'decimal',
+    'aria-describedby': 'min-score-hint',
+  });
+  const apply = () => {
+    const cut = typedCut(input);
+    input.setAttribute('aria-invalid', String(cut === null));
+    if (cut !== null) update({ min_score: cut });
+  };
+  input.addEventListener('change', apply);
+  return h(
+    'form',
+    {
+      class: 'cut-form row',
+      'aria-label': 'Minimum score',
+      onSubmit: (e) => {
+        e.preventDefault();
+        apply();
+      },
+    },
+    h('label', { for: 'min-score' }, 'Min score'),
+    input,
+    h(
+      'button',
+      {
+        type: 'button',
+        id: 'cut-edge',
+        class: 'small',
+        onClick: (e) => update({ min_score: e.currentTarget.dataset.edge }),
+      },
+      'Cut at the edge',
+    ),
+    h(
+      'button',
+      { type: 'button', id: 'cut-none', class: 'small', onClick: () => update({ min_score: '' }) },
+      'No cut',
+    ),
+    h('p', { class: 'hint', id: 'min-score-hint' }, 'From -1 to 1; blank shows the whole ranking.'),
+  );
+}
+
+function showCut(panel, state, previous) {
+  const form = panel.querySelector('.cut-form');
+  form.hidden = !isRanked(state);
+  const input = form.querySelector('#min-score');
+  if (document.activeElement !== input || state.min_score !== previous?.min_score) {
+    input.value = state.min_score;
+    input.removeAttribute('aria-invalid');
+  }
+  form.querySelector('#cut-none').hidden = !state.min_score;
+}
+
+function showSummary(panel, list) {
+  const state = list.state;
+  panel.setAttribute('aria-busy', String(Boolean(list.loading)));
+  if (list.loading) return; // the last list's numbers stay, dimmed, until these are in
+  const summary = list.summary ?? null;
+  const relevance = summary?.relevance ?? null;
+  fill(panel.querySelector('.match-count'), countText(summary, state));
+  fill(panel.querySelector('.verdict'), verdict(relevance, state));
+  fill(panel.querySelector('.dist'), scoreDistribution(relevance, summary?.minScore ?? null));
+  const edgeButton = panel.querySelector('#cut-edge');
+  const edge = relevance?.edge ?? null;
+  // With nothing above the edge, a cut there would empty the grid: the notice says enough.
+  edgeButton.hidden = edge === null || relevance.strong === 0;
+  if (edge !== null) {
+    edgeButton.textContent = `Cut at the edge (${cutText(edge)})`;
+    edgeButton.disabled = summary.minScore === edge;
+    edgeButton.dataset.edge = String(edge);
+  }
+}
+
+/** Build the panel above the grid and keep it in step with the URL and the results. */
+export function initRanking() {
+  const panel = document.getElementById('ranking');
+  fill(
+    panel,
+    h('p', { class: 'match-count', role: 'status' }),
+    h('div', { class: 'verdict' }),
+    h('div', { class: 'ranking-tools' }, cutForm(), h('div', { class: 'dist' })),
+  );
+  subscribe((state, previous) => showCut(panel, state, previous));
+  showCut(panel, getState());
+  onResults((list) => showSummary(panel, list));
+}
