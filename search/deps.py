@@ -157,6 +157,16 @@ def search_filters(
 Filters = Annotated[SearchRequest, Depends(search_filters)]
 
 
+MinScore = Annotated[
+    float | None,
+    Query(
+        ge=-1,
+        le=1,
+        description="Leave out hits scoring below this (cosine, -1..1; needs a query).",
+    ),
+]
+
+
 def search_request(
     filters: Filters,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Hits per page.")] = 20,
@@ -164,9 +174,10 @@ def search_request(
     group_by: Annotated[
         GroupBy | None, Query(description="At most one hit per post or per author.")
     ] = None,
+    min_score: MinScore = None,
 ) -> SearchRequest:
     """Query, filters and the page of hits."""
-    return replace(filters, limit=limit, offset=offset, group_by=group_by)
+    return replace(filters, limit=limit, offset=offset, group_by=group_by, min_score=min_score)
 
 
 Search = Annotated[SearchRequest, Depends(search_request)]

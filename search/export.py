@@ -15,13 +15,15 @@ from picsift import __version__
 from picsift.errors import InputError
 from picsift.settings import Settings
 from picsift.store.base import RANK_WINDOWS
+from search.matches import Relevance
 from search.query import SearchRequest
-from search.service import NOT_WITHOUT_Q, SearchService
+from search.service import MIN_SCORE_WITHOUT_Q, NOT_WITHOUT_Q, SearchService
 from topics.table import current_run, list_topics, run_dir
 
 Format = Literal["csv", "ndjson"]
-DEFAULT_RANKED = 1000  # images exported for a text query when no limit is given
-MAX_RANKED = 100_000
+MAX_RANKED = 100_000  # images of a ranking exported at most
+API_CUT = ("limit: ", "limit=N", "min_score=S")  # how the refusal names the cut's options
+CLI_CUT = ("", "--limit N", "--min-score S")
 COLUMNS = (
     "post_id",
     "dataset",
@@ -46,18 +48,54 @@ COLUMNS = (
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson"}
 
 
-def checked(service: SearchService, request: SearchRequest) -> SearchRequest:
+def checked(
+    service: SearchService,
+    request: SearchRequest,
+    limit: int | None,
+    names: tuple[str, str, str] = API_CUT,
+) -> SearchRequest:
     """The request validated for an export (naming the parameter when it is not valid).
 
+    A ranking has no end of its own (every image gets a score for any text), so the export
+    of a ranked query must say where to cut it: the best `limit`, those scoring at least
+    `min_score`, or both; the refusal names the query's strong-match edge to help choose.
+
+    Args:
+        names: How the message names the options (`API_CUT`, `CLI_CUT`).
+
     Raises:
-        InputError: a bad filter, an unknown topic, or `not` without `q` (an export without
-            a query is not ranked, so there is nothing to subtract from).
+        InputError: a bad filter, an unknown topic, `not` or `min_score` without `q` (an
+            export without a query is not ranked), or a ranked export without a cut.
     """
     request.validate(require_query=False)
     if request.negatives and not request.terms:
         raise InputError(NOT_WITHOUT_Q)
+    if request.min_score is not None and not request.terms:
+        raise InputError(MIN_SCORE_WITHOUT_Q)
     service.check_topics(request.topics + request.exclude_topics)
+    if request.terms and limit is None and request.min_score is None:
+        raise InputError(cut_message(service.relevance(request), names))
     return request
+
+
+def cut_message(relevance: Relevance | None, names: tuple[str, str, str]) -> str:
+    """Why a ranked export needs a cut, and what the query's edge suggests."""
+    prefix, limit, min_score = names
+    if relevance is None:
+        edge = ""
+    elif relevance.edge is None:
+        edge = "; the store is too small to estimate a strong-match edge"
+    else:
+        above = f"{relevance.strong:,}{'+' if relevance.strong_capped else ''}"
+        edge = (
+            f"; the strong-match edge for this query is {relevance.edge:.2f} "
+            f"({above} images above it)"
+        )
+    return (
+        f"{prefix}export of a ranked query needs a cut: {limit} (the best N) and/or "
+        f"{min_score} (those scoring at least S; see the score distribution in the UI or "
+        f"`picsift search` output{edge})"
+    )
 
 
 @dataclass
@@ -71,23 +109,23 @@ class Counts:
 def rows(
     service: SearchService, request: SearchRequest, limit: int | None, counts: Counts
 ) -> Iterator[dict[str, Any]]:
-    """The export rows: with text terms the `limit` best images (ranked), else every image
-    matching the filters (at most `limit`); with `group_by`, the first image of each post or
+    """The export rows: with text terms the `limit` best images scoring at least `min_score`
+    (ranked; at most `MAX_RANKED` without a limit), else every image matching the filters
+    (at most `limit`); with `group_by`, the first image of each post or
     author in that order (newest first without terms), as search gives them. Post filters
     (dataset, author, dates) also pick which of an image's posts become rows; an image with
     no post in the selection (one in a dataset by its file alone) gives one row with empty
     post fields."""
     labels = service.topic_labels()
-    cap = limit or (DEFAULT_RANKED if request.terms else None)
     hits: Iterable
     if request.group_by:
         hits = service.groups(request)
     elif request.terms:
-        hits = service.ranked(request, cap or DEFAULT_RANKED)
+        hits = service.ranked(request, limit or MAX_RANKED)
     else:
         hits = service.scroll(request)
     for rank, hit in enumerate(hits, 1):
-        if cap is not None and rank > cap:
+        if limit is not None and rank > limit:
             return
         counts.images += 1
         payload = hit.payload
@@ -140,12 +178,35 @@ def _selection(request: SearchRequest, limit: int | None) -> str:
         first = f" (first {limit:,})" if limit else ""
         order = ", newest first" if request.group_by else ""
         return f"every image matching the filters{first}{order}{group}"
+    if request.min_score is None:
+        which = f"the {limit:,} images most similar to the query (cosine, CLIP)"
+    else:
+        most = f"the {limit:,} best" if limit else f"at most {MAX_RANKED:,},"
+        which = (
+            f"the images scoring at least {request.min_score} for the query (cosine, CLIP; "
+            f"{most} best first)"
+        )
     return (
-        f"the {limit or DEFAULT_RANKED:,} images most similar to the query (cosine, CLIP) that "
-        f"match the filters{group}; ranks 1-{RANK_WINDOWS[0]} by approximate (HNSW) search "
-        f"with ef {RANK_WINDOWS[0]}, ranks up to {RANK_WINDOWS[-1]:,} by approximate search "
-        f"with ef {RANK_WINDOWS[-1]:,} (those not already ranked), deeper ranks by exact search"
+        f"{which} that match the filters{group}; ranks 1-{RANK_WINDOWS[0]} by approximate "
+        f"(HNSW) search with ef {RANK_WINDOWS[0]}, ranks up to {RANK_WINDOWS[-1]:,} by "
+        f"approximate search with ef {RANK_WINDOWS[-1]:,} (those not already ranked), deeper "
+        "ranks by exact search"
     )
+
+
+def _cut(service: SearchService, request: SearchRequest, limit: int | None) -> dict[str, Any]:
+    """Where a ranking was cut, and where the query's strong matches end (null without a
+    query: an export of the filters alone is not ranked)."""
+    relevance = service.relevance(request) if request.terms else None
+    return {
+        "limit": limit,
+        "min_score": request.min_score,
+        "edge": relevance.edge if relevance else None,
+        "strong": relevance.strong if relevance else None,
+        "strong_capped": relevance.strong_capped if relevance else False,
+        "verdict": relevance.verdict if relevance else None,
+        "method": relevance.method if relevance else None,
+    }
 
 
 def _dataset(payload: dict, request: SearchRequest) -> str:
@@ -230,8 +291,11 @@ def manifest(
         "topic_edit_log": _edit_log(settings, run.run if run else None),
         "query": {"q": list(request.terms), "not": list(request.negatives)},
         "filters": {
-            k: v for k, v in request.describe().items() if k not in ("q", "not", "limit", "offset")
+            k: v
+            for k, v in request.describe().items()
+            if k not in ("q", "not", "limit", "offset", "min_score")
         },
+        "cut": _cut(service, request, limit),
         "selection": _selection(request, limit),
         "rows_are": "one per (post, image); post filters (dataset, author, dates) select the "
         "posts, and author and dates must hold for the same post; an image with no post in "

@@ -37,6 +37,7 @@ class SearchRequest:
     limit: int = 20
     offset: int = 0
     group_by: GroupBy | None = None
+    min_score: float | None = None  # hits scoring below it are not returned
 
     @classmethod
     def from_options(
@@ -108,6 +109,9 @@ class SearchRequest:
             raise InputError(f"limit: must be within 1..{MAX_LIMIT}, got {self.limit}")
         if self.offset < 0:
             raise InputError(f"offset: must be 0 or more, got {self.offset}")
+        # `not a <= x <= b` also refuses NaN, which no comparison satisfies.
+        if self.min_score is not None and not -1 <= self.min_score <= 1:
+            raise InputError(f"min_score: a cosine similarity, within -1..1, got {self.min_score}")
         if self.group_by not in (None, "post", "author"):
             raise InputError(f"group_by: must be 'post' or 'author', got {self.group_by!r}")
         start, end = _day("date_from", self.date_from), _day("date_to", self.date_to)

@@ -34,6 +34,28 @@ class HitOut(BaseModel):
     posts: list[PostOut]
 
 
+class HistogramOut(BaseModel):
+    lo: float = Field(description="Lowest sampled score (left edge of the first bin).")
+    hi: float = Field(description="Highest sampled score (right edge of the last bin).")
+    counts: list[int] = Field(description="Sampled images per equal-width bin, lo to hi.")
+
+
+class RelevanceOut(BaseModel):
+    """Where a text query's strong matches end: CLIP ranks every image for any text."""
+
+    edge: float | None = Field(
+        description="Score above which an image stands out for this query; null when the "
+        "store is too small to calibrate one."
+    )
+    strong: int | None = Field(description="Images matching the filters above the edge.")
+    strong_capped: bool = Field(description="More strong matches than counted (10,000).")
+    verdict: str = Field(description="The edge in words, e.g. 'no strong matches: ...'.")
+    median: float | None = Field(description="The query's median score over the sample.")
+    histogram: HistogramOut | None = Field(description="Scores of a sample of the store.")
+    sample: int = Field(description="Images the histogram and median come from.")
+    method: str = Field(description="How the edge was computed, in one sentence.")
+
+
 class SearchOut(BaseModel):
     query: str
     hits: list[HitOut]
@@ -41,6 +63,16 @@ class SearchOut(BaseModel):
     offset: int
     next_offset: int | None = Field(description="Offset of the next page; null on the last.")
     group_by: str | None = None
+    min_score: float | None = Field(None, description="Hits scoring below it were left out.")
+    matched: int | None = Field(
+        None,
+        description="Images matching the filters (and scoring at least min_score): exact, "
+        "counted up to 10,000 when by score.",
+    )
+    matched_capped: bool = Field(False, description="More images match than `matched`.")
+    relevance: RelevanceOut | None = Field(
+        None, description="Text queries only: where the strong matches end."
+    )
 
 
 class PostDetail(PostOut):

@@ -13,6 +13,7 @@ import numpy as np
 from picsift.errors import InputError
 from picsift.store import Filter, HasId, Hit, ImageStore, Record
 from search.encoding import TextVectors
+from search.matches import Matches, Relevance
 from search.query import SearchRequest
 from topics.table import OUTLIER, list_topics
 
@@ -26,6 +27,11 @@ CANCELLED = 1e-6  # query vector norm below which nothing is left to rank by
 
 
 NOT_WITHOUT_Q = "q: `not` subtracts from a query; give one, e.g. 'red circle'"
+MIN_SCORE_WITHOUT_Q = (
+    "min_score: scores measure similarity to a query; give q (or search by image), "
+    "or leave min_score out to list every image matching the filters"
+)
+PAYLOAD_BATCH = 1000  # payloads read at a time while a long ranking streams
 
 
 class NotFoundError(InputError):
@@ -34,10 +40,17 @@ class NotFoundError(InputError):
 
 @dataclass
 class SearchResult:
-    """Hits in the architecture's hit shape, best first."""
+    """Hits in the architecture's hit shape, best first, and how many there are in all:
+    `matched` images match the filters (and score at least `min_score`; by score, counted
+    up to `MATCH_COUNT_CAP`, `matched_capped` past it). `relevance` (text queries only)
+    says where the query's strong matches end."""
 
     query: str
     hits: list[dict[str, Any]]
+    matched: int | None = None
+    matched_capped: bool = False
+    min_score: float | None = None
+    relevance: dict[str, Any] | None = None
 
 
 def combine(positive: np.ndarray, negative: np.ndarray | None) -> np.ndarray:
@@ -96,14 +109,22 @@ class SearchService:
     def __init__(self, store: ImageStore, encoder: Any, thumb_url: str = "/api/images/{id}/thumb"):
         self.store = store
         self.texts = TextVectors(encoder)
+        self.matches = Matches(store, lambda texts: self.texts(tuple(texts)))
         self.thumb_url = thumb_url
         self._labels: dict[int, str] | None = None
         self._labels_lock = threading.Lock()
 
     def search(self, request: SearchRequest) -> SearchResult:
-        """Run a text search (validated here)."""
+        """Run a text search (validated here), with the query's relevance edge."""
         request.validate()
-        return self._run(self.text_vector(request), request, exclude=())
+        vector = self.text_vector(request)
+        result = self._run(vector, request, exclude=())
+        result.relevance = self.matches.relevance(vector, request.to_filter()).to_dict()
+        return result
+
+    def relevance(self, request: SearchRequest) -> Relevance:
+        """Where the strong matches of a request's text query end (among its filters)."""
+        return self.matches.relevance(self.text_vector(request), request.to_filter())
 
     def browse(self, request: SearchRequest) -> SearchResult:
         """The images matching the request's filters, newest first (by `first_seen`, ties by
@@ -111,10 +132,13 @@ class SearchService:
         needs one to subtract from, so it is an error here.
 
         Raises:
-            InputError: `not` without `q`, or a bad filter (naming the parameter).
+            InputError: `not` or `min_score` without `q`, or a bad filter (naming the
+                parameter).
         """
         if request.negatives:
             raise InputError(NOT_WITHOUT_Q)
+        if request.min_score is not None:
+            raise InputError(MIN_SCORE_WITHOUT_Q)
         request = replace(request, q=()).validate(require_query=False)
         self.check_topics(request.topics + request.exclude_topics)
         flt = request.to_filter()
@@ -126,7 +150,8 @@ class SearchService:
 
         hits = self._grouped(fetch, request) if request.group_by else fetch(*_page(request))
         labels = self.topic_labels()
-        return SearchResult("", [self.hit(h, labels) for h in hits])
+        matched, _ = self.matches.count(None, flt, None)
+        return SearchResult("", [self.hit(h, labels) for h in hits], matched)
 
     def similar(self, image_id: str, request: SearchRequest) -> SearchResult:
         """Images like a stored one (itself left out), optionally mixed with text terms.
@@ -170,12 +195,24 @@ class SearchService:
 
         def fetch(limit: int, offset: int) -> list[Hit]:
             return self.store.images.ranking(
-                vector, filter=flt, limit=limit, offset=offset, with_payload=HIT_FIELDS
+                vector,
+                filter=flt,
+                limit=limit,
+                offset=offset,
+                with_payload=HIT_FIELDS,
+                score_threshold=request.min_score,
             )
 
         hits = self._grouped(fetch, request) if request.group_by else fetch(*_page(request))
         labels = self.topic_labels()
-        return SearchResult(" ".join(request.terms), [self.hit(h, labels) for h in hits])
+        matched, capped = self.matches.count(vector, flt, request.min_score)
+        return SearchResult(
+            " ".join(request.terms),
+            [self.hit(h, labels) for h in hits],
+            matched,
+            capped,
+            request.min_score,
+        )
 
     def _grouped(self, fetch: Callable[[int, int], list], request: SearchRequest) -> list:
         """The first hit of each group, groups paged by `offset`/`limit`; `fetch(limit,
@@ -195,7 +232,13 @@ class SearchService:
             vector = self.text_vector(request)
 
             def fetch(limit: int, offset: int) -> list:
-                return self.store.images.ranking(vector, filter=flt, limit=limit, offset=offset)
+                return self.store.images.ranking(
+                    vector,
+                    filter=flt,
+                    limit=limit,
+                    offset=offset,
+                    score_threshold=request.min_score,
+                )
         else:
 
             def fetch(limit: int, offset: int) -> list:
@@ -209,13 +252,25 @@ class SearchService:
         for record in self.store.images.scroll(request.to_filter(), page_size=page_size):
             yield Hit(id=record.id, payload=record.payload, score=0.0)
 
-    def ranked(self, request: SearchRequest, limit: int) -> list[Hit]:
-        """The `limit` best images for the request's text terms, full payloads, in the
-        ranking that search pages through."""
+    def ranked(self, request: SearchRequest, limit: int) -> Iterator[Hit]:
+        """The `limit` best images for the request's text terms (those scoring at least
+        `min_score`), full payloads, in the ranking that search pages through. The ranking
+        is read once, ids only; payloads follow a batch at a time, so memory stays small."""
         self.check_topics(request.topics + request.exclude_topics)
-        return self.store.images.ranking(
-            self.text_vector(request), filter=request.to_filter(), limit=limit
+        images = self.store.images
+        ranking = images.ranking(
+            self.text_vector(request),
+            filter=request.to_filter(),
+            limit=limit,
+            with_payload=False,
+            score_threshold=request.min_score,
         )
+        for start in range(0, len(ranking), PAYLOAD_BATCH):
+            batch = ranking[start : start + PAYLOAD_BATCH]
+            payloads = {r.id: r.payload for r in images.retrieve([h.id for h in batch])}
+            for hit in batch:
+                if hit.id in payloads:
+                    yield Hit(id=hit.id, payload=payloads[hit.id], score=hit.score)
 
     def check_topics(self, topics: tuple[int, ...]) -> None:
         """Raise InputError for topic ids the current run does not have."""
@@ -242,9 +297,11 @@ class SearchService:
             return self._labels
 
     def invalidate(self) -> None:
-        """Forget cached topic labels (after a fit, assign, rename or merge)."""
+        """Forget cached topic labels and match counts (after an index job, a fit, assign,
+        rename or merge)."""
         with self._labels_lock:
             self._labels = None
+        self.matches.reset()
 
     def hit(self, hit: Record, labels: dict[int, str]) -> dict[str, Any]:
         """A stored hit in the architecture's hit shape (score None for a browsed record)."""

@@ -10,6 +10,16 @@ import typer
 from picsift.store import open_store
 
 
+def _print_summary(result) -> None:
+    """How many images match and whether any stand out, so a ranking is not read as a
+    list of matches."""
+    count = f"{result.matched:,}{'+' if result.matched_capped else ''}"
+    cut = f" scoring at least {result.min_score}" if result.min_score is not None else ""
+    typer.echo(f"{count} images match{cut}")
+    if result.relevance:
+        typer.echo(result.relevance["verdict"])
+
+
 def _print_hits(result, offset: int) -> None:
     if not result.hits:
         typer.echo("no images match")
@@ -48,6 +58,9 @@ def register(app: typer.Typer) -> None:
         date_to: Annotated[str | None, typer.Option(help="Posts until (YYYY-MM-DD).")] = None,
         limit: Annotated[int, typer.Option(help="Number of hits (1..1000).")] = 20,
         offset: Annotated[int, typer.Option(help="Skip this many hits.")] = 0,
+        min_score: Annotated[
+            float | None, typer.Option(help="Leave out hits scoring below this (-1..1).")
+        ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     ) -> None:
         """Text-to-image search, filtered by topic, dataset, author, tag or date."""
@@ -68,11 +81,14 @@ def register(app: typer.Typer) -> None:
             date_to=date_to,
             limit=limit,
             offset=offset,
+            min_score=min_score,
         ).validate()
         settings = settings_from(ctx)
         with open_store(settings, command="picsift search") as store:
             result = SearchService(store, encoder_for(store, settings)).search(request)
         if as_json:
-            typer.echo(json.dumps({"query": result.query, "hits": result.hits}, ensure_ascii=False))
+            fields = ("query", "min_score", "matched", "matched_capped", "relevance", "hits")
+            typer.echo(json.dumps({k: getattr(result, k) for k in fields}, ensure_ascii=False))
         else:
+            _print_summary(result)
             _print_hits(result, offset)

@@ -102,13 +102,20 @@ def register(app: typer.Typer) -> None:
         date_to: Annotated[str | None, typer.Option(help="Posts until (YYYY-MM-DD).")] = None,
         limit: Annotated[
             int | None,
-            typer.Option(min=1, help="Images at most (with TEXT: the best; default 1,000)."),
+            typer.Option(min=1, help="Images at most (with TEXT: the best N)."),
+        ] = None,
+        min_score: Annotated[
+            float | None,
+            typer.Option(help="With TEXT: only images scoring at least this (-1..1)."),
         ] = None,
         group_by: Annotated[
             str | None, typer.Option(help="One image per 'post' or per 'author', as search.")
         ] = None,
     ) -> None:
-        """Export a post-level table with topics (for 4CAT, pandas or R), plus its manifest."""
+        """Export a post-level table with topics (for 4CAT, pandas or R), plus its manifest.
+
+        With TEXT, say where the ranking ends: --limit N (the best N) and/or --min-score S.
+        """
         from search import export as exporting
         from search.query import SearchRequest
 
@@ -128,6 +135,7 @@ def register(app: typer.Typer) -> None:
             date_from=date_from,
             date_to=date_to,
             group_by=group_by,
+            min_score=min_score,
         ).validate(require_query=False)
         settings = _settings(ctx)
         manifest_path = out.with_name(out.name + ".manifest.json")
@@ -139,6 +147,8 @@ def register(app: typer.Typer) -> None:
             url = (read_holder(Path(settings.store)) or {}).get("url")
             if not url:
                 raise exc from None
+            if request.terms and limit is None and min_score is None:
+                raise InputError(exporting.cut_message(None, exporting.CLI_CUT)) from None
             typer.echo(f"the store is served at {url}: exporting through its API")
             params = _params(request, format, limit)
             manifest = _via_server(url, settings, params, out, manifest_path)
@@ -157,7 +167,7 @@ def _export_local(settings, request, fmt, limit, out: Path, manifest_path: Path)
         raise InputError(f"--out: folder {out.parent} does not exist")
     with open_store(settings, command="picsift export") as store:
         service = SearchService(store, encoder_for(store, settings))
-        request = exporting.checked(service, request)
+        request = exporting.checked(service, request, limit, exporting.CLI_CUT)
         counts = exporting.Counts()
         with out.open("w", encoding="utf-8", newline="") as fh:
             for chunk in exporting.encode(exporting.rows(service, request, limit, counts), fmt):
@@ -170,6 +180,8 @@ def _export_local(settings, request, fmt, limit, out: Path, manifest_path: Path)
 def _params(request, fmt: str, limit: int | None) -> list[tuple[str, str]]:
     """The API query string of an export request."""
     params = [("format", fmt)] + ([("limit", str(limit))] if limit else [])
+    if request.min_score is not None:
+        params.append(("min_score", str(request.min_score)))
     for name, values in (
         ("q", request.q),
         ("not", request.not_),

@@ -277,7 +277,7 @@ class Collection(abc.ABC):
         score_threshold: float | None = None,
     ) -> list[Hit]:
         """Hits `offset .. offset + limit` of one fixed ranking of `vector`, best first; with
-        `score_threshold`, the ranking ends at the last point scoring at least that.
+        `score_threshold`, the same ranking less the points scoring below it.
 
         A plain `query` per page is a separate approximate search whose candidates change
         with `offset + limit`, so its pages repeat and skip hits. Here each window of
@@ -302,9 +302,12 @@ class Collection(abc.ABC):
                 limit=size,
                 hnsw_ef=max(size, self.hnsw_ef or 0),
                 with_payload=False,
-                score_threshold=score_threshold,
             )
-            ranked += _in_rank_order(h for h in hits if h.id not in seen)
+            # The threshold is applied to the window here, not in its approximate search: the
+            # windows stay the very searches of the ranking without one, so by construction
+            # a threshold only drops hits from that ranking. The exact stage takes it as is.
+            kept = (h for h in hits if score_threshold is None or h.score >= score_threshold)
+            ranked += _in_rank_order(h for h in kept if h.id not in seen)
             seen.update(h.id for h in hits)
         if len(ranked) < want:
             ranked += self._exact_rest(vector, filter, seen, want - len(ranked), score_threshold)

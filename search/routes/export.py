@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from search import export
-from search.deps import Filters, ReadAccess, State
+from search.deps import Filters, MinScore, ReadAccess, State
 from search.query import GroupBy
 
 router = APIRouter(prefix="/api/export", tags=["export"], dependencies=[ReadAccess])
@@ -19,7 +19,7 @@ Limit = Annotated[
     Query(
         ge=1,
         le=export.MAX_RANKED,
-        description=f"Images at most (with q: the best; default {export.DEFAULT_RANKED:,}).",
+        description="Images at most (with q: the best N; q needs limit and/or min_score).",
     ),
 ]
 Fmt = Annotated[export.Format, Query(alias="format", description="csv or ndjson.")]
@@ -35,9 +35,12 @@ def export_rows(
     fmt: Fmt = "csv",
     limit: Limit = None,
     group_by: Grouping = None,
+    min_score: MinScore = None,
 ):
-    """One row per (post, image) for the query (optional) and filters, streamed."""
-    request = export.checked(state.service, replace(filters, group_by=group_by))
+    """One row per (post, image) for the query (optional) and filters, streamed. A query's
+    ranking needs a cut: `limit` (the best N) and/or `min_score`."""
+    request = replace(filters, group_by=group_by, min_score=min_score)
+    request = export.checked(state.service, request, limit)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     rows = export.rows(state.service, request, limit, export.Counts())
     return StreamingResponse(
@@ -54,10 +57,12 @@ def export_manifest(
     fmt: Fmt = "csv",
     limit: Limit = None,
     group_by: Grouping = None,
+    min_score: MinScore = None,
 ) -> dict[str, Any]:
     """The methods manifest of the same export (software, model, topic run, query, filters,
-    time, row counts)."""
-    request = export.checked(state.service, replace(filters, group_by=group_by))
+    time, row counts, where the ranking was cut)."""
+    request = replace(filters, group_by=group_by, min_score=min_score)
+    request = export.checked(state.service, request, limit)
     counts = export.Counts()
     for _ in export.rows(state.service, request, limit, counts):
         pass

@@ -26,6 +26,10 @@ def page(result: SearchResult, request: SearchRequest) -> dict[str, Any]:
         "offset": request.offset,
         "next_offset": request.offset + request.limit if full else None,
         "group_by": request.group_by,
+        "min_score": result.min_score,
+        "matched": result.matched,
+        "matched_capped": result.matched_capped,
+        "relevance": result.relevance,
     }
 
 

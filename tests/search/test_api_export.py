@@ -185,3 +185,49 @@ def test_cli_search_ignores_a_blank_not(cli_store):
     blank = CliRunner().invoke(app, [*base, "--not", " "])
     assert plain.exit_code == blank.exit_code == 0, blank.output
     assert json.loads(blank.output) == json.loads(plain.output)
+
+
+def test_cli_export_of_a_ranking_needs_a_cut(cli_store, tmp_path):
+    store, _ = cli_store
+    out = tmp_path / "x.csv"
+    args = ["--store", str(store), "export", "red circle", "--out", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code != 0 and not out.exists()
+    assert str(result.exception).startswith(
+        "export of a ranked query needs a cut: --limit N (the best N) and/or --min-score S"
+    )
+    assert "too small to estimate a strong-match edge" in str(result.exception)
+
+
+def test_cli_export_cut_by_min_score(cli_store, tmp_path):
+    store, _ = cli_store
+    found = CliRunner().invoke(app, ["--store", str(store), "search", "red", "--json"])
+    scores = [h["score"] for h in json.loads(found.output)["hits"]]
+    cut = (scores[3] + scores[4]) / 2
+    out = tmp_path / "red.ndjson"
+    args = ["--store", str(store), "export", "red", "--format", "ndjson", "--out", str(out)]
+    result = CliRunner().invoke(app, [*args, "--min-score", str(cut)])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len({r["image_id"] for r in rows}) == 4 and min(r["score"] for r in rows) >= cut
+    manifest = json.loads((tmp_path / "red.ndjson.manifest.json").read_text())
+    assert manifest["cut"]["min_score"] == cut and manifest["cut"]["limit"] is None
+    assert manifest["cut"]["verdict"].startswith("cannot tell strong matches")
+
+
+def test_cli_search_says_how_many_match_and_whether_any_stand_out(cli_store):
+    store, _ = cli_store
+    base = ["--store", str(store), "search", "red", "circle", "--limit", "3"]
+    lines = CliRunner().invoke(app, base).output.splitlines()
+    assert lines[0] == "24 images match"
+    assert lines[1].startswith("cannot tell strong matches: the store has fewer than")
+    assert lines[2].startswith("  1. ")
+    found = CliRunner().invoke(app, [*base, "--json", "--limit", "24"])
+    scores = [h["score"] for h in json.loads(found.output)["hits"]]
+    cut = (scores[1] + scores[2]) / 2
+    cut_run = CliRunner().invoke(app, [*base, "--min-score", str(cut), "--json"])
+    out = json.loads(cut_run.output)
+    assert (out["matched"], out["min_score"], len(out["hits"])) == (2, cut, 2)
+    assert out["relevance"]["edge"] is None
+    bad = CliRunner().invoke(app, [*base, "--min-score", "2"])
+    assert bad.exit_code != 0 and "min_score: a cosine similarity" in str(bad.exception)

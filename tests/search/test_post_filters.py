@@ -93,7 +93,7 @@ def test_export_writes_only_matching_posts_and_no_phantom_rows(client):
     rows = _rows(client, **ON_30)
     assert [(r["post_id"], r["image_id"]) for r in rows] == [("12", point_id(1))]
     assert _rows(client, dataset="second", author="citizen_9") == []
-    ranked = _rows(client, q="red", **ON_30)
+    ranked = _rows(client, q="red", limit=10, **ON_30)
     assert [r["post_id"] for r in ranked] == ["12"]
 
 

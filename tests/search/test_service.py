@@ -184,4 +184,5 @@ def test_cli_json_has_the_hit_shape(tmp_path):
     keys = {"id", "score", "sha256", "topic", "topic_label", "caption", "thumb_url", "posts"}
     assert set(out["hits"][0]) == keys
     human = runner.invoke(app, [*base, "search", "red", "circle", "--limit", "2"])
-    assert human.output.startswith("  1. ")
+    assert human.output.startswith("6 images match\ncannot tell strong matches")
+    assert human.output.splitlines()[2].startswith("  1. ")
