@@ -33,8 +33,8 @@ def collect(
     """
     # Absolute paths: the `files` payload must still point at the files from another folder.
     sources = [p.expanduser().resolve() for p in sources]
-    tables, media_sources = _classify(sources, image_column)
-    out = Collected()
+    tables, media_sources, unknown = _classify(sources, image_column)
+    out = Collected(failed=unknown)
     for path in media_sources:
         # A folder alone only takes numeric stems: its table may come later (TikTok
         # thumbnails), while `photo_1.jpg` is no post id.
@@ -55,8 +55,12 @@ def collect(
     return out
 
 
-def _classify(sources: list[Path], image_column: str | None) -> tuple[list[Path], list[Path]]:
-    tables, media = [], []
+def _classify(
+    sources: list[Path], image_column: str | None
+) -> tuple[list[Path], list[Path], list[Failure]]:
+    """Tables, media sources, and the sources that are neither: those fail alone, so the
+    others of the run are still indexed."""
+    tables, media, unknown = [], [], []
     for path in sources:
         if not path.exists():
             raise InputError(f"source {path} does not exist")
@@ -66,12 +70,15 @@ def _classify(sources: list[Path], image_column: str | None) -> tuple[list[Path]
         elif is_media_source(path):
             media.append(path)
         else:
-            raise InputError(
-                f"source {path} is neither images (a folder, zip or image file) nor a post "
-                "table (4CAT CSV/NDJSON); for a table with a column of image paths, add "
-                "--image-column NAME"
+            unknown.append(
+                Failure(
+                    str(path),
+                    "neither images (a folder, zip or image file) nor a post table (4CAT "
+                    "CSV/NDJSON); for a table with a column of image paths, add "
+                    "--image-column NAME",
+                )
             )
-    return tables, media
+    return tables, media, unknown
 
 
 def _absorb(out: Collected, name: str, failed, warnings, path: Path) -> None:
@@ -93,3 +100,16 @@ def _items_from_pairs(
             continue
         items.append(MediaItem(path, None, stat.st_size, stat.st_mtime, dataset, (post_id,)))
     return items
+
+
+def check_anything_read(report: dict) -> None:
+    """Raise InputError when the sources gave nothing at all but failures: the run could not
+    do its job (a non-zero exit, a failed job), unlike a run where some files failed beside
+    good ones. The message names the first failure."""
+    read = report["found"] or report["posts_linked"] or report["posts_without_media"]
+    if not read and report["failed"]:
+        first = report["failed"][0]
+        raise InputError(
+            f"nothing could be read from the sources ({len(report['failed']):,} failed, "
+            f"first {first['path']}: {first['reason']})"
+        )

@@ -7,14 +7,20 @@ line; the good rows are always kept.
 
 from __future__ import annotations
 
-import codecs
 import re
 from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
 
 from indexer.records import ScanResult
-from indexer.tables_common import Draft, PostCollector, at, csv_rows, split_hashtags
+from indexer.tables_common import (
+    Draft,
+    PostCollector,
+    at,
+    bom_encoding,
+    csv_rows,
+    split_hashtags,
+)
 from indexer.tables_json import read_json_array, read_ndjson
 from picsift.errors import InputError
 
@@ -30,6 +36,7 @@ _UNIX_COLUMN = "unix_timestamp"
 _HASHTAG_COLUMN = "hashtags"
 _SPREADSHEET_NUMBER = re.compile(r"\d(\.\d+)?E\+\d+", re.IGNORECASE)
 _SNIFF_BYTES = 4096
+_BINARY_SHARE = 0.05  # control bytes in a file's first bytes that make it binary
 _SHOWN_COLUMNS = 25
 
 
@@ -126,15 +133,21 @@ def read_image_table(
 
 
 def _sniff(path: Path) -> str:
-    """`empty`, `binary`, `ndjson`, `json` or `csv`, from the first bytes of the file."""
+    """`empty`, `binary`, `ndjson`, `json` or `csv`, from the first bytes of the file.
+
+    The first bytes are decoded by their byte-order mark (UTF-16 tables are text), and a
+    stray NUL does not make a table binary: only a share of control bytes that no text has.
+    """
     with path.open("rb") as handle:
         head = handle.read(_SNIFF_BYTES)
-    text = head.removeprefix(codecs.BOM_UTF8).lstrip()
+    text = head.decode(bom_encoding(head) or "utf-8", errors="replace").lstrip("\ufeff")
+    text = text.lstrip()
     if not text:
         return "empty"
-    if b"\0" in head:
+    control = sum(1 for ch in text if ch < " " and ch not in "\t\r\n")
+    if control > _BINARY_SHARE * len(text):
         return "binary"
-    return {b"{": "ndjson", b"[": "json"}.get(text[:1], "csv")
+    return {"{": "ndjson", "[": "json"}.get(text[:1], "csv")
 
 
 def _read_csv_posts(path: Path, collector: PostCollector) -> None:

@@ -8,6 +8,7 @@ warning per kind of problem, so a file with 10,000 bad dates gives one line, not
 
 from __future__ import annotations
 
+import codecs
 import csv
 import math
 import re
@@ -221,6 +222,9 @@ def csv_rows(path: Path, collector: PostCollector) -> Iterator[tuple[int, list[s
                     "quote may have joined rows",
                     f"lines {start}-{lines.number}",
                 )
+            if any("\0" in cell for cell in cells):
+                collector.note("hold NUL characters (removed)", f"line {start}")
+                cells = [cell.replace("\0", "") for cell in cells]
             if any(cell.strip() for cell in cells):
                 width = len(cells) if width is None else width
                 yield start, cells
@@ -313,8 +317,29 @@ def _spanning_quote(text: str, delimiter: str) -> int | None:
     return opened if state == "quoted" else None
 
 
+# Byte-order marks, longest first: UTF-32's LE mark starts with UTF-16's.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def bom_encoding(head: bytes) -> str | None:
+    """The encoding a byte-order mark at the start of `head` announces (Excel saves
+    "Unicode text" as UTF-16 with one), None without a mark."""
+    return next((name for bom, name in _BOMS if head.startswith(bom)), None)
+
+
 def _csv_encoding(path: Path, collector: PostCollector) -> str:
-    """UTF-8 (with or without BOM), else latin-1 with a warning naming the first bad line."""
+    """The byte-order mark's encoding, else UTF-8, else latin-1 with a warning naming the
+    first bad line."""
+    with path.open("rb") as handle:
+        marked = bom_encoding(handle.read(4))
+    if marked:
+        return marked
     with path.open("rb") as handle:
         for line, raw in enumerate(handle, 1):
             try:

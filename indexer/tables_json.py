@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import codecs
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from indexer.tables_common import Draft, PostCollector, split_hashtags, unique
+from indexer.tables_common import Draft, PostCollector, bom_encoding, split_hashtags, unique
 
 _IMPORT_META = "__import_meta"
 _WRAPPER_KEYS = ("item_id", "timestamp_collected", "source_platform", "source_url")
@@ -33,21 +33,32 @@ def read_ndjson(path: Path, collector: PostCollector) -> None:
     A line that is not valid JSON, or an item without an id, becomes a failure naming the line;
     the other lines are still read.
     """
+    for line, raw in _lines(path):
+        if not raw.strip():
+            continue
+        try:
+            obj = json.loads(raw)
+        except UnicodeDecodeError:
+            collector.fail(line, "not valid UTF-8")
+            continue
+        except json.JSONDecodeError as exc:
+            collector.fail(line, f"invalid JSON ({exc.msg} at column {exc.colno})")
+            continue
+        _add_object(obj, line, collector)
+
+
+def _lines(path: Path) -> Iterator[tuple[int, bytes | str]]:
+    """Numbered lines: bytes (each decoded alone, so one bad line fails alone), or text for a
+    file whose byte-order mark says UTF-16/32 (their lines cannot be split as bytes)."""
     with path.open("rb") as handle:
-        for line, raw in enumerate(handle, 1):
-            if line == 1:
-                raw = raw.removeprefix(codecs.BOM_UTF8)
-            if not raw.strip():
-                continue
-            try:
-                obj = json.loads(raw)
-            except UnicodeDecodeError:
-                collector.fail(line, "not valid UTF-8")
-                continue
-            except json.JSONDecodeError as exc:
-                collector.fail(line, f"invalid JSON ({exc.msg} at column {exc.colno})")
-                continue
-            _add_object(obj, line, collector)
+        encoding = bom_encoding(handle.read(4))
+    if encoding in (None, "utf-8-sig"):
+        with path.open("rb") as handle:
+            for line, raw in enumerate(handle, 1):
+                yield line, raw.removeprefix(codecs.BOM_UTF8) if line == 1 else raw
+        return
+    with path.open(encoding=encoding, errors="replace") as handle:
+        yield from enumerate(handle, 1)
 
 
 def read_json_array(path: Path, collector: PostCollector) -> None:

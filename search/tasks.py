@@ -111,7 +111,7 @@ def index(
     from indexer.cache import IndexCache
     from indexer.media import MediaReader
     from indexer.pipeline import Indexer
-    from indexer.sources import collect
+    from indexer.sources import check_anything_read, collect
 
     new_ids: list[str] = []
     cache = IndexCache(settings.data_dir)
@@ -133,6 +133,7 @@ def index(
         report = result.to_dict()
     finally:
         cache.close()
+    check_anything_read(report)
     if new_ids and spec.captions:
         report["captions"] = caption(store, settings, progress, ids=new_ids, refresh=False)
     if new_ids and current_run(settings.data_dir) is not None:

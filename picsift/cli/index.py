@@ -179,6 +179,7 @@ def index_sources(
     from indexer.media import MediaReader
     from indexer.pipeline import Indexer
     from indexer.shard import Shard
+    from indexer.sources import check_anything_read
     from picsift.cli.common import encoder_for
     from search.query import check_dataset
 
@@ -226,19 +227,8 @@ def index_sources(
     cache.close()
     if not watch:
         _summary(out, topics)
-        _check_anything_read(out)
+        check_anything_read(out)
     return out
-
-
-def _check_anything_read(report: dict) -> None:
-    """Raise InputError when the sources gave nothing at all but failures: the run could not
-    do its job (exit code non-zero), unlike a run where some files failed beside good ones."""
-    read = report["found"] or report["posts_linked"] or report["posts_without_media"]
-    if not read and report["failed"]:
-        raise InputError(
-            f"nothing could be read from the sources ({len(report['failed']):,} failed; "
-            "see the reasons above)"
-        )
 
 
 def register(app: typer.Typer) -> None:
