@@ -88,8 +88,8 @@ def cut_message(relevance: Relevance | None, names: tuple[str, str, str]) -> str
     else:
         above = f"{relevance.strong:,}{'+' if relevance.strong_capped else ''}"
         edge = (
-            f"; the strong-match edge for this query is {relevance.edge:.2f} "
-            f"({above} images above it)"
+            f"; the strong-match edge for this query is {relevance.edge:.2f}, with {above} "
+            "images above it"
         )
     return (
         f"{prefix}export of a ranked query needs a cut: {limit} (the best N) and/or "
