@@ -11,7 +11,7 @@ import { getState, isRanked, subscribe, update } from './state.js';
 const WEAK = /^no strong matches\b/i;
 
 /** "37 images at score ≥ 0.30", "10,000+ images, ranked"; '' when the server did not count. */
-export function countText(summary, state) {
+function countText(summary, state) {
   if (!summary || summary.matched === null) return '';
   const capped = summary.matchedCapped;
   const one = summary.matched === 1 && !capped;
