@@ -14,9 +14,15 @@ from pathlib import Path, PurePosixPath
 
 from PIL import features
 
-from indexer.metadata import METADATA_NAME, MetadataError, MetadataTree, parse_metadata
+from indexer.metadata import (
+    MAX_METADATA_BYTES,
+    METADATA_NAME,
+    MetadataError,
+    MetadataTree,
+    parse_metadata,
+)
 from indexer.records import Failure, MediaItem, ScanResult, printable
-from picsift.models.decode import READ_ERRORS
+from picsift.models.decode import READ_ERRORS, read_media
 
 IMAGE_EXTENSIONS = frozenset(
     {".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff"}
@@ -216,6 +222,9 @@ def _list_folder(root: Path) -> _Listing:
         name = file_path.relative_to(root).as_posix()
         if file_path.name == METADATA_NAME:
             try:
+                if file_path.stat().st_size > MAX_METADATA_BYTES:
+                    listing.failed.append(Failure(str(file_path), "too large for a .metadata.json"))
+                    continue
                 listing.metadata[name[: -len(METADATA_NAME)]] = file_path.read_bytes()
             except OSError as e:
                 listing.failed.append(Failure(str(file_path), f"cannot read: {e.strerror or e}"))
@@ -287,8 +296,17 @@ def _list_zip(path: Path) -> _Listing:
 def _read_member(
     archive: zipfile.ZipFile, name: str, path: Path, failed: list[Failure]
 ) -> bytes | None:
+    size = archive.getinfo(name).file_size
+    if size > MAX_METADATA_BYTES:
+        failed.append(Failure(_location(path, name), f"too large: {size:,} bytes"))
+        return None
     try:
-        return archive.read(name)
+        with archive.open(name) as member:
+            raw = member.read(MAX_METADATA_BYTES + 1)
+        if len(raw) > MAX_METADATA_BYTES:
+            failed.append(Failure(_location(path, name), "too large: holds more than it declares"))
+            return None
+        return raw
     except READ_ERRORS as e:
         failed.append(Failure(_location(path, name), f"cannot read: {e}"))
         return None
@@ -332,11 +350,14 @@ class MediaReader:
         """The item's bytes.
 
         Raises:
+            Unreadable: too large, or not an image (see `read_media`).
             OSError, zipfile.BadZipFile, KeyError: the file or member cannot be read.
         """
         if item.member is None:
-            return item.path.read_bytes()
-        return self._archive(item.path).read(item.member)
+            return read_media(lambda: item.path.open("rb"), item.size)
+        archive = self._archive(item.path)
+        info = archive.getinfo(item.member)
+        return read_media(lambda: archive.open(info), info.file_size)
 
     def close(self) -> None:
         """Close every archive opened by any thread; later reads open them again."""

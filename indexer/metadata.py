@@ -11,6 +11,8 @@ from pathlib import PurePosixPath
 from typing import Any
 
 METADATA_NAME = ".metadata.json"
+# 4CAT writes about 500 bytes an image: 512 MiB is a million images; larger is a bomb.
+MAX_METADATA_BYTES = 512 * 2**20
 
 
 class MetadataError(ValueError):

@@ -18,7 +18,7 @@ from indexer.cache import IndexCache
 from indexer.payloads import image_id, merged_payload, new_payload
 from indexer.records import Failure, MediaItem, Post
 from indexer.shard import Shard
-from picsift.models.decode import READ_ERRORS
+from picsift.models.decode import READ_ERRORS, Unreadable
 from picsift.store import Filter, ImageStore, Match, MatchAny, PointData
 from picsift.thumbs import THUMB_SIDE, write_thumb
 
@@ -193,6 +193,8 @@ class Indexer:
             return item, cached, None
         try:
             return item, hashlib.sha256(self.read(item)).hexdigest(), None
+        except Unreadable as exc:
+            return item, None, str(exc)
         except READ_ERRORS as exc:
             return item, None, f"cannot read: {exc}"
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from picsift.models.decode import read_media
+
 EXTRA_MAX_CHARS = 2000
 
 
@@ -102,11 +104,12 @@ class MediaItem:
         return self._where if raw is None else "\0" + raw
 
     def read_bytes(self) -> bytes:
-        """The file's bytes (opens the zip for members)."""
+        """The file's bytes (opens the zip for members), read as `read_media` reads them."""
         if self.member is None:
-            return self.path.read_bytes()
+            return read_media(lambda: self.path.open("rb"), self.size)
         with zipfile.ZipFile(self.path) as archive:
-            return archive.read(self.member)
+            info = archive.getinfo(self.member)
+            return read_media(lambda: archive.open(info), info.file_size)
 
 
 @dataclass

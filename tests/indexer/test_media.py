@@ -388,13 +388,14 @@ def test_reader_reads_members_from_many_threads_opening_each_zip_once_per_thread
 
 
 def test_reader_reopens_after_close_and_evicts_old_archives(tmp_path):
-    first = write_zip(tmp_path / "1.zip", {"a.jpg": b"one"})
-    second = write_zip(tmp_path / "2.zip", {"a.jpg": b"two"})
+    one, two = image_bytes("PNG"), image_bytes("PNG", (1, 2, 3))
+    first = write_zip(tmp_path / "1.zip", {"a.jpg": one})
+    second = write_zip(tmp_path / "2.zip", {"a.jpg": two})
     [item1], [item2] = scan_media(first, None).media, scan_media(second, None).media
     reader = MediaReader(max_open_per_thread=1)
-    assert reader.read(item1) == b"one"
-    assert reader.read(item2) == b"two"
-    assert reader.read(item1) == b"one"
+    assert reader.read(item1) == one
+    assert reader.read(item2) == two
+    assert reader.read(item1) == one
     reader.close()
-    assert reader.read(item2) == b"two"
+    assert reader.read(item2) == two
     reader.close()
