@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from topics.represent import auto_label, centroid, mmr, write_collage
 from topics.table import OUTLIER, TopicInfo, collage_path, get_topic, run_dir, topic_point_id
 
 MAX_LABEL = 200
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def _log(data_dir: Path, run: str, entry: dict[str, Any]) -> None:
@@ -29,9 +31,13 @@ def _log(data_dir: Path, run: str, entry: dict[str, Any]) -> None:
 
 
 def _clean_label(label: str) -> str:
+    """One behaviour for the CLI and the API: whitespace runs collapsed, and no control or
+    text-direction characters (a label is shown in terminals, CSV cells and the UI)."""
     label = " ".join(label.split())
     if not label:
         raise InputError("label: must not be empty")
+    if _UNPRINTABLE.search(label):
+        raise InputError("label: contains control or text-direction characters; send plain text")
     if len(label) > MAX_LABEL:
         raise InputError(f"label: at most {MAX_LABEL} characters (got {len(label)})")
     return label

@@ -43,6 +43,9 @@ def test_topics_commands(tmp_path, shapes):
     assert str(first) in cli(store_dir, "show", str(first)).output
 
     assert "is now 'protest signs'" in cli(store_dir, "rename", str(first), "protest signs").output
+    for hostile in ("\x1b[31mred", "evil\u202egpj.exe"):  # terminal colours, right-to-left
+        refused = cli(store_dir, "rename", str(first), hostile)
+        assert refused.exit_code != 0 and "control or text-direction" in str(refused.exception)
     result = cli(store_dir, "merge", str(second), str(third), "--label", "two kinds")
     assert f"merged {third} into topic {second} (two kinds)" in result.output, result.output
     listed = json.loads(cli(store_dir, "list", "--json").output)
