@@ -178,6 +178,12 @@ def _to_8bit(img: Image.Image) -> Image.Image:
         low, high = img.getextrema()
         scale = 255.0 if low >= 0 and high <= 1 else 1 / 256
         return img.point(lambda v: v * scale).convert("L")
+    if img.mode == "I":
+        # 32-bit samples say nothing of their range: an "I" image holding 8-bit values came
+        # out dark when taken as 16-bit, so the range is read from the values themselves.
+        high = img.getextrema()[1]
+        divisor = 1 if high <= 255 else 256 if high <= 65535 else high / 255
+        return img.point(lambda v: v / divisor).convert("L")
     return img.convert("I").point(lambda v: v / 256).convert("L")
 
 

@@ -83,6 +83,13 @@ def test_sixteen_bit_and_float_images_keep_their_tones(mode, fmt, size):
     assert out.shape[2] == 3 and abs(out.mean() - 30000 / 256) < 2
 
 
+def test_a_32_bit_image_holding_8_bit_values_keeps_its_tones():
+    """It came out dark (divided by 256 as if 16-bit)."""
+    data = _bytes(Image.fromarray(np.full((64, 64), 200, dtype=np.int32)), "TIFF")
+    assert Image.open(io.BytesIO(data)).mode == "I"
+    assert abs(np.asarray(open_image(data, 224)).mean() - 200) < 1
+
+
 def test_animation_gives_its_first_frame():
     frames = [Image.new("RGB", (32, 32), c) for c in ((255, 0, 0), (0, 0, 255))]
     data = _bytes(frames[0], "GIF", save_all=True, append_images=frames[1:])
