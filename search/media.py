@@ -3,20 +3,28 @@ request names a path), so nothing outside the indexed files can be read."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import stat
+import tempfile
 import zipfile
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-from picsift.models.decode import DecodeError, decode_image
+from picsift.models.decode import MAX_FILE_BYTES, READ_ERRORS, DecodeError, decode_image
 from picsift.store import ImageStore, Record
 from picsift.thumbs import THUMB_SIDE, thumb_path, write_thumb
 from search.service import NotFoundError
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")  # the name goes into a header
+CHUNK = 1 << 20
+_GONE = (FileNotFoundError, NotADirectoryError, KeyError)  # KeyError: the zip lost the member
+SPOOL_BYTES = 16 * 2**20  # a larger original is copied to a temporary file, not held in memory
 MEDIA_TYPES = {
     "jpeg": "image/jpeg",
     "mpo": "image/jpeg",
@@ -31,12 +39,22 @@ MEDIA_TYPES = {
 
 @dataclass
 class Original:
-    """An original file: its bytes or its path, media type and a download name."""
+    """An original file, checked against the image's SHA-256: its bytes (in memory or spooled
+    to disk), their size, the media type and a download name. The caller closes `body`."""
 
     media_type: str
     name: str
-    path: Path | None = None
-    data: bytes | None = None
+    body: BinaryIO
+    size: int
+
+
+class GoneError(NotFoundError):
+    """None of the image's recorded files can be read where it was indexed (moved, deleted)."""
+
+
+class ChangedError(NotFoundError):
+    """A recorded file is there, but its bytes no longer hash to the image's SHA-256: edited,
+    replaced, or swapped for a link to some other file, whose bytes must never be served."""
 
 
 def get_record(store: ImageStore, image_id: str, fields: Any = True) -> Record:
@@ -66,30 +84,96 @@ def stored_path(entry: dict[str, Any]) -> Path:
 
 
 def original(record: Record) -> Original:
-    """The first of the image's recorded files that can still be read.
+    """The first of the image's recorded files whose bytes still hash to its SHA-256.
+
+    The recorded path is only a hint: whatever is there now (a link, an edited file) is read
+    while hashing, and only bytes that match the hash taken at indexing are handed out.
 
     Raises:
-        NotFoundError: none of them is there any more.
+        ChangedError: a file is there, but none holds the indexed bytes any more.
+        GoneError: none of the files is there any more.
     """
-    media_type = MEDIA_TYPES.get(str(record.payload.get("format", "")).lower(), "")
+    sha = str(record.payload.get("sha256", ""))
+    media_type = MEDIA_TYPES.get(str(record.payload.get("format", "")).lower())
+    changed = False
     for entry in record.payload.get("files") or []:
-        path = stored_path(entry)
         member = entry.get("member")
-        name = _UNSAFE.sub("_", Path(member).name if member else path.name)[:100]
+        name = _UNSAFE.sub("_", Path(member).name if member else stored_path(entry).name)[:100]
         try:
-            if member is None:
-                if path.is_file():
-                    return Original(media_type or "application/octet-stream", name, path=path)
-                continue
-            with zipfile.ZipFile(path) as archive:
-                data = archive.read(member)
-            return Original(media_type or "application/octet-stream", name, data=data)
-        except (OSError, KeyError, zipfile.BadZipFile, ValueError):
+            body, size = _verified(_read(entry), sha)
+        except _GONE:
             continue
-    raise NotFoundError(
-        f"id: the original of image {record.id} is no longer where it was indexed "
-        "(its thumbnail still is)"
-    )
+        except (_Mismatch, *READ_ERRORS):  # there, but not readable as what was indexed
+            changed = True
+            continue
+        return Original(media_type or "application/octet-stream", name, body, size)
+    if changed:
+        raise ChangedError(
+            f"id: the original of image {record.id} changed since it was indexed (its bytes no "
+            "longer match the indexed SHA-256), so it is not served"
+        )
+    raise GoneError(f"id: the original of image {record.id} is no longer where it was indexed")
+
+
+class _Mismatch(Exception):
+    """What the path holds now is not the indexed file."""
+
+
+def _open_regular(path: Path) -> BinaryIO:
+    """`path` opened for reading if it is (or links to) a regular file: a FIFO or a device put
+    in its place would hang the request or never end, so it counts as a changed file."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise _Mismatch
+    return os.fdopen(fd, "rb")
+
+
+@contextmanager
+def _read(entry: dict[str, Any]) -> Iterator[BinaryIO]:
+    """The bytes a `files` entry names: the file, or the member of the zip.
+
+    Raises:
+        _Mismatch: not a regular file, or no longer a zip.
+        OSError, KeyError: gone, or the zip no longer holds the member.
+    """
+    with _open_regular(stored_path(entry)) as file:
+        member = entry.get("member")
+        if member is None:
+            yield file
+            return
+        try:
+            archive = zipfile.ZipFile(file)
+        except zipfile.BadZipFile:
+            raise _Mismatch from None
+        with archive, archive.open(member) as stream:
+            yield stream
+
+
+def _verified(source: AbstractContextManager[BinaryIO], sha: str) -> tuple[BinaryIO, int]:
+    """The source's bytes, copied while hashing, once they are known to hash to `sha`.
+
+    A copy is served, never the path: the file cannot be swapped between check and send.
+
+    Raises:
+        _Mismatch: other bytes, or more than any indexed file can hold.
+    """
+    digest = hashlib.sha256()
+    size = 0
+    with ExitStack() as cleanup:
+        copy = cleanup.enter_context(tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES))
+        with source as stream:
+            while chunk := stream.read(CHUNK):
+                size += len(chunk)
+                if size > MAX_FILE_BYTES:
+                    raise _Mismatch
+                digest.update(chunk)
+                copy.write(chunk)
+        if not _SHA256.match(sha) or digest.hexdigest() != sha:
+            raise _Mismatch
+        cleanup.pop_all()  # verified: the caller now owns the copy
+    copy.seek(0)
+    return copy, size
 
 
 def thumbnail(record: Record, data_dir: Path) -> Path:
@@ -104,9 +188,17 @@ def thumbnail(record: Record, data_dir: Path) -> Path:
     path = thumb_path(data_dir, sha)
     if path.is_file():
         return path
-    source = original(record)
     try:
-        image = decode_image(source.data if source.data is not None else source.path, THUMB_SIDE)
+        source = original(record)
+    except NotFoundError as exc:
+        raise NotFoundError(f"id: image {record.id} has no thumbnail, and {_reason(exc)}") from None
+    try:
+        with source.body:
+            image = decode_image(source.body.read(), THUMB_SIDE)
     except DecodeError as exc:
         raise NotFoundError(f"id: image {record.id} cannot be decoded any more ({exc})") from None
     return write_thumb(data_dir, sha, image[0])
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc).removeprefix("id: ")

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from collections.abc import Iterator
+from typing import Annotated, Any, BinaryIO
 
 from fastapi import APIRouter, Depends, Path
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, Response, StreamingResponse
 
 from picsift.errors import InputError
 from search.deps import ReadAccess, Search, State
-from search.media import file_name, get_record, original, thumbnail
+from search.errors import error_response
+from search.media import (
+    CHUNK,
+    ChangedError,
+    GoneError,
+    file_name,
+    get_record,
+    original,
+    thumbnail,
+)
 from search.routes.search import page
 from search.schemas import ImageOut, SearchOut
 
@@ -73,14 +83,36 @@ def _post(post: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-@router.get("/{image_id}/file", response_class=Response)
+@router.get(
+    "/{image_id}/file",
+    response_class=Response,
+    responses={
+        409: {"description": "The file changed since it was indexed (its bytes differ)"},
+        410: {"description": "The file is no longer where it was indexed"},
+    },
+)
 def image_file(state: State, image_id: ImageId) -> Response:
-    """The original file, from where it was indexed."""
-    found = original(get_record(state.store, image_id, ["files", "format"]))
-    headers = {"Content-Disposition": f'inline; filename="{found.name}"'}
-    if found.path is not None:
-        return FileResponse(found.path, media_type=found.media_type, headers=headers)
-    return Response(found.data, media_type=found.media_type, headers=headers)
+    """The original file, from where it was indexed, only while its bytes still hash to the
+    image's SHA-256 (409 when they do not, 410 when it is gone; the thumbnail still works)."""
+    record = get_record(state.store, image_id, ["files", "format", "sha256"])
+    thumb = f"its thumbnail is still at /api/images/{record.id}/thumb"
+    try:
+        found = original(record)
+    except ChangedError as exc:
+        return error_response(409, "file_changed", f"{exc}; {thumb}")
+    except GoneError as exc:
+        return error_response(410, "file_gone", f"{exc} (moved or deleted); {thumb}")
+    headers = {
+        "Content-Disposition": f'inline; filename="{found.name}"',
+        "Content-Length": str(found.size),
+    }
+    return StreamingResponse(_chunks(found.body), media_type=found.media_type, headers=headers)
+
+
+def _chunks(body: BinaryIO) -> Iterator[bytes]:
+    with body:
+        while chunk := body.read(CHUNK):
+            yield chunk
 
 
 @router.get("/{image_id}/thumb", response_class=FileResponse)
