@@ -47,12 +47,19 @@ _STATUS: list[tuple[type[Exception], int, str]] = [
 ]
 
 
-def error_response(status: int, code: str, message: str, parameter: str | None = None):
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    parameter: str | None = None,
+    headers: dict[str, str] | None = None,
+):
     """The JSON body every error has."""
     if parameter is None:
         match = _PARAM.match(message)
         parameter = match.group(1) if match else None
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 401:
+        headers = {"WWW-Authenticate": "Bearer"} | (headers or {})
     body = {"error": code, "parameter": parameter, "message": message}
     return JSONResponse(body, status_code=status, headers=headers)
 
@@ -85,7 +92,9 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
 
 async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
     codes = {404: "not_found", 405: "method_not_allowed", 400: "bad_request"}
-    return error_response(exc.status_code, codes.get(exc.status_code, "error"), str(exc.detail))
+    code = codes.get(exc.status_code, "error")
+    # The router's own headers stay: a 405 must say which methods there are (`Allow`).
+    return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
