@@ -52,6 +52,25 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     public_read: bool = Field(True, description="Whether reads need no API key.")
+    session_ttl: int = Field(
+        43_200,
+        ge=60,
+        le=31_536_000,
+        description="Seconds a browser's read session (closed reads) lasts; 12 h by default.",
+    )
+    cookie_secure: Literal["auto", "true", "false"] = Field(
+        "auto",
+        description="Mark the read cookie Secure: when the request came over HTTPS (auto), "
+        "always (true, e.g. behind a TLS proxy), never (false).",
+    )
+    trust_proxy: bool = Field(
+        False,
+        description="Believe a proxy's X-Forwarded-Proto header (only behind a proxy that sets "
+        "it) when deciding whether a request came over HTTPS.",
+    )
+    max_queued_jobs: int = Field(
+        8, ge=1, le=10_000, description="Jobs that may wait; more are refused with HTTP 429."
+    )
     qdrant_api_key: SecretStr | None = Field(None, description="API key of a secured Qdrant.")
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
     precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
@@ -89,6 +108,12 @@ class Settings(BaseSettings):
     def _empty_is_unset(cls, value: Any) -> Any:
         # docker-compose passes `${VAR:-}` as an empty string; that means "not set".
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("cookie_secure", mode="before")
+    @classmethod
+    def _bool_is_word(cls, value: Any) -> Any:
+        # picsift.toml may say `cookie_secure = true`; the environment says "true".
+        return str(value).lower() if isinstance(value, bool) else value
 
     @field_validator("store")
     @classmethod

@@ -13,7 +13,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
@@ -23,9 +24,11 @@ from picsift.settings import DEFAULT_MODEL, Settings
 from picsift.store import ImageStore, open_store
 from search import docs, errors
 from search.deps import AppState
-from search.jobs import JOURNAL, JobQueue
+from search.jobs import JOURNAL, JobQueue, QueueFullError
 from search.routes import export, images, jobs, search, session, status, topics
 from search.service import SearchService
+from search.sessions import FILE as SESSIONS_FILE
+from search.sessions import ReadSessions
 from search.uploads import BodyLimit, Limits
 
 JOB_STOP_WAIT_S = 60.0
@@ -62,6 +65,17 @@ def server_url(settings: Settings) -> str:
     """Where other processes on this machine reach the server."""
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
     return f"http://{host}:{settings.port}"
+
+
+def read_sessions(settings: Settings) -> ReadSessions | None:
+    """The browsers' read sessions, when reads are closed (open reads need none)."""
+    if settings.public_read or settings.api_key is None:
+        return None
+    return ReadSessions(
+        settings.api_key.get_secret_value(),
+        settings.session_ttl,
+        settings.data_dir / SESSIONS_FILE,
+    )
 
 
 def create_app(
@@ -112,9 +126,11 @@ def create_app(
                     write_lock,
                     on_done=lambda job: state.changed(),
                     journal=settings.data_dir / JOURNAL,
+                    max_queued=settings.max_queued_jobs,
                 ),
                 write_lock=write_lock,
                 limits=limits,
+                sessions=read_sessions(settings),
             )
             lock = getattr(opened, "lock", None)
             if own and lock is not None:
@@ -139,6 +155,7 @@ def create_app(
     )
     docs.install(app)
     errors.install(app)
+    app.add_exception_handler(QueueFullError, queue_full)
     app.add_middleware(BodyLimit, limits=limits)
     app.add_middleware(SecurityHeaders)
     for module in (search, images, topics, jobs, export, status, session):
@@ -146,6 +163,13 @@ def create_app(
     if ui_dir().is_dir():
         app.mount("/", StaticFiles(directory=ui_dir(), html=True), name="ui")
     return app
+
+
+async def queue_full(request: Request, exc: QueueFullError) -> JSONResponse:
+    """HTTP 429 for a job refused because too many wait, saying when to try again."""
+    response = errors.error_response(429, "too_many_jobs", str(exc))
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 class SecurityHeaders:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 import threading
 from dataclasses import dataclass, field, replace
@@ -17,13 +15,13 @@ from search.errors import BusyError, UnauthorizedError
 from search.jobs import JobQueue
 from search.query import MAX_LIMIT, GroupBy, SearchRequest
 from search.service import SearchService
+from search.sessions import ReadSessions
 from search.topic_map import TopicMaps
 from search.uploads import Limits
 
 WRITE_WAIT_S = 5.0
 # With closed reads, <img> tags cannot send the key: a browser that showed the key once gets
-# this cookie (HttpOnly, SameSite=Strict), which opens reads only, never writes. Its value is
-# derived from the key, so changing the key ends every such session.
+# this cookie (HttpOnly, SameSite=Strict) holding a session id, which opens reads only.
 READ_COOKIE = "picsift_read"
 
 
@@ -38,6 +36,7 @@ class AppState:
     jobs: JobQueue
     write_lock: threading.Lock
     limits: Limits
+    sessions: ReadSessions | None = None
     maps: TopicMaps = field(default_factory=TopicMaps)
     generation: int = 0
     ready: bool = False
@@ -73,21 +72,12 @@ def check_key(request: Request, state: AppState, what: str) -> None:
         )
 
 
-def read_token(key: str) -> str:
-    """The read cookie's value for an API key (an HMAC of the key, not the key)."""
-    return hmac.new(key.encode(), b"picsift read session", hashlib.sha256).hexdigest()
-
-
 def require_read(request: Request, state: State) -> None:
     """Reads are open unless PICSIFT_PUBLIC_READ=false; then they need the API key or the
     read cookie that `POST /api/session` sets."""
     if state.settings.public_read:
         return
-    key = state.settings.api_key
-    cookie = request.cookies.get(READ_COOKIE, "")
-    if key is not None and secrets.compare_digest(
-        cookie.encode(), read_token(key.get_secret_value()).encode()
-    ):
+    if state.sessions is not None and state.sessions.valid(request.cookies.get(READ_COOKIE, "")):
         return
     check_key(request, state, "reads on this server")
 

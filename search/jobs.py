@@ -2,6 +2,8 @@
 
 The embedded store belongs to the server process, so writes run here, on the same store object
 the searches read; the write lock keeps every writer (jobs, renames, merges) one at a time.
+At most `max_queued` jobs wait (PICSIFT_MAX_QUEUED_JOBS); a job identical to one that waits
+is refused with that one's id, since the waiting one will do the same work.
 The last `KEEP` job records are kept, and with a journal (`jobs.jsonl` in the data folder) they
 outlive a restart: a job the server stopped (or was killed) before it finished shows as
 cancelled, so its id still answers with what it did.
@@ -23,9 +25,13 @@ from pathlib import Path
 from typing import Any
 
 from picsift.errors import PicsiftError
+from search.errors import BusyError
 from search.service import NotFoundError
 
 KEEP = 200
+MAX_QUEUED = 8
+# A topic fit takes about half a minute of CPU: a slot frees in about that long.
+RETRY_AFTER_S = 30
 STATES = ("queued", "running", "done", "failed", "cancelled")
 JOURNAL = "jobs.jsonl"
 INTERRUPTED = (
@@ -35,6 +41,28 @@ INTERRUPTED = (
 log = logging.getLogger("picsift.jobs")
 Progress = Callable[[str, int, int], None]
 Task = Callable[[Progress], dict[str, Any]]
+
+
+class QueueFullError(PicsiftError):
+    """Too many jobs wait (HTTP 429, with Retry-After)."""
+
+    def __init__(self, waiting: int, retry_after: int = RETRY_AFTER_S):
+        super().__init__(
+            f"{waiting} jobs are waiting, as many as this server queues "
+            f"(PICSIFT_MAX_QUEUED_JOBS); try again in {retry_after} s, or when GET /api/jobs "
+            "shows fewer queued"
+        )
+        self.retry_after = retry_after
+
+
+class JobWaitingError(BusyError):
+    """An identical job already waits (HTTP 409): it will do what the new one asks."""
+
+    def __init__(self, job: Job):
+        super().__init__(
+            f"an identical {job.kind} job is already waiting: {job.id} (GET /api/jobs/{job.id})"
+        )
+        self.job_id = job.id
 
 
 class JobCancelled(Exception):
@@ -61,6 +89,8 @@ class Job:
     created_at: str = field(default_factory=_now)
     started_at: str | None = None
     finished_at: str | None = None
+    # What makes two jobs identical (None: never); not shown, not journaled.
+    identity: Any = field(default=None, repr=False, compare=False)
 
     def view(self) -> dict[str, Any]:
         """The job as the API shows it."""
@@ -161,8 +191,10 @@ class JobQueue:
         write_lock: threading.Lock,
         on_done: Callable[[Job], None] | None = None,
         journal: Path | None = None,
+        max_queued: int = MAX_QUEUED,
     ):
         self.write_lock = write_lock
+        self.max_queued = max_queued
         self.on_done = on_done
         self._journal = JobJournal(journal) if journal else None
         restored = self._journal.load() if self._journal else []
@@ -175,12 +207,24 @@ class JobQueue:
         self._worker = threading.Thread(target=self._run, name="picsift-jobs", daemon=True)
         self._worker.start()
 
-    def submit(self, kind: str, params: dict[str, Any], task: Task) -> Job:
-        """Queue a job; returns it at once (state `queued`)."""
+    def submit(self, kind: str, params: dict[str, Any], task: Task, identity: Any = None) -> Job:
+        """Queue a job; returns it at once (state `queued`).
+
+        Args:
+            kind: What the job does (`index`, `caption`, ...).
+            params: Its parameters, as the API shows them.
+            task: The work, called with a progress callback.
+            identity: What makes a job the same as another (hashable); None: never the same.
+
+        Raises:
+            JobWaitingError: a job with the same `identity` waits.
+            QueueFullError: `max_queued` jobs wait.
+        """
         if self._stopping.is_set():
             raise PicsiftError("the server is shutting down; no new jobs")
-        job = Job(uuid.uuid4().hex, kind, params, task)
+        job = Job(uuid.uuid4().hex, kind, params, task, identity=identity)
         with self._lock:
+            self._check_room(identity)
             self._jobs[job.id] = job
             while len(self._jobs) > KEEP:
                 oldest = next(iter(self._jobs.values()))
@@ -190,6 +234,21 @@ class JobQueue:
             self._record(job)
         self._queue.put(job)
         return job
+
+    def check_room(self, identity: Any = None) -> None:
+        """Raise what `submit` would raise now (checked again there): to refuse a job before
+        its request body (an upload) is read."""
+        with self._lock:
+            self._check_room(identity)
+
+    def _check_room(self, identity: Any) -> None:
+        """The caller holds `_lock`."""
+        waiting = [j for j in self._jobs.values() if j.state == "queued"]
+        same = next((j for j in waiting if identity is not None and j.identity == identity), None)
+        if same is not None:
+            raise JobWaitingError(same)
+        if len(waiting) >= self.max_queued:
+            raise QueueFullError(len(waiting))
 
     def get(self, job_id: str) -> Job:
         """A job by id.

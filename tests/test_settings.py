@@ -51,12 +51,28 @@ def test_caption_none_switches_captions_off(monkeypatch):
         ("PICSIFT_COLLECTION", "my images", r"PICSIFT_COLLECTION .*letters, digits"),
         ("PICSIFT_PRECISION", "int4", r"PICSIFT_PRECISION .*'auto', 'fp32', 'bf16'"),
         ("PICSIFT_PUBLIC_READ", "maybe", r"PICSIFT_PUBLIC_READ .*boolean"),
+        ("PICSIFT_SESSION_TTL", "0", r"PICSIFT_SESSION_TTL .*greater than or equal to 60"),
+        ("PICSIFT_COOKIE_SECURE", "yes", r"PICSIFT_COOKIE_SECURE .*'auto', 'true' or 'false'"),
+        ("PICSIFT_MAX_QUEUED_JOBS", "0", r"PICSIFT_MAX_QUEUED_JOBS .*greater than or equal to 1"),
     ],
 )
 def test_bad_settings_name_the_variable(monkeypatch, env, value, expected):
     monkeypatch.setenv(env, value)
     with pytest.raises(ConfigError, match=expected):
         load_settings()
+
+
+def test_session_and_queue_settings(tmp_path, monkeypatch):
+    s = load_settings()
+    assert (s.session_ttl, s.cookie_secure, s.trust_proxy) == (43_200, "auto", False)
+    assert s.max_queued_jobs == 8
+    toml = tmp_path / "picsift.toml"
+    toml.write_text("cookie_secure = true\nsession_ttl = 3600\n")
+    monkeypatch.setenv("PICSIFT_CONFIG", str(toml))
+    assert (load_settings().cookie_secure, load_settings().session_ttl) == ("true", 3600)
+    monkeypatch.setenv("PICSIFT_COOKIE_SECURE", "false")
+    monkeypatch.setenv("PICSIFT_TRUST_PROXY", "true")
+    assert (load_settings().cookie_secure, load_settings().trust_proxy) == ("false", True)
 
 
 def test_misspelt_variable_is_refused_with_a_suggestion(monkeypatch):

@@ -3,6 +3,8 @@ one at a time, each with an id to poll for progress and the result report."""
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import AsyncIterator
 from functools import partial
 from typing import Annotated, Any
 
@@ -18,6 +20,8 @@ from search.schemas import IndexIn, JobOut, JobsOut, TopicsIn
 from search.uploads import check_sources, save_zip
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
+SEED_MAX = 2**32 - 1  # UMAP's and numpy's random_state take no more
+NR_TOPICS_MAX = 100_000
 _INDEX_BODY = {
     "requestBody": {
         "required": True,
@@ -39,23 +43,41 @@ _INDEX_BODY = {
 }
 
 
-async def index_spec(request: Request, state: State) -> tasks.IndexSpec:
-    """Server-side paths (JSON `IndexIn`), or a zip uploaded as multipart field `file`."""
+def has_room(state: State) -> None:
+    """Refuse a job while the queue is full, before its body (maybe an upload) is read."""
+    state.jobs.check_room()
+
+
+Room = Depends(has_room)
+
+
+async def index_spec(request: Request, state: State) -> AsyncIterator[tasks.IndexSpec]:
+    """Server-side paths (JSON `IndexIn`), or a zip uploaded as multipart field `file`; an
+    upload is removed again when its job is refused."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind == "multipart/form-data":
-        form = await request.form(max_files=1, max_fields=10)
-        upload, dataset = form.get("file"), form.get("dataset")
-        if isinstance(dataset, str) and dataset:
-            check_dataset(dataset)
-        if upload is None or isinstance(upload, str):
-            raise InputError("file: upload the zip as multipart field `file`")
-        path = await run_in_threadpool(
-            save_zip, upload.file, upload.filename, state.settings.data_dir, state.limits
-        )
-        captions = str(form.get("captions", "true")).lower() not in ("false", "0", "no", "off")
-        return tasks.IndexSpec(
+    if kind != "multipart/form-data":
+        yield await _paths_spec(request, kind, state)
+        return
+    form = await request.form(max_files=1, max_fields=10)
+    upload, dataset = form.get("file"), form.get("dataset")
+    if isinstance(dataset, str) and dataset:
+        check_dataset(dataset)
+    if upload is None or isinstance(upload, str):
+        raise InputError("file: upload the zip as multipart field `file`")
+    path = await run_in_threadpool(
+        save_zip, upload.file, upload.filename, state.settings.data_dir, state.limits
+    )
+    captions = str(form.get("captions", "true")).lower() not in ("false", "0", "no", "off")
+    try:
+        yield tasks.IndexSpec(
             (path,), dataset if isinstance(dataset, str) and dataset else None, None, captions
         )
+    except BaseException:
+        shutil.rmtree(path.parent, ignore_errors=True)
+        raise
+
+
+async def _paths_spec(request: Request, kind: str, state: AppState) -> tasks.IndexSpec:
     if kind != "application/json":
         raise InputError(
             'content-type: send JSON {"paths": [...]} or a multipart upload with field `file`'
@@ -68,21 +90,52 @@ async def index_spec(request: Request, state: State) -> tasks.IndexSpec:
         raise InputError(f"{where}: {first['msg']}") from None
     if body.dataset is not None:
         check_dataset(body.dataset)
-    sources = check_sources(body.paths, state.limits.index_roots)
+    try:
+        sources = check_sources(body.paths, state.limits.index_roots)
+    except (OSError, RuntimeError) as exc:
+        # A name too long for the file system, `~nobody`: not paths this server has.
+        reason = getattr(exc, "strerror", None) or exc
+        raise InputError(f"paths: not a path on this server ({_short(reason)})") from None
     return tasks.IndexSpec(sources, body.dataset, body.image_column, body.captions)
 
 
-def _submit(state: AppState, kind: str, params: dict[str, Any], task) -> dict[str, Any]:
-    return state.jobs.submit(kind, params, task).view()
+def check_fit(body: TopicsIn) -> None:
+    """Refuse at the door what would fail a topic fit later (InputError naming the field)."""
+    if not 0 <= body.seed <= SEED_MAX:
+        raise InputError(f"seed: must be between 0 and 2**32 - 1 (got {_short(body.seed)})")
+    if body.nr_topics is not None and body.nr_topics > NR_TOPICS_MAX:
+        raise InputError(
+            f"nr_topics: must be at most {NR_TOPICS_MAX:,} (got {_short(body.nr_topics)})"
+        )
+    if body.sample < body.min_topic_size:
+        raise InputError(
+            f"sample: must be at least min_topic_size ({body.min_topic_size}); got {body.sample}"
+        )
 
 
-@router.post(
-    "/index",
-    response_model=JobOut,
-    status_code=202,
-    dependencies=[WriteAccess],
-    openapi_extra=_INDEX_BODY,
-)
+def _short(value: object) -> str:
+    text = str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+_JOB: dict[str, Any] = {
+    "response_model": JobOut,
+    "status_code": 202,
+    "dependencies": [WriteAccess, Room],
+    "responses": {
+        409: {"description": "An identical job is waiting (the message names its id)."},
+        429: {"description": "PICSIFT_MAX_QUEUED_JOBS jobs wait; try after Retry-After s."},
+    },
+}
+
+
+def _submit(
+    state: AppState, kind: str, params: dict[str, Any], task, identity: Any
+) -> dict[str, Any]:
+    return state.jobs.submit(kind, params, task, identity).view()
+
+
+@router.post("/index", **_JOB, openapi_extra=_INDEX_BODY)
 def index(state: State, spec: Annotated[tasks.IndexSpec, Depends(index_spec)]) -> dict[str, Any]:
     """Index server-side paths or an uploaded zip (new images then get captions and topics)."""
     params = {
@@ -91,24 +144,28 @@ def index(state: State, spec: Annotated[tasks.IndexSpec, Depends(index_spec)]) -
         "captions": spec.captions,
     }
     task = partial(tasks.index, state.store, state.encoder, state.settings, spec)
-    return _submit(state, "index", params, task)
+    # An upload has a folder of its own, so only jobs on server paths can be the same.
+    return _submit(state, "index", params, task, spec)
 
 
-@router.post("/caption", response_model=JobOut, status_code=202, dependencies=[WriteAccess])
+@router.post("/caption", **_JOB)
 def caption(state: State) -> dict[str, Any]:
     """Caption every image that has no caption yet."""
-    return _submit(state, "caption", {}, partial(tasks.caption, state.store, state.settings))
+    task = partial(tasks.caption, state.store, state.settings)
+    return _submit(state, "caption", {}, task, "caption")
 
 
-@router.post("/topics", response_model=JobOut, status_code=202, dependencies=[WriteAccess])
+@router.post("/topics", **_JOB)
 def topics(state: State, body: TopicsIn) -> dict[str, Any]:
     """Fit topics on all stored images (a new run), or assign images without a topic."""
     if body.action == "assign":
         task = partial(tasks.assign, state.store, state.settings)
-        return _submit(state, "topics-assign", {}, task)
+        return _submit(state, "topics-assign", {}, task, "topics-assign")
+    check_fit(body)
     params = body.model_dump(exclude={"action", "captions"})
     task = partial(tasks.fit, state.store, state.settings, params=params, captions=body.captions)
-    return _submit(state, "topics-fit", {**params, "captions": body.captions}, task)
+    shown = {**params, "captions": body.captions}
+    return _submit(state, "topics-fit", shown, task, ("topics-fit", *shown.items()))
 
 
 @router.get("", response_model=JobsOut, dependencies=[ReadAccess])

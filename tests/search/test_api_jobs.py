@@ -105,7 +105,7 @@ def test_jobs_run_one_at_a_time(fresh, monkeypatch):
     state.write_lock.acquire()
     try:
         first = fresh.post("/api/jobs/caption").json()
-        second = fresh.post("/api/jobs/caption").json()
+        second = fresh.post("/api/jobs/topics", json={"action": "assign"}).json()
         time.sleep(0.2)
         assert [fresh.get(j["url"]).json()["state"] for j in (first, second)] == ["queued"] * 2
         with pytest.raises(deps.BusyError, match="try again when it is done"):
