@@ -21,6 +21,7 @@ from indexer.metadata import (
     MetadataTree,
     parse_metadata,
 )
+from indexer.reach import Reach, display_name
 from indexer.records import Failure, MediaItem, ScanResult, printable
 from picsift.models.decode import READ_ERRORS, read_media
 
@@ -51,7 +52,7 @@ class _Listing:
     names: set[str] = field(default_factory=set)  # every file, images or not
     non_images: int = 0
     zips: list[str] = field(default_factory=list)  # archives inside a folder source
-    unsafe: int = 0
+    unsafe: list[str] = field(default_factory=list)  # zip members named to escape (zip slip)
     metadata: dict[str, bytes] = field(default_factory=dict)  # by folder prefix, '' = root
     failed: list[Failure] = field(default_factory=list)
 
@@ -84,6 +85,7 @@ def scan_media(
     *,
     stem_post_ids: bool = False,
     numeric_stem_post_ids: bool = False,
+    root: Path | None = None,
 ) -> ScanResult:
     """List the images of one media source and link them to posts.
 
@@ -101,17 +103,25 @@ def scan_media(
             thumbnails are `<post_id>.jpeg`). Without it such files get no post ids.
         numeric_stem_post_ids: The same for files whose stem is a number only (an unpacked
             folder of thumbnails, whose table may come in a later run).
+        root: For an index job, the folder it may read: what leads out of it (the source, a
+            link to a file or a folder) is not read but a failure, and items carry resolved
+            paths. None (the CLI) follows links and names those that leave the source.
 
     Returns:
         The items sorted by their path inside the source.
     """
+    reach = Reach(path, root)
     try:
-        listing = _list_source(path)
+        if reach.allow(path) is None:
+            return ScanResult(dataset=dataset or _stem(path), failed=reach.failed)
+        listing = _list_source(path, reach)
     except _SourceError as e:
         return ScanResult(dataset=dataset or _stem(path), failed=[Failure(str(path), str(e))])
     meta = _parse(path, listing)
     result = ScanResult(
-        dataset=dataset or (meta and meta.dataset) or _stem(path), failed=listing.failed
+        dataset=dataset or (meta and meta.dataset) or _stem(path),
+        failed=listing.failed + reach.failed,
+        warnings=reach.warnings,
     )
     _link(result, listing, meta, stem_post_ids, numeric_stem_post_ids)
     for name in meta.missing(listing.names) if meta else ():
@@ -127,8 +137,11 @@ def scan_media(
         )
     if listing.unsafe:
         result.warnings.append(
-            f"ignored {listing.unsafe} zip member(s) with an absolute path or '..' in the name"
+            f"ignored {len(listing.unsafe)} zip member(s) with an absolute path or '..' in the name"
         )
+        reason = "not read: an absolute path or '..' in the name (zip slip)"
+        where = display_name(str(path))
+        result.failed.extend(Failure(f"{where}!{display_name(n)}", reason) for n in listing.unsafe)
     return result
 
 
@@ -194,9 +207,9 @@ def _parse(source: Path, listing: _Listing) -> MetadataTree | None:
     return MetadataTree(by_prefix) if by_prefix else None
 
 
-def _list_source(path: Path) -> _Listing:
+def _list_source(path: Path, reach: Reach) -> _Listing:
     if path.is_dir():
-        return _list_folder(path)
+        return _list_folder(path, reach)
     if not path.exists():
         raise _SourceError("does not exist")
     if path.suffix.lower() == ".zip":
@@ -212,20 +225,21 @@ def _list_source(path: Path) -> _Listing:
     raise _SourceError("not a folder, zip archive or image file")
 
 
-def _list_folder(root: Path) -> _Listing:
+def _list_folder(folder: Path, reach: Reach) -> _Listing:
     listing = _Listing()
     try:
-        os.listdir(root)
+        os.listdir(folder)
     except OSError as e:
         raise _SourceError(f"cannot read folder: {e.strerror or e}") from None
-    for file_path in _walk(root, listing.failed):
-        name = file_path.relative_to(root).as_posix()
+    for file_path in _walk(folder, listing.failed, reach):
+        name = file_path.relative_to(folder).as_posix()
         if file_path.name == METADATA_NAME:
             try:
                 if file_path.stat().st_size > MAX_METADATA_BYTES:
                     listing.failed.append(Failure(str(file_path), "too large for a .metadata.json"))
                     continue
-                listing.metadata[name[: -len(METADATA_NAME)]] = file_path.read_bytes()
+                if (allowed := reach.allow(file_path)) is not None:
+                    listing.metadata[name[: -len(METADATA_NAME)]] = allowed.read_bytes()
             except OSError as e:
                 listing.failed.append(Failure(str(file_path), f"cannot read: {e.strerror or e}"))
             continue
@@ -238,14 +252,14 @@ def _list_folder(root: Path) -> _Listing:
             reason = "broken link" if file_path.is_symlink() else (e.strerror or str(e))
             listing.failed.append(Failure(str(file_path), f"cannot read file: {reason}"))
             continue
-        if stat.S_ISREG(st.st_mode):
-            listing.add_image(_File(name, file_path, None, st.st_size, st.st_mtime))
+        if stat.S_ISREG(st.st_mode) and (allowed := reach.allow(file_path)) is not None:
+            listing.add_image(_File(name, allowed, None, st.st_size, st.st_mtime))
     return listing
 
 
-def _walk(root: Path, failed: list[Failure]) -> Iterator[Path]:
-    """Non-hidden files (and `.metadata.json` files) under `root`, following links; each real
-    folder is entered once."""
+def _walk(root: Path, failed: list[Failure], reach: Reach) -> Iterator[Path]:
+    """Non-hidden files (and `.metadata.json` files) under `root`, following the links `reach`
+    allows; each real folder is entered once."""
 
     def on_error(error: OSError) -> None:
         failed.append(Failure(str(error.filename), f"cannot read folder: {error.strerror}"))
@@ -262,7 +276,8 @@ def _walk(root: Path, failed: list[Failure]) -> Iterator[Path]:
             dirs.clear()
             continue
         seen.add((st.st_dev, st.st_ino))
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        shown = sorted(d for d in dirs if not d.startswith("."))
+        dirs[:] = [d for d in shown if reach.allow(Path(folder, d)) is not None]
         wanted = (f for f in sorted(files) if f == METADATA_NAME or not f.startswith("."))
         yield from (Path(folder, f) for f in wanted)
 
@@ -283,7 +298,7 @@ def _list_zip(path: Path) -> _Listing:
         raise _SourceError(f"not a readable zip archive: {e}") from None
     for name, info in infos.items():
         if _unsafe(name):
-            listing.unsafe += 1
+            listing.unsafe.append(name)
         elif _hidden(name):
             continue
         elif _is_image_name(name):

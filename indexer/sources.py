@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from indexer.media import is_media_source, scan_media
+from indexer.reach import Reach
 from indexer.records import Failure, MediaItem, Post
 from indexer.tables import is_post_table, read_image_table, read_posts
 from picsift.errors import InputError
@@ -23,10 +26,22 @@ class Collected:
 
 
 def collect(
-    sources: list[Path], dataset: str | None = None, image_column: str | None = None
+    sources: list[Path],
+    dataset: str | None = None,
+    image_column: str | None = None,
+    roots: Sequence[Path] | None = None,
 ) -> Collected:
     """Scan every source. Media archives and post tables given together share one dataset
     name: `dataset` if given, else the archive's (its 4CAT key, or its file name).
+
+    Args:
+        sources: Folders, zips, image files and post tables.
+        dataset: The dataset name of everything found.
+        image_column: The column of image paths, for a table that names its images.
+        roots: For an index job, the folders it may read. Each source is held to the root
+            that holds it (one in none of them, an uploaded zip, to itself): links and
+            table paths leading out of it are failures. None (the CLI) follows links and
+            names in the warnings those that leave their source.
 
     Raises:
         InputError: a source that does not exist or is neither media nor a table.
@@ -39,7 +54,13 @@ def collect(
         # A folder alone only takes numeric stems: its table may come later (TikTok
         # thumbnails), while `photo_1.jpg` is no post id.
         stem_all = bool(tables) or path.suffix.lower() == ".zip"
-        scan = scan_media(path, dataset, stem_post_ids=stem_all, numeric_stem_post_ids=True)
+        scan = scan_media(
+            path,
+            dataset,
+            stem_post_ids=stem_all,
+            numeric_stem_post_ids=True,
+            root=_root_of(path, roots),
+        )
         out.media.extend(scan.media)
         _absorb(out, scan.dataset, scan.failed, scan.warnings, path)
     table_dataset = dataset or (out.datasets[0] if len(out.datasets) == 1 else None)
@@ -47,7 +68,8 @@ def collect(
         name = table_dataset or path.stem
         if image_column:
             scan, pairs = read_image_table(path, image_column, name)
-            out.media.extend(_items_from_pairs(pairs, name, out.failed))
+            reach = Reach(path.parent, _root_of(path, roots), out.failed, scan.warnings)
+            out.media.extend(_items_from_pairs(pairs, name, reach))
         else:
             scan = read_posts(path, name)
         out.posts.extend(scan.posts)
@@ -88,17 +110,26 @@ def _absorb(out: Collected, name: str, failed, warnings, path: Path) -> None:
     out.warnings.extend(f"{path.name}: {w}" for w in warnings)
 
 
-def _items_from_pairs(
-    pairs: list[tuple[Path, str]], dataset: str, failed: list[Failure]
-) -> list[MediaItem]:
+def _root_of(source: Path, roots: Sequence[Path] | None) -> Path | None:
+    """The folder a job's source is held to: the root that holds it, else the source itself."""
+    if roots is None:
+        return None
+    for root in roots:
+        if source.is_relative_to(os.path.realpath(root)):
+            return root
+    return source if source.is_dir() else source.parent
+
+
+def _items_from_pairs(pairs: list[tuple[Path, str]], dataset: str, reach: Reach) -> list[MediaItem]:
     items = []
     for path, post_id in pairs:
         try:
             stat = path.stat()
         except OSError as exc:
-            failed.append(Failure(str(path), f"cannot read: {exc.strerror or exc}"))
+            reach.failed.append(Failure(str(path), f"cannot read: {exc.strerror or exc}"))
             continue
-        items.append(MediaItem(path, None, stat.st_size, stat.st_mtime, dataset, (post_id,)))
+        if (allowed := reach.allow(path)) is not None:
+            items.append(MediaItem(allowed, None, stat.st_size, stat.st_mtime, dataset, (post_id,)))
     return items
 
 

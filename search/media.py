@@ -1,5 +1,6 @@
 """Originals and thumbnails of stored images, found only through the image's own payload (no
-request names a path), so nothing outside the indexed files can be read."""
+request names a path), and an original is handed out only while its bytes still hash to the
+indexed SHA-256, so a file swapped for a link to another one serves nothing of it (#23)."""
 
 from __future__ import annotations
 

@@ -15,12 +15,16 @@ from topics.table import current_run
 
 @dataclass(frozen=True)
 class IndexSpec:
-    """Sources of an index job, checked (they exist and may be read by this server)."""
+    """Sources of an index job, checked (they exist and may be read by this server), and the
+    folders the job may read: links and table paths inside the sources that lead out of the
+    root holding them are refused (a source in none of them, an uploaded zip, is held to
+    itself, and so is every source while `roots` is empty)."""
 
     sources: tuple[Path, ...]
     dataset: str | None = None
     image_column: str | None = None
     captions: bool = True
+    roots: tuple[Path, ...] = ()
 
 
 def _plain(value: Any) -> Any:
@@ -126,7 +130,7 @@ def index(
                 on_new=new_ids.extend,
                 progress=progress,
             )
-            found = collect(list(spec.sources), spec.dataset, spec.image_column)
+            found = collect(list(spec.sources), spec.dataset, spec.image_column, spec.roots)
             result = indexer.run(found.media, found.posts)
         result.failed[:0] = found.failed
         result.warnings[:0] = found.warnings
