@@ -40,18 +40,14 @@ def image_id(path) -> str:
 
 
 @pytest.fixture
-def jobs(tmp_path):
+def jobs(tmp_path, toy_clip):
     """An app whose index jobs may read `root`; `outside` is a folder beside it."""
-    from picsift.models.encoder import ClipEncoder
-    from picsift.models.runtime import Runtime
-
     root, outside = tmp_path / "root", tmp_path / "outside"
     root.mkdir()
     outside.mkdir()
     store = EdgeStore(tmp_path / "store")
     settings = Settings(store=str(store.directory), caption_model="none")
-    encoder = ClipEncoder("toy", runtime=Runtime("cpu", "fp32", "test"), batch_size=16)
-    api = create_app(settings, store=store, encoder=encoder, limits=Limits(index_roots=(root,)))
+    api = create_app(settings, store=store, encoder=toy_clip, limits=Limits(index_roots=(root,)))
     with TestClient(api) as client:
         client.root, client.outside = root, outside
         yield client
