@@ -34,6 +34,9 @@ from topics.table import (
 Progress = Callable[[str, int, int], None]
 
 
+MAX_SEED = 2**32 - 1  # numpy's and UMAP's random_state range
+
+
 @dataclass(frozen=True)
 class FitParams:
     """How to fit (the CLI's `picsift topics fit` options)."""
@@ -49,6 +52,8 @@ class FitParams:
             raise InputError(f"--min-topic-size must be at least 2 (got {self.min_topic_size})")
         if self.nr_topics is not None and self.nr_topics < 2:
             raise InputError(f"--nr-topics must be at least 2 (got {self.nr_topics})")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise InputError(f"--seed must be within 0..{MAX_SEED} (2**32 - 1); got {self.seed}")
         if self.sample < max(self.min_topic_size, 2):
             raise InputError(
                 f"--sample must be at least --min-topic-size ({self.min_topic_size}); "

@@ -141,6 +141,8 @@ def test_bad_input_is_a_clear_error(backend, tmp_path, shapes):
         (FitParams(min_topic_size=1), "--min-topic-size"),
         (FitParams(nr_topics=1), "--nr-topics"),
         (FitParams(sample=3), "--sample"),
+        (FitParams(seed=-1), "--seed"),
+        (FitParams(seed=2**32), "--seed"),
     ]:
         with pytest.raises(InputError, match=name):
             fit_topics(store, tmp_path / "data", bad)
