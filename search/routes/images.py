@@ -22,7 +22,7 @@ from search.media import (
     thumbnail,
 )
 from search.routes.search import page
-from search.schemas import ImageOut, SearchOut
+from search.schemas import ErrorOut, ImageOut, SearchOut
 
 router = APIRouter(prefix="/api/images", tags=["images"], dependencies=[ReadAccess])
 THUMB_CACHE = "public, max-age=31536000, immutable"  # thumbnails are named by content hash
@@ -87,8 +87,8 @@ def _post(post: dict[str, Any]) -> dict[str, Any]:
     "/{image_id}/file",
     response_class=Response,
     responses={
-        409: {"description": "The file changed since it was indexed (its bytes differ)"},
-        410: {"description": "The file is no longer where it was indexed"},
+        409: {"model": ErrorOut, "description": "The file changed since it was indexed"},
+        410: {"model": ErrorOut, "description": "The file is no longer where it was indexed"},
     },
 )
 def image_file(state: State, image_id: ImageId) -> Response:
