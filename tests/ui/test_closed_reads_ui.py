@@ -21,7 +21,8 @@ ALL_IMAGES_LOADED = """() => {
 @pytest.fixture(scope="module")
 def closed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     root = tmp_path_factory.mktemp("closed")
-    with serve_corpus(root, 24, PICSIFT_PUBLIC_READ="false") as corpus:
+    # A session of 61 s: the page trades its key again after 1 s (a minute before the end).
+    with serve_corpus(root, 24, PICSIFT_PUBLIC_READ="false", PICSIFT_SESSION_TTL="61") as corpus:
         yield corpus
 
 
@@ -42,3 +43,24 @@ def test_closed_reads_ask_for_the_key_once_and_show_the_images(browser: Any, clo
     assert not page.locator("#key-dialog").is_visible()
     context.close()
     assert not errors, f"JavaScript errors: {errors}"
+
+
+def test_an_open_page_trades_its_key_again_before_the_session_ends(browser: Any, closed: Served):
+    context = browser.new_context(base_url=closed.url, viewport={"width": 1280, "height": 860})
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    trades: list[str] = []
+    page.on(
+        "request",
+        lambda r: trades.append(r.url) if r.method == "POST" and "/api/session" in r.url else None,
+    )
+    page.goto("/")
+    give_key(page)
+    search(page, "red circle")
+    page.wait_for_function(ALL_IMAGES_LOADED)
+    first = len(trades)
+    page.wait_for_timeout(1500)
+    search(page, "blue square")
+    page.wait_for_function(ALL_IMAGES_LOADED)
+    assert first >= 1 and len(trades) > first, trades
+    context.close()

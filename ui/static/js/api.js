@@ -56,17 +56,23 @@ async function send(path, options, key) {
   }
 }
 
-let readCookieKey = null; // the key this page last traded for a read cookie
+let readCookie = { key: null, until: 0 }; // the key last traded for a read cookie, and until when
 
 /**
- * With closed reads, <img> tags cannot send the key: trade it once per page for the server's
- * read cookie (HttpOnly, reads only). A server with open reads answers without a cookie.
+ * With closed reads, <img> tags cannot send the key: trade it for the server's read cookie
+ * (HttpOnly, reads only), again a minute before the server ends that session
+ * (PICSIFT_SESSION_TTL), so a page left open keeps showing images. A server with open reads
+ * answers without a cookie.
  */
 async function ensureReadCookie(key) {
-  if (!key || readCookieKey === key) return;
-  readCookieKey = key;
+  if (!key || (readCookie.key === key && Date.now() < readCookie.until)) return;
+  readCookie = { key, until: Infinity }; // calls meanwhile do not trade again
   try {
-    await send('api/session', { method: 'POST' }, key);
+    const response = await send('api/session', { method: 'POST' }, key);
+    const body = response.ok ? await response.json() : null;
+    if (body && body.expires_in) {
+      readCookie.until = Date.now() + Math.max(body.expires_in - 60, 1) * 1000;
+    }
   } catch {
     /* unreachable server: the request itself will say so */
   }
