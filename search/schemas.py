@@ -31,7 +31,11 @@ class HitOut(BaseModel):
     topic_label: str | None
     caption: str | None
     thumb_url: str
-    posts: list[PostOut]
+    n_posts: int = Field(description="How many posts use the image.")
+    posts: list[PostOut] = Field(
+        description="Its first 20 posts, in stored order (the order they were first indexed); "
+        "the rest from /api/images/{id}/posts."
+    )
 
 
 class HistogramOut(BaseModel):
@@ -79,6 +83,17 @@ class PostDetail(PostOut):
     body: str = ""
     hashtags: list[str] = []
     extra: dict[str, Any] = {}
+
+
+class PostsOut(BaseModel):
+    """A page of one image's posts, in stored order (the order they were first indexed)."""
+
+    id: str
+    n_posts: int = Field(description="How many posts use the image.")
+    offset: int
+    limit: int
+    next_offset: int | None = Field(description="Offset of the next page; null on the last.")
+    posts: list[PostDetail]
 
 
 class FileOut(BaseModel):

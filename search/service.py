@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
@@ -14,11 +15,12 @@ from picsift.errors import InputError
 from picsift.store import Filter, HasId, Hit, ImageStore, Record
 from search.encoding import TextVectors
 from search.matches import Matches, Relevance
+from search.posts import HIT_POST_FIELDS, POSTS_IN_HIT, page, summary
 from search.query import SearchRequest
 from topics.table import OUTLIER, list_topics
 
 NEGATIVE_WEIGHT = 1.0
-HIT_FIELDS = ["sha256", "topic", "caption", "posts"]
+HIT_FIELDS = ["sha256", "topic", "caption", *HIT_POST_FIELDS]
 GROUP_BATCH = 200  # hits read for the first grouped batch; later batches double
 GROUP_BATCH_MAX = 5000
 GROUP_SCAN_MAX = 20_000  # candidates looked at to fill grouped pages
@@ -272,6 +274,25 @@ class SearchService:
                 if hit.id in payloads:
                     yield Hit(id=hit.id, payload=payloads[hit.id], score=hit.score)
 
+    def posts(self, image_id: str, offset: int, limit: int) -> dict[str, Any]:
+        """A page of an image's posts in full, in stored order (see `search.posts`). The
+        store reads every post of the image to slice them (a payload selector cannot), so a
+        page costs as much as the image has posts, and a response stays small.
+
+        Raises:
+            InputError: `image_id` is not a UUID (ids never reach the store unchecked).
+            NotFoundError: no image with that id.
+        """
+        try:
+            image_id = str(uuid.UUID(image_id))
+        except ValueError:
+            raise InputError(f"id: {image_id[:64]!r} is not an image id (a UUID)") from None
+        images = self.store.images
+        found = images.retrieve([image_id], with_payload=["posts"]) if self.store.exists else []
+        if not found:
+            raise NotFoundError(f"id: no image {image_id} in the store")
+        return page(image_id, found[0].payload.get("posts") or [], offset, limit)
+
     def check_topics(self, topics: tuple[int, ...]) -> None:
         """Raise InputError for topic ids the current run does not have."""
         if not topics:
@@ -304,9 +325,11 @@ class SearchService:
         self.matches.reset()
 
     def hit(self, hit: Record, labels: dict[int, str]) -> dict[str, Any]:
-        """A stored hit in the architecture's hit shape (score None for a browsed record)."""
+        """A stored hit in the architecture's hit shape (score None for a browsed record),
+        with its first `POSTS_IN_HIT` posts and their count."""
         payload = hit.payload
         topic = payload.get("topic")
+        posts = payload.get("posts") or []
         return {
             "id": hit.id,
             "score": round(float(hit.score), 6) if isinstance(hit, Hit) else None,
@@ -315,10 +338,8 @@ class SearchService:
             "topic_label": labels.get(topic) if topic is not None else None,
             "caption": payload.get("caption"),
             "thumb_url": self.thumb_url.format(id=hit.id),
-            "posts": [
-                {k: p.get(k) or "" for k in ("dataset", "post_id", "author", "timestamp", "url")}
-                for p in payload.get("posts", [])
-            ],
+            "n_posts": len(posts),
+            "posts": [summary(p) for p in posts[:POSTS_IN_HIT]],
         }
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
 
+from picsift.cli.display import json_line, shown
 from picsift.store import open_store
+
+POSTS_SHOWN = 3  # posts printed under each hit
 
 
 def _print_summary(result) -> None:
@@ -21,21 +23,23 @@ def _print_summary(result) -> None:
 
 
 def _print_hits(result, offset: int) -> None:
+    """The hits, one block each; stored text goes through `shown` (scraped names and post
+    fields may hold terminal escapes)."""
     if not result.hits:
         typer.echo("no images match")
     for rank, hit in enumerate(result.hits, offset + 1):
         topic = "" if hit["topic"] is None else f"  topic {hit['topic']}"
         if hit["topic_label"]:
-            topic += f" ({hit['topic_label']})"
+            topic += f" ({shown(hit['topic_label'])})"
         typer.echo(f"{rank:>3}. {hit['score']:.3f}  {hit['id']}{topic}")
         if hit["caption"]:
-            typer.echo(f"       {hit['caption']}")
-        for post in hit["posts"][:3]:
+            typer.echo(f"       {shown(hit['caption'])}")
+        for post in hit["posts"][:POSTS_SHOWN]:
             who = f" @{post['author']}" if post["author"] else ""
             when = f" {post['timestamp'][:10]}" if post["timestamp"] else ""
-            typer.echo(f"       {post['dataset']} {post['post_id']}{who}{when}")
-        if len(hit["posts"]) > 3:
-            typer.echo(f"       ... and {len(hit['posts']) - 3} more posts")
+            typer.echo("       " + shown(f"{post['dataset']} {post['post_id']}{who}{when}"))
+        if hit["n_posts"] > POSTS_SHOWN:
+            typer.echo(f"       ... and {hit['n_posts'] - POSTS_SHOWN:,} more posts")
 
 
 def register(app: typer.Typer) -> None:
@@ -88,7 +92,7 @@ def register(app: typer.Typer) -> None:
             result = SearchService(store, encoder_for(store, settings)).search(request)
         if as_json:
             fields = ("query", "min_score", "matched", "matched_capped", "relevance", "hits")
-            typer.echo(json.dumps({k: getattr(result, k) for k in fields}, ensure_ascii=False))
+            typer.echo(json_line({k: getattr(result, k) for k in fields}))
         else:
             _print_summary(result)
             _print_hits(result, offset)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Query, UploadFile
 
 from search.deps import ReadAccess, Search, State
+from search.posts import POSTS_PAGE, POSTS_PAGE_MAX
 from search.query import SearchRequest
-from search.schemas import SearchOut
+from search.schemas import PostsOut, SearchOut
 from search.service import SearchResult
 from search.uploads import decode_upload, read_upload
 
@@ -54,3 +55,17 @@ def search_image(
         request = replace(request, q=(*request.q, q))
     image = decode_upload(read_upload(file.file, state.limits.image_bytes), state.limits)
     return page(state.service.search_image(image, request), request)
+
+
+@router.get("/images/{image_id}/posts", response_model=PostsOut, tags=["images"])
+def image_posts(
+    state: State,
+    image_id: str,
+    offset: Annotated[int, Query(ge=0, description="Posts to skip.")] = 0,
+    limit: Annotated[
+        int, Query(ge=1, le=POSTS_PAGE_MAX, description="Posts at most.")
+    ] = POSTS_PAGE,
+) -> dict[str, Any]:
+    """A page of an image's posts in full, in stored order (the order they were first
+    indexed): hits carry the first 20 and `n_posts`, the rest are read here."""
+    return state.service.posts(image_id, offset, limit)

@@ -10,7 +10,17 @@ from PIL import Image
 from picsift.models.toy import render
 from tests.indexer.conftest import DATASET
 
-HIT_KEYS = {"id", "score", "sha256", "topic", "topic_label", "caption", "thumb_url", "posts"}
+HIT_KEYS = {
+    "id",
+    "score",
+    "sha256",
+    "topic",
+    "topic_label",
+    "caption",
+    "thumb_url",
+    "n_posts",
+    "posts",
+}
 
 
 def search(client, **params):

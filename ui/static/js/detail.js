@@ -1,9 +1,10 @@
-// The detail view of one image: large image, caption, topic, every post that used it, "more
-// like this", and previous/next with the arrow keys. Its state is `image=` in the URL.
+// The detail view of one image: large image, caption, topic, the posts that used it (the first
+// ones, the rest a page at a time: one image can carry 50,000 posts), "more like this", and
+// previous/next with the arrow keys. Its state is `image=` in the URL.
 
 import { api } from './api.js';
 import { labelOf } from './catalog.js';
-import { fill, formatDate, h, notice, plural, safeUrl } from './dom.js';
+import { fill, formatDate, h, notice, num, plural, safeUrl } from './dom.js';
 import { altText, currentResults, loadMore } from './grid.js';
 import { topicColour, topicName } from './palette.js';
 import { getState, subscribe, update } from './state.js';
@@ -19,6 +20,8 @@ function neighbours(id) {
 
 /** Pages the detail view loads to find an image that is further down the list. */
 const FIND_PAGES = 20;
+/** Posts read per "Show more posts" (the server gives 1,000 at most). */
+const POSTS_PAGE = 100;
 
 /**
  * `neighbours(id)`, paging on while the image is not among the loaded hits (a shared link or
@@ -67,16 +70,20 @@ function post(p) {
     h(
       'p',
       { class: 'post-head' },
-      h('strong', {}, p.author || 'unknown author'),
+      // <bdi> and dir=auto: a right-to-left override (U+202E) in a scraped name or text
+      // turns only its own field around, never the words next to it.
+      h('strong', {}, h('bdi', {}, p.author || 'unknown author')),
       when ? h('time', { datetime: p.timestamp }, when) : null,
-      h('span', { class: 'muted' }, p.dataset ? `dataset ${p.dataset}` : ''),
+      h('span', { class: 'muted' }, p.dataset ? ['dataset ', h('bdi', {}, p.dataset)] : ''),
     ),
-    p.body ? h('p', { class: 'post-body' }, p.body) : null,
-    tags.length ? h('p', { class: 'muted' }, tags.map((t) => `#${t}`).join(' ')) : null,
+    p.body ? h('p', { class: 'post-body', dir: 'auto' }, p.body) : null,
+    tags.length
+      ? h('p', { class: 'muted', dir: 'auto' }, tags.map((t) => `#${t}`).join(' '))
+      : null,
     h(
       'p',
       { class: 'post-foot' },
-      h('span', { class: 'muted' }, `post ${p.post_id || '?'}`),
+      h('span', { class: 'muted' }, 'post ', h('bdi', {}, p.post_id || '?')),
       safeUrl(p.url)
         ? h(
             'a',
@@ -88,12 +95,49 @@ function post(p) {
   );
 }
 
+/**
+ * The image's posts: those that came with it, then a button that reads the next page from
+ * `images/{id}/posts` until all `total` are shown.
+ */
+function postList(id, first, total) {
+  const list = h('ol', { class: 'posts' }, first.map(post));
+  const status = h('span', { class: 'muted', role: 'status' });
+  let shown = first.length;
+  const more = h('button', {
+    class: 'more-posts',
+    onClick: async () => {
+      more.disabled = true;
+      try {
+        const page = await api(`images/${encodeURIComponent(id)}/posts`, {
+          params: { offset: shown, limit: POSTS_PAGE },
+        });
+        list.append(...page.posts.map(post));
+        // An image re-indexed meanwhile may have fewer posts: stop at its end.
+        shown = page.next_offset === null ? total : shown + page.posts.length;
+        status.textContent = '';
+      } catch (err) {
+        status.textContent = `More posts could not be loaded: ${err.message}`;
+      }
+      more.disabled = false;
+      label();
+    },
+  });
+  const label = () => {
+    const left = total - shown;
+    more.hidden = left <= 0;
+    more.textContent = `Show ${num(Math.min(POSTS_PAGE, left))} more (${num(left)} not shown)`;
+  };
+  label();
+  return [list, h('p', { class: 'row' }, more, status)];
+}
+
 function render(image, hit) {
   const id = String(image.id ?? shown);
   const topic = image.topic ?? hit?.topic ?? null;
   const label = image.topic_label ?? hit?.topicLabel ?? labelOf(topic);
   const caption = image.caption ?? hit?.caption ?? null;
   const posts = image.posts ?? hit?.posts ?? [];
+  const total = image.n_posts ?? hit?.n_posts ?? posts.length;
   const file = (image.file_url ?? `api/images/${id}/file`).replace(/^\//, '');
   const thumb = (image.thumb_url ?? `api/images/${id}/thumb`).replace(/^\//, '');
   const img = h('img', { src: file, alt: altText({ id, caption }), class: 'detail-img' });
@@ -194,9 +238,9 @@ function render(image, hit) {
           ),
           h('a', { class: 'button', href: file, target: '_blank', rel: 'noopener' }, 'Open file ↗'),
         ),
-        h('h3', {}, plural(posts.length, 'post')),
-        posts.length
-          ? h('ol', { class: 'posts' }, posts.map(post))
+        h('h3', {}, plural(total, 'post')),
+        total
+          ? postList(id, posts, total)
           : h('p', { class: 'muted' }, 'No post uses this image (it came from a folder).'),
       ),
     ),

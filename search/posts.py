@@ -1,0 +1,44 @@
+"""The posts of an image as the API gives them. One image can carry tens of thousands of posts
+(a zip of 50,000 copies of one picture), so a hit carries the first `POSTS_IN_HIT` and their
+count, and the rest are read a page at a time. Posts keep the order they are stored in: the order
+they were first indexed (re-indexing a post keeps its place), so pages fit together."""
+
+from __future__ import annotations
+
+from typing import Any
+
+POSTS_IN_HIT = 20
+POSTS_PAGE = 100  # posts per page unless asked otherwise
+POSTS_PAGE_MAX = 1000
+SUMMARY_FIELDS = ("dataset", "post_id", "author", "timestamp", "url")
+# What a hit reads of each post: its summary, and `ts` to group hits by their earliest post.
+# Nested selectors leave bodies and extra columns in the store, however many posts there are.
+HIT_POST_FIELDS = tuple(f"posts[].{k}" for k in (*SUMMARY_FIELDS, "ts"))
+
+
+def summary(post: dict[str, Any]) -> dict[str, str]:
+    """A post in a hit: who, when, where (empty strings for what the source lacked)."""
+    return {k: post.get(k) or "" for k in SUMMARY_FIELDS}
+
+
+def detail(post: dict[str, Any]) -> dict[str, Any]:
+    """A post in full: the summary with its text, hashtags and the table's other columns."""
+    return summary(post) | {
+        "body": post.get("body") or "",
+        "hashtags": list(post.get("hashtags") or []),
+        "extra": post.get("extra") or {},
+    }
+
+
+def page(image_id: str, posts: list[dict[str, Any]], offset: int, limit: int) -> dict[str, Any]:
+    """Posts `offset` to `offset + limit` of an image in full, with the paging fields."""
+    chunk = posts[offset : offset + limit]
+    end = offset + len(chunk)
+    return {
+        "id": image_id,
+        "n_posts": len(posts),
+        "offset": offset,
+        "limit": limit,
+        "next_offset": end if end < len(posts) else None,
+        "posts": [detail(p) for p in chunk],
+    }
