@@ -96,7 +96,9 @@ async def _paths_spec(request: Request, kind: str, state: AppState) -> tasks.Ind
         # A name too long for the file system, `~nobody`: not paths this server has.
         reason = getattr(exc, "strerror", None) or exc
         raise InputError(f"paths: not a path on this server ({_short(reason)})") from None
-    return tasks.IndexSpec(sources, body.dataset, body.image_column, body.captions)
+    return tasks.IndexSpec(
+        sources, body.dataset, body.image_column, body.captions, roots=state.limits.index_roots
+    )
 
 
 def check_fit(body: TopicsIn) -> None:

@@ -176,3 +176,13 @@ def test_display_name_shows_what_a_terminal_would_obey():
     )
     assert display_name("ünïcödé 画像.png") == "ünïcödé 画像.png"
     assert display_name("bad\udcff.jpg") == "bad\\xff.jpg"
+
+
+def test_a_job_follows_a_link_to_another_folder_of_its_root(jobs):
+    """The index root, not the source folder, bounds what a job reads."""
+    shared = png(jobs.root / "shared" / "one.png", "red")
+    (jobs.root / "photos").mkdir()
+    (jobs.root / "photos" / "one.png").symlink_to(shared)
+    job = run_job(jobs, {"paths": ["photos"]})
+    assert job["state"] == "done", job
+    assert (job["result"]["new"], job["result"]["failed"]) == (1, [])
