@@ -111,7 +111,7 @@ def read_image_table(
     except (OSError, ValueError) as exc:  # pyarrow's errors derive from these
         reason = getattr(exc, "strerror", None) or exc
         raise InputError(f"{path}: cannot read the table ({reason})") from exc
-    names = _column_names(header[1] if header else [])
+    names = _header_names(header, collector)
     image_index = _find_column(names, image_column)
     if image_index is None:
         raise InputError(
@@ -156,7 +156,7 @@ def _read_csv_posts(path: Path, collector: PostCollector) -> None:
     if header is None:
         collector.warn("empty file, no posts")
         return
-    names = _column_names(header[1])
+    names = _header_names(header, collector)
     columns = _Columns(names)
     if columns.id is None:
         collector.fail(
@@ -187,6 +187,30 @@ def _read_csv_posts(path: Path, collector: PostCollector) -> None:
         collector.add(columns.draft(post_id, cells), line)
     if not seen_rows:
         collector.warn("only a header row, no posts")
+
+
+def _header_names(
+    header: tuple[int | str, list[str]] | None, collector: PostCollector
+) -> list[str]:
+    """The header's column names (see `_column_names`), with a warning naming those that
+    repeat: fields are picked by column name whatever its case, so only the first of each can
+    be the post's id, author, text..., and a table with two `id` columns is easily misread."""
+    if header is None:
+        return []
+    line, cells = header
+    spellings: dict[str, list[str]] = {}
+    for cell in cells:
+        if cell.strip():
+            spellings.setdefault(cell.strip().casefold(), []).append(cell.strip())
+    repeats = [names for names in spellings.values() if len(names) > 1]
+    if repeats:
+        listed = ", ".join(f"{names[0]!r} ({len(names)} times)" for names in repeats)
+        collector.warn(
+            f"the header ({at(line)}) repeats column names: {listed}; the first of each is "
+            "read (as the post field of that name, if there is one), the others are kept as "
+            "extra columns (an exact repeat named 'NAME (2)', 'NAME (3)')"
+        )
+    return _column_names(cells)
 
 
 def _column_names(cells: list[str]) -> list[str]:

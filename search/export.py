@@ -46,6 +46,15 @@ COLUMNS = (
     "height",
 )
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson"}
+# OWASP's rule against CSV injection: a spreadsheet runs a cell starting with these as a formula.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+ESCAPING = {
+    "csv": "text cells starting with =, +, -, @, a tab or a carriage return get a leading ' "
+    "(OWASP's rule against CSV injection: a spreadsheet would run them as formulas); numbers and "
+    "all other text are written as stored, control and text-direction characters included "
+    "(RFC 4180 quoting, CRLF line ends); the NDJSON export has every value exactly",
+    "ndjson": "none: every value is exactly as stored",
+}
 
 
 def checked(
@@ -234,14 +243,17 @@ def _image_columns(hit: Any, payload: dict, labels: dict[int, str], rank: int | 
 
 
 def encode(records: Iterable[dict[str, Any]], fmt: Format) -> Iterator[str]:
-    """Rows as text chunks: CSV (header first; lists joined by commas, empty for null) or
-    NDJSON (one JSON object a line, lists kept)."""
+    """Rows as text chunks: CSV (RFC 4180, CRLF line ends; header first; lists joined by
+    commas, empty for null, text a spreadsheet would run as a formula led by a `'`) or NDJSON
+    (one JSON object a line, lists kept, every value exact)."""
     if fmt == "ndjson":
         for row in records:
             yield json.dumps({k: row[k] for k in COLUMNS}, ensure_ascii=False) + "\n"
         return
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    # RFC 4180's CRLF: the writer quotes cells holding the terminator's characters, so a post
+    # with a bare carriage return in its text stays one cell (with "\n" it split the row).
+    writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for row in records:
         writer.writerow([_cell(row[k]) for k in COLUMNS])
@@ -256,7 +268,9 @@ def _cell(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, list):
-        return ",".join(map(str, value))
+        value = ",".join(map(str, value))
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
     return value
 
 
@@ -275,6 +289,7 @@ def manifest(
         "picsift_version": __version__,
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "format": fmt,
+        "csv_escaping": ESCAPING[fmt],
         "columns": list(COLUMNS),
         "rows": counts.rows if counts else None,
         "images": counts.images if counts else None,

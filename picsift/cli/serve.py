@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from picsift.cli.display import shown
 from picsift.errors import InputError, StoreLockedError
 from picsift.settings import Settings, load_settings
 from picsift.store import open_store
@@ -36,7 +37,8 @@ def _via_server(
             return urllib.request.urlopen(request, timeout=600)
         except urllib.error.HTTPError as exc:
             detail = json.loads(exc.read() or b"{}").get("message", exc.reason)
-            raise InputError(f"the server at {url} refused the export: {detail}") from None
+            # The refusal may quote the query or a stored name back.
+            raise InputError(f"the server at {url} refused the export: {shown(detail)}") from None
 
     with get("/api/export") as response, out.open("wb") as fh:
         while chunk := response.read(1 << 16):
@@ -78,7 +80,7 @@ def register(app: typer.Typer) -> None:
             if not root.is_dir():
                 raise InputError(f"--index-root: {root} is not a folder")
         api = create_app(settings, limits=Limits(index_roots=roots))
-        typer.echo(f"picsift serving {settings.store} at {server_url(settings)}")
+        typer.echo(f"picsift serving {shown(settings.store)} at {shown(server_url(settings))}")
         uvicorn.run(api, host=settings.host, port=settings.port, log_level="info")
 
     @app.command()
@@ -149,12 +151,12 @@ def register(app: typer.Typer) -> None:
                 raise exc from None
             if request.terms and limit is None and min_score is None:
                 raise InputError(exporting.cut_message(None, exporting.CLI_CUT)) from None
-            typer.echo(f"the store is served at {url}: exporting through its API")
+            typer.echo(f"the store is served at {shown(url)}: exporting through its API")
             params = _params(request, format, limit)
             manifest = _via_server(url, settings, params, out, manifest_path)
         typer.echo(
-            f"wrote {manifest['rows']:,} rows ({manifest['images']:,} images) to {out}, "
-            f"manifest {manifest_path}"
+            f"wrote {manifest['rows']:,} rows ({manifest['images']:,} images) to {shown(out)}, "
+            f"manifest {shown(manifest_path)}"
         )
 
 
