@@ -186,3 +186,54 @@ def test_the_export_still_writes_every_post(closed, tmp_path):
     assert ids == [f"img0-{i:05d}" for i in range(BIG)]
     manifest = json.loads(out.with_name(out.name + ".manifest.json").read_text())
     assert manifest["rows"] == BIG + MEDIUM + N_IMAGES - 2
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Headless Debian Chromium, as the browser tests drive it."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.ui.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def served_small(tmp_path_factory):
+    """`picsift serve` over six toy images; the last has two posts."""
+    from tests.ui.conftest import serve_corpus
+
+    with serve_corpus(tmp_path_factory.mktemp("ui-posts"), 6) as corpus:
+        yield corpus
+
+
+@pytest.mark.slow
+def test_the_detail_view_pages_through_the_posts(chromium, served_small):
+    """The detail route is made to answer with one post of two (as a capped one does for an
+    image with thousands): the view says '2 posts' and reads the second from the posts page."""
+    shared = next(i for i, n in served_small.posts.items() if n == 2)
+    image = served_small.api(f"images/{shared}")
+    context = chromium.new_context(base_url=served_small.url)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    capped = json.dumps(image | {"posts": image["posts"][:1], "n_posts": 2})
+    page.route(f"**/api/images/{shared}", lambda route: route.fulfill(body=capped))
+    page.goto(f"/?image={shared}")
+    dialog = page.locator("#detail")
+    dialog.locator(".post").first.wait_for()
+    assert dialog.locator("h3").first.inner_text() == "2 posts"
+    assert dialog.locator(".post").count() == 1
+    more = dialog.locator("button.more-posts")
+    assert more.inner_text() == "Show 1 more (1 not shown)"
+    more.click()
+    dialog.locator(".post").nth(1).wait_for()
+    assert image["posts"][1]["body"] in dialog.locator(".post").nth(1).inner_text()
+    assert more.is_hidden()
+    context.close()
+    assert not errors, errors
