@@ -21,6 +21,7 @@ from search.media import (
     original,
     thumbnail,
 )
+from search.posts import POSTS_IN_HIT, detail
 from search.routes.search import page
 from search.schemas import ErrorOut, ImageOut, SearchOut
 
@@ -41,9 +42,11 @@ ImageId = Annotated[str, Depends(image_id)]
 
 @router.get("/{image_id}", response_model=ImageOut)
 def image(state: State, image_id: ImageId) -> dict[str, Any]:
-    """An image's metadata with all its posts."""
+    """An image's metadata with its first posts (`n_posts` counts them all; the rest page from
+    `/api/images/{id}/posts`)."""
     record = get_record(state.store, image_id)
     p = record.payload
+    posts = p.get("posts") or []
     topic = p.get("topic")
     labels = state.service.topic_labels()
     return {
@@ -60,12 +63,12 @@ def image(state: State, image_id: ImageId) -> dict[str, Any]:
         "topic_by": p.get("topic_by"),
         "topic_run": p.get("topic_run"),
         "xy": p.get("xy"),
-        "n_posts": p.get("n_posts", len(p.get("posts") or [])),
+        "n_posts": len(posts),
         "first_seen": p.get("first_seen"),
         "indexed_at": p.get("indexed_at"),
         "missing": bool(p.get("missing")),
         "datasets": p.get("datasets") or [],
-        "posts": [_post(post) for post in p.get("posts") or []],
+        "posts": [detail(post) for post in posts[:POSTS_IN_HIT]],
         "files": [
             {"dataset": f.get("dataset"), "name": file_name(f)} for f in p.get("files") or []
         ],
@@ -73,14 +76,6 @@ def image(state: State, image_id: ImageId) -> dict[str, Any]:
         "file_url": f"/api/images/{record.id}/file",
         "similar_url": f"/api/images/{record.id}/similar",
     }
-
-
-def _post(post: dict[str, Any]) -> dict[str, Any]:
-    out = {k: post.get(k) or "" for k in ("dataset", "post_id", "author", "timestamp", "url")}
-    out["body"] = post.get("body") or ""
-    out["hashtags"] = list(post.get("hashtags") or [])
-    out["extra"] = post.get("extra") or {}
-    return out
 
 
 @router.get(

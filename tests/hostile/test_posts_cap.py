@@ -116,6 +116,17 @@ def test_a_50k_post_image_keeps_the_search_response_small(big, params):
     }
 
 
+def test_the_image_detail_carries_the_first_posts_and_their_count(big):
+    client, _ = big
+    response = client.get(f"/api/images/{point_id(0)}")
+    assert response.status_code == 200, response.text
+    assert len(response.content) < 100_000
+    detail = response.json()
+    assert detail["n_posts"] == BIG and len(detail["posts"]) == POSTS_IN_HIT
+    assert [p["post_id"] for p in detail["posts"]] == [f"img0-{i:05d}" for i in range(20)]
+    assert {"body", "hashtags", "extra"} <= set(detail["posts"][0])
+
+
 def test_grouped_hits_are_capped_too(big):
     client, _ = big
     response = client.get("/api/search", params={"limit": 50, "group_by": "author"})
