@@ -114,9 +114,12 @@ class QueryEdge:
 
     def histogram(self, bins: int = 40) -> tuple[float, float, list[int]]:
         """(lowest, highest, counts) of the sampled scores in `bins` equal bins."""
-        lo, hi = float(self.scores.min()), float(self.scores.max())
-        counts, _ = np.histogram(self.scores, bins=bins, range=(lo, max(hi, lo + 1e-6)))
-        return lo, hi, [int(c) for c in counts]
+        scores = self.scores.astype(np.float64)
+        lo, hi = float(scores.min()), float(scores.max())
+        # Equal scores (one image, copies of one vector) still get bins, around the value.
+        low, high = (lo, hi) if hi - lo > 1e-3 else (lo - 5e-4, hi + 5e-4)
+        counts, _ = np.histogram(scores, bins=bins, range=(low, high))
+        return low, high, [int(c) for c in counts]
 
     def verdict(self, strong: int | None, capped: bool = False) -> str:
         """In words: how many images stand out for the query, given their count."""
