@@ -111,6 +111,12 @@ class WriteSlot:
         self.state.write_lock.release()
 
 
+# What the checks in `SearchRequest.validate` refuse, said in the schema (their own messages
+# stay the answers): no blank values, and a dataset name holds no path.
+_NOT_BLANK: dict[str, Any] = {"items": {"type": "string", "pattern": r"\S"}}
+_DATASET: dict[str, Any] = {"items": {"type": "string", "pattern": r"^[^/\\]*[^\s/\\][^/\\]*$"}}
+
+
 def search_filters(
     q: Annotated[list[str] | None, Query(description="Text query (terms add up).")] = None,
     not_: Annotated[
@@ -121,9 +127,16 @@ def search_filters(
     ] = None,
     topic: Annotated[list[int] | None, Query(description="Only these topics.")] = None,
     exclude_topic: Annotated[list[int] | None, Query(description="Not these topics.")] = None,
-    dataset: Annotated[list[str] | None, Query(description="Only these datasets.")] = None,
-    author: Annotated[list[str] | None, Query(description="Only posts by these.")] = None,
-    tag: Annotated[list[str] | None, Query(description="Only images with these tags.")] = None,
+    dataset: Annotated[
+        list[str] | None, Query(description="Only these datasets.", json_schema_extra=_DATASET)
+    ] = None,
+    author: Annotated[
+        list[str] | None, Query(description="Only posts by these.", json_schema_extra=_NOT_BLANK)
+    ] = None,
+    tag: Annotated[
+        list[str] | None,
+        Query(description="Only images with these tags.", json_schema_extra=_NOT_BLANK),
+    ] = None,
     date_from: Annotated[str | None, Query(description="Posts from (YYYY-MM-DD).")] = None,
     date_to: Annotated[str | None, Query(description="Posts until (YYYY-MM-DD).")] = None,
     has_caption: Annotated[bool | None, Query(description="With / without caption.")] = None,

@@ -47,6 +47,28 @@ _STATUS: list[tuple[type[Exception], int, str]] = [
 ]
 
 
+_MEANING = {
+    401: "No API key, or a wrong one (writes; reads too when PICSIFT_PUBLIC_READ=false).",
+    403: "Not allowed here, e.g. a path outside the index roots.",
+    404: "No such image, topic or job (the message names it).",
+    409: "The store cannot do it now: busy, empty, or no topics yet (the message says which).",
+    413: "The upload is over the size limit.",
+    422: "A parameter is wrong; `parameter` names it and the message says why.",
+    429: "Too many jobs wait; try again after Retry-After seconds.",
+}
+
+
+def documented(*codes: int, why: dict[int, str] | None = None) -> dict[int | str, Any]:
+    """The OpenAPI `responses` of the error answers a route can give, each with the JSON
+    error body; `why` words a code's meaning for this route."""
+    from search.schemas import ErrorOut
+
+    why = why or {}
+    return {
+        code: {"model": ErrorOut, "description": why.get(code, _MEANING[code])} for code in codes
+    }
+
+
 def error_response(
     status: int,
     code: str,

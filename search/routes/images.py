@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse, Response, StreamingResponse
 
 from picsift.errors import InputError
 from search.deps import ReadAccess, Search, State
-from search.errors import error_response
+from search.errors import documented, error_response
 from search.media import (
     CHUNK,
     ChangedError,
@@ -25,11 +25,16 @@ from search.posts import POSTS_IN_HIT, detail
 from search.routes.search import page
 from search.schemas import ErrorOut, ImageOut, SearchOut
 
-router = APIRouter(prefix="/api/images", tags=["images"], dependencies=[ReadAccess])
+router = APIRouter(
+    prefix="/api/images", tags=["images"], dependencies=[ReadAccess], responses=documented(404)
+)
 THUMB_CACHE = "public, max-age=31536000, immutable"  # thumbnails are named by content hash
 
 
-def image_id(image_id: Annotated[str, Path(max_length=64)]) -> str:
+_UUID = {"pattern": r"^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$"}
+
+
+def image_id(image_id: Annotated[str, Path(max_length=64, json_schema_extra=_UUID)]) -> str:
     """The path's image id, checked to be a UUID (ids never reach the file system)."""
     try:
         return str(uuid.UUID(image_id))

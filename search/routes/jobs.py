@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from picsift.errors import InputError
 from search import tasks
 from search.deps import AppState, ReadAccess, State, WriteAccess
+from search.errors import documented
 from search.query import check_dataset
 from search.schemas import IndexIn, JobOut, JobsOut, TopicsIn
 from search.uploads import check_sources, save_zip
@@ -124,10 +125,18 @@ _JOB: dict[str, Any] = {
     "response_model": JobOut,
     "status_code": 202,
     "dependencies": [WriteAccess, Room],
-    "responses": {
-        409: {"description": "An identical job is waiting (the message names its id)."},
-        429: {"description": "PICSIFT_MAX_QUEUED_JOBS jobs wait; try after Retry-After s."},
-    },
+    "responses": documented(
+        401,
+        403,
+        409,
+        413,
+        422,
+        429,
+        why={
+            409: "An identical job is waiting (the message names its id), or the store is busy.",
+            429: "PICSIFT_MAX_QUEUED_JOBS jobs wait; try after Retry-After seconds.",
+        },
+    ),
 }
 
 
@@ -176,7 +185,9 @@ def jobs(state: State) -> dict[str, Any]:
     return {"jobs": [j.view() for j in state.jobs.list()]}
 
 
-@router.get("/{job_id}", response_model=JobOut, dependencies=[ReadAccess])
+@router.get(
+    "/{job_id}", response_model=JobOut, dependencies=[ReadAccess], responses=documented(404)
+)
 def job(state: State, job_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]) -> dict[str, Any]:
     """A job's state, progress and (when done) its result report."""
     return state.jobs.get(job_id).view()

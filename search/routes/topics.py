@@ -9,6 +9,7 @@ from fastapi.responses import FileResponse
 
 from picsift.errors import InputError
 from search.deps import AppState, Filters, ReadAccess, State, WriteAccess, WriteSlot
+from search.errors import documented
 from search.query import check_text
 from search.schemas import (
     MapBinsOut,
@@ -115,13 +116,20 @@ def topic_timeline(
     return {"interval": interval, "rows": rows}
 
 
-@router.get("/{topic_id}", response_model=TopicOut, dependencies=[ReadAccess])
+@router.get(
+    "/{topic_id}", response_model=TopicOut, dependencies=[ReadAccess], responses=documented(404)
+)
 def topic(state: State, topic_id: int) -> dict[str, Any]:
     """One topic."""
     return topic_out(_topic(state, topic_id))
 
 
-@router.get("/{topic_id}/collage", response_class=FileResponse, dependencies=[ReadAccess])
+@router.get(
+    "/{topic_id}/collage",
+    response_class=FileResponse,
+    dependencies=[ReadAccess],
+    responses={200: {"content": {"image/jpeg": {}}}, **documented(404)},
+)
 def topic_collage(state: State, topic_id: int) -> FileResponse:
     """The topic's collage of representative images (JPEG)."""
     info = _topic(state, topic_id)
@@ -132,7 +140,12 @@ def topic_collage(state: State, topic_id: int) -> FileResponse:
     return FileResponse(path, media_type="image/jpeg")
 
 
-@router.patch("/{topic_id}", response_model=TopicOut, dependencies=[WriteAccess])
+@router.patch(
+    "/{topic_id}",
+    response_model=TopicOut,
+    dependencies=[WriteAccess],
+    responses=documented(401, 404, 409),
+)
 def rename(state: State, topic_id: int, body: RenameIn) -> dict[str, Any]:
     """Rename a topic (the researcher's label replaces the automatic one)."""
     from topics.edits import rename_topic
@@ -146,7 +159,12 @@ def rename(state: State, topic_id: int, body: RenameIn) -> dict[str, Any]:
     return topic_out(info)
 
 
-@router.post("/merge", response_model=TopicOut, dependencies=[WriteAccess])
+@router.post(
+    "/merge",
+    response_model=TopicOut,
+    dependencies=[WriteAccess],
+    responses=documented(401, 404, 409),
+)
 def merge(state: State, body: MergeIn) -> dict[str, Any]:
     """Merge topics into the first one (its images get that topic)."""
     from topics.edits import merge_topics
