@@ -10,6 +10,7 @@ queries.
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from picsift.store import Filter, ImageStore
 
 MATCH_COUNT_CAP = 10_000  # exact counts stop here: past it, "10,000+" says enough
 HISTOGRAM_BINS = 40
+SIZE_CHECK_S = 5.0  # how stale the store size behind the calibration may be, at most
 COUNT_CACHE = 256  # (query, filter, threshold) counts kept: pages of one query count once
 
 
@@ -66,6 +68,7 @@ class Matches:
         self._lock = threading.Lock()
         self._fit_lock = threading.Lock()  # concurrent first queries calibrate once
         self._size: int | None = None
+        self._checked = -SIZE_CHECK_S  # when the size was last looked at
         self._calibration: tuple[np.ndarray, NullModel | None] | None = None
         self._counts: OrderedDict[tuple, tuple[int, bool]] = OrderedDict()
 
@@ -73,10 +76,18 @@ class Matches:
         """Forget the calibration and the cached counts."""
         with self._lock:
             self._size, self._calibration = None, None
+            self._checked = -SIZE_CHECK_S
             self._counts.clear()
 
     def _check_size(self) -> None:
-        """Drop what was computed from another store size (images added or deleted)."""
+        """Drop what was computed from another store size (images added or deleted). An exact
+        count costs 10 ms at 100k, so it is taken at most every `SIZE_CHECK_S` seconds; this
+        server's own index jobs `reset()` at once."""
+        now = time.monotonic()
+        with self._lock:
+            if now - self._checked < SIZE_CHECK_S:
+                return
+            self._checked = now
         size = self.store.images.count()
         with self._lock:
             if size != self._size:
@@ -91,16 +102,9 @@ class Matches:
         score stops there; a count by filter alone is never capped)."""
         self._check_size()
         if vector is None or threshold is None:
-            key: tuple = (None, flt, None)
-        else:
-            key = (np.asarray(vector, np.float32).tobytes(), flt, float(threshold))
-        with self._lock:
-            if key in self._counts:
-                self._counts.move_to_end(key)
-                return self._counts[key]
-        if key[0] is None:
-            found = (self.store.images.count(flt), False)
-        else:
+            return self._cached((None, flt, None), lambda: (self.store.images.count(flt), False))
+
+        def by_score() -> tuple[int, bool]:
             hits = self.store.images.query(
                 vector,
                 filter=flt,
@@ -109,7 +113,24 @@ class Matches:
                 with_payload=False,
                 score_threshold=threshold,
             )
-            found = (min(len(hits), MATCH_COUNT_CAP), len(hits) > MATCH_COUNT_CAP)
+            return min(len(hits), MATCH_COUNT_CAP), len(hits) > MATCH_COUNT_CAP
+
+        return self._cached((_bytes(vector), flt, float(threshold)), by_score)
+
+    def strong(self, vector: np.ndarray, flt: Filter | None, edge: float) -> tuple[int, bool]:
+        """Images above the edge among the first 1,000 ranks of the query's ranking (the ones
+        a cut at the edge shows there), and whether there may be more beyond them."""
+        return self._cached(
+            ("windows", _bytes(vector), flt, float(edge)),
+            lambda: self.store.images.count_in_windows(vector, edge, filter=flt),
+        )
+
+    def _cached(self, key: tuple, compute: Callable[[], tuple[int, bool]]) -> tuple[int, bool]:
+        with self._lock:
+            if key in self._counts:
+                self._counts.move_to_end(key)
+                return self._counts[key]
+        found = compute()
         with self._lock:
             self._counts[key] = found
             while len(self._counts) > COUNT_CACHE:
@@ -136,7 +157,7 @@ class Matches:
         if not len(sample):
             return Relevance(None, None, False, "no images to score", None, None, 0, "")
         edge = query_edge(null, sample, vector)
-        strong, capped = (None, False) if edge.edge is None else self.count(vector, flt, edge.edge)
+        strong, capped = (None, False) if edge.edge is None else self.strong(vector, flt, edge.edge)
         lo, hi, counts = edge.histogram(bins=HISTOGRAM_BINS)
         return Relevance(
             edge=None if edge.edge is None else round(edge.edge, 6),
@@ -148,3 +169,7 @@ class Matches:
             sample=len(sample),
             method=null.describe() if null is not None else edge.verdict(None),
         )
+
+
+def _bytes(vector: np.ndarray) -> bytes:
+    return np.asarray(vector, np.float32).tobytes()

@@ -291,27 +291,46 @@ class Collection(abc.ABC):
         want = offset + limit
         ranked: list[Hit] = []
         seen: set[str] = set()
-        for size in RANK_WINDOWS:
-            if len(ranked) >= want:
-                break
-            # A window short of its size proves nothing: a sparse HNSW graph can reach fewer
-            # points than asked for, so only the exact search below may end the ranking.
-            hits = self.query(
-                vector,
-                filter=filter,
-                limit=size,
-                hnsw_ef=max(size, self.hnsw_ef or 0),
-                with_payload=False,
-            )
+        # A window short of its size proves nothing: a sparse HNSW graph can reach fewer
+        # points than asked for, so only the exact search below may end the ranking.
+        for hits in self._windows(vector, filter):
             # The threshold is applied to the window here, not in its approximate search: the
             # windows stay the very searches of the ranking without one, so by construction
             # a threshold only drops hits from that ranking. The exact stage takes it as is.
             kept = (h for h in hits if score_threshold is None or h.score >= score_threshold)
             ranked += _in_rank_order(h for h in kept if h.id not in seen)
             seen.update(h.id for h in hits)
+            if len(ranked) >= want:
+                break
         if len(ranked) < want:
             ranked += self._exact_rest(vector, filter, seen, want - len(ranked), score_threshold)
         return self._with_payload(ranked[offset:want], with_payload)
+
+    def _windows(self, vector: np.ndarray, filter: Filter | None) -> Iterator[list[Hit]]:
+        """The ranking's approximate searches in turn (`RANK_WINDOWS`: limit and ef alike),
+        each window's hits as the engine gave them; a caller stops when it has enough."""
+        for size in RANK_WINDOWS:
+            yield self.query(
+                vector,
+                filter=filter,
+                limit=size,
+                hnsw_ef=max(size, self.hnsw_ef or 0),
+                with_payload=False,
+            )
+
+    def count_in_windows(
+        self, vector: np.ndarray, threshold: float, *, filter: Filter | None = None
+    ) -> tuple[int, bool]:
+        """How many of the ranking's first `RANK_WINDOWS[-1]` ranks score at least
+        `threshold` (what a cut there shows in them), and whether the last window is all
+        above it, so that more may follow. Two approximate searches, where an exact count
+        scans every vector (42 ms at 100k, unfiltered)."""
+        above: set[str] = set()
+        last: list[Hit] = []
+        for last in self._windows(vector, filter):
+            above.update(h.id for h in last if h.score >= threshold)
+        full = len(last) == RANK_WINDOWS[-1] and all(h.score >= threshold for h in last)
+        return len(above), full
 
     def _exact_rest(
         self,

@@ -197,8 +197,11 @@ def test_manifest_records_the_cut(client):
     assert browse["limit"] is None and browse["edge"] is None and browse["verdict"] is None
 
 
-def test_calibration_and_counts_follow_the_store(tmp_path, toy_clip):
+def test_calibration_and_counts_follow_the_store(tmp_path, toy_clip, monkeypatch):
     from picsift.store import PointData
+    from search import matches
+
+    monkeypatch.setattr(matches, "SIZE_CHECK_S", 0.0)  # look at the size on every query
     from picsift.store.edge import EdgeStore
     from tests.conftest import point_id, unit_vectors
 
@@ -216,3 +219,36 @@ def test_calibration_and_counts_follow_the_store(tmp_path, toy_clip):
         store.images.set_payload([point_id(i) for i in range(10)], {"tags": ["x"]})
         service.invalidate()  # what the API does when a job or an edit changed payloads
         assert service.search(request).matched == 10
+
+
+def test_the_store_size_is_looked_at_once_in_a_while(tmp_path, toy_clip, monkeypatch):
+    """An exact count costs 10 ms at 100k images: not on every query (it was twice)."""
+    from picsift.store import PointData
+    from picsift.store.edge import EdgeStore
+    from tests.conftest import point_id, unit_vectors
+
+    vectors = unit_vectors(60, toy_clip.dim, seed=3)
+    with EdgeStore(tmp_path / "s") as store:
+        store.ensure("toy", toy_clip.dim)
+        store.images.upsert([PointData(point_id(i), vectors[i], {}) for i in range(60)])
+        service = SearchService(store, toy_clip)
+        counted = []
+        real_count = store.images.count
+
+        def count(flt=None):
+            counted.append(flt)
+            return real_count(flt)
+
+        monkeypatch.setattr(store.images, "count", count)
+        for query in ("red", "blue", "green circle"):
+            service.search(SearchRequest(q=(query,)))
+        # once each: the size, the calibration's image count, the unfiltered match count
+        assert counted.count(None) <= 3
+
+
+def test_strong_is_what_a_cut_at_the_edge_shows(client):
+    found = client.get("/api/search", params={"q": "red circle"}).json()["relevance"]
+    assert found["strong"] > 0 and not found["strong_capped"]
+    params = {"q": "red circle", "min_score": found["edge"], "limit": 200}
+    cut = client.get("/api/search", params=params).json()
+    assert len(cut["hits"]) == cut["matched"] == found["strong"]
