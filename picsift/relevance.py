@@ -130,12 +130,12 @@ class QueryEdge:
             )
         if strong == 0:
             return (
-                f"no strong matches: no image scores above {self.edge:.3f}, the edge where "
-                "images stand out more than for 19 in 20 meaningless queries; the ranking "
-                "below is the model's best guess, not evidence of a match"
+                f"no strong matches: no top-ranked image scores above {self.edge:.3f}, the "
+                "edge where images stand out more than for 19 in 20 meaningless queries; the "
+                "ranking below is the model's best guess, not evidence of a match"
             )
         count = f"{strong:,}+" if capped else f"{strong:,}"
-        return f"{count} strong matches (score above {self.edge:.3f})"
+        return f"{count} strong matches (score above {self.edge:.3f}; counted in the top 1,000)"
 
 
 def query_edge(null: NullModel | None, sample: np.ndarray, vector: np.ndarray) -> QueryEdge:

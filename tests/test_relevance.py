@@ -26,8 +26,8 @@ def test_the_edge_is_the_median_plus_the_margin_and_the_words_say_so():
     sample = np.eye(4, dtype=np.float32)[[0, 1, 1, 2, 3]]
     edge = query_edge(Null(), sample, np.array([1, 0, 0, 0], np.float32))
     assert edge.median == 0.0 and edge.edge == 0.25
-    assert edge.verdict(0).startswith("no strong matches: no image scores above 0.250")
-    assert edge.verdict(3) == "3 strong matches (score above 0.250)"
+    assert edge.verdict(0).startswith("no strong matches: no top-ranked image scores above 0.250")
+    assert edge.verdict(3) == "3 strong matches (score above 0.250; counted in the top 1,000)"
     assert edge.verdict(10_000, capped=True).startswith("10,000+ strong matches")
     small = query_edge(None, sample, np.array([1, 0, 0, 0], np.float32))
     assert small.edge is None
