@@ -14,7 +14,7 @@ from typing import Any, Literal
 from picsift import __version__
 from picsift.errors import InputError
 from picsift.settings import Settings
-from picsift.store.base import RANK_WINDOWS
+from picsift.store.ranking import RANK_WINDOWS
 from search.matches import Relevance
 from search.query import SearchRequest
 from search.service import MIN_SCORE_WITHOUT_Q, NOT_WITHOUT_Q, SearchService

@@ -5,66 +5,26 @@ from __future__ import annotations
 import abc
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 
 from picsift.errors import ModelMismatchError, StoreError
 from picsift.store.filters import Filter, Range
+from picsift.store.ranking import Ranking
+from picsift.store.records import CollectionSpec, Hit, PayloadSelect, PointData, Record
 from picsift.store.schema import (
     IMAGE_INDEXES,
     SCHEMA_VERSION,
     TOPIC_INDEXES,
-    IndexKind,
     StoreMeta,
     vector_name,
 )
 
 Backend = Literal["embedded", "server"]
-PayloadSelect = bool | Sequence[str]
-# The ranking of a query: the best RANK_WINDOWS[0] by an approximate search with that ef,
-# then the rest of the best RANK_WINDOWS[1] likewise, then the rest by exact search.
-RANK_WINDOWS = (100, 1000)
 
 
-@dataclass
-class PointData:
-    """A point to write: id (UUID string), unit vector, payload."""
-
-    id: str
-    vector: np.ndarray
-    payload: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class Record:
-    """A stored point as read back."""
-
-    id: str
-    payload: dict[str, Any]
-    vector: np.ndarray | None = None
-
-
-@dataclass
-class Hit(Record):
-    """A query result: a record with its cosine similarity."""
-
-    score: float = 0.0
-
-
-@dataclass(frozen=True)
-class CollectionSpec:
-    """How to create a collection."""
-
-    name: str
-    vector_name: str
-    dim: int
-    indexes: Mapping[str, IndexKind]
-    metadata: Mapping[str, Any] = field(default_factory=dict)
-
-
-class Collection(abc.ABC):
+class Collection(Ranking, abc.ABC):
     """One Qdrant collection (embedded: one Edge shard) with cosine vectors under one name."""
 
     def __init__(self, spec: CollectionSpec, hnsw_ef: int | None = None):
@@ -266,115 +226,6 @@ class Collection(abc.ABC):
         """Nearest points by cosine similarity, best first (none scoring below
         `score_threshold`)."""
 
-    def ranking(
-        self,
-        vector: np.ndarray,
-        *,
-        filter: Filter | None = None,
-        limit: int,
-        offset: int = 0,
-        with_payload: PayloadSelect = True,
-        score_threshold: float | None = None,
-    ) -> list[Hit]:
-        """Hits `offset .. offset + limit` of one fixed ranking of `vector`, best first; with
-        `score_threshold`, the same ranking less the points scoring below it.
-
-        A plain `query` per page is a separate approximate search whose candidates change
-        with `offset + limit`, so its pages repeat and skip hits. Here each window of
-        `RANK_WINDOWS` always comes from the same search (same limit, same ef) and adds the
-        points the windows before it did not have; ranks past the last window are the exact
-        ranking with the windowed points left out. So pages at any offset fit together
-        without repeats or gaps while the data stays the same (scores may step up at a
-        window's edge, where an approximate ranking hands over to a better one). Equal scores
-        are ordered by id, so ties too come out the same on every page and both backends.
-        """
-        want = offset + limit
-        ranked: list[Hit] = []
-        seen: set[str] = set()
-        # A window short of its size proves nothing: a sparse HNSW graph can reach fewer
-        # points than asked for, so only the exact search below may end the ranking.
-        for hits in self._windows(vector, filter):
-            # The threshold is applied to the window here, not in its approximate search: the
-            # windows stay the very searches of the ranking without one, so by construction
-            # a threshold only drops hits from that ranking. The exact stage takes it as is.
-            kept = (h for h in hits if score_threshold is None or h.score >= score_threshold)
-            ranked += _in_rank_order(h for h in kept if h.id not in seen)
-            seen.update(h.id for h in hits)
-            if len(ranked) >= want:
-                break
-        if len(ranked) < want:
-            ranked += self._exact_rest(vector, filter, seen, want - len(ranked), score_threshold)
-        return self._with_payload(ranked[offset:want], with_payload)
-
-    def _windows(self, vector: np.ndarray, filter: Filter | None) -> Iterator[list[Hit]]:
-        """The ranking's approximate searches in turn (`RANK_WINDOWS`: limit and ef alike),
-        each window's hits as the engine gave them; a caller stops when it has enough."""
-        for size in RANK_WINDOWS:
-            yield self.query(
-                vector,
-                filter=filter,
-                limit=size,
-                hnsw_ef=max(size, self.hnsw_ef or 0),
-                with_payload=False,
-            )
-
-    def count_in_windows(
-        self, vector: np.ndarray, threshold: float, *, filter: Filter | None = None
-    ) -> tuple[int, bool]:
-        """How many of the ranking's first `RANK_WINDOWS[-1]` ranks score at least
-        `threshold` (what a cut there shows in them), and whether the last window is all
-        above it, so that more may follow. Two approximate searches, where an exact count
-        scans every vector (42 ms at 100k, unfiltered)."""
-        above: set[str] = set()
-        last: list[Hit] = []
-        for last in self._windows(vector, filter):
-            above.update(h.id for h in last if h.score >= threshold)
-        full = len(last) == RANK_WINDOWS[-1] and all(h.score >= threshold for h in last)
-        return len(above), full
-
-    def _exact_rest(
-        self,
-        vector: np.ndarray,
-        filter: Filter | None,
-        seen: set[str],
-        need: int,
-        score_threshold: float | None = None,
-    ) -> list[Hit]:
-        """The best `need` points outside `seen` by exact search, ties complete and in id order.
-
-        The engine orders equal scores arbitrarily, and which of them a top-k keeps depends on
-        k (heaps, segment merges): asked for 1,020 and then 1,200 hits, it put one of two tied
-        points at rank 1,011 in one answer and the other in the next. So the search is widened
-        until every point tied with the last one needed is in the answer (the lowest score
-        returned is below it), and ties are ordered by id.
-        """
-        limit = len(seen) + need
-        while True:
-            hits = self.query(
-                vector,
-                filter=filter,
-                limit=limit,
-                exact=True,
-                with_payload=False,
-                score_threshold=score_threshold,
-            )
-            fresh = _in_rank_order(h for h in hits if h.id not in seen)
-            if len(hits) < limit:
-                return fresh  # every matching point (at or above the threshold) is in the answer
-            if len(fresh) >= need and min(h.score for h in hits) < fresh[need - 1].score:
-                return fresh[:need]
-            limit *= 2
-
-    def _with_payload(self, page: list[Hit], with_payload: PayloadSelect) -> list[Hit]:
-        if not page or with_payload is False:
-            return page
-        records = {r.id: r for r in self.retrieve([h.id for h in page], with_payload=with_payload)}
-        return [
-            Hit(id=h.id, payload=records[h.id].payload, score=h.score)
-            for h in page
-            if h.id in records
-        ]
-
     @abc.abstractmethod
     def count(self, filter: Filter | None = None) -> int:
         """Exact number of matching points."""
@@ -398,11 +249,6 @@ class Collection(abc.ABC):
     @abc.abstractmethod
     def metadata(self) -> dict[str, Any]:
         """What the collection records about itself."""
-
-
-def _in_rank_order(hits: Iterable[Hit]) -> list[Hit]:
-    """Best score first, equal scores by id: one order whatever order the engine gave."""
-    return sorted(hits, key=lambda h: (-h.score, h.id))
 
 
 def _and(filter: Filter | None, condition: Range) -> Filter:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from picsift.store import base
 from picsift.store import filters as f
+from picsift.store import ranking
 from picsift.store.base import PointData
 from picsift.store.edge import EdgeStore
 from tests.conftest import point_id, unit_vectors
@@ -68,7 +68,7 @@ def test_pages_on_an_hnsw_index_partition_one_ranking(tmp_path):
 
 
 def test_ranking_pages_are_the_exact_order_on_both_backends(make_store, monkeypatch):
-    monkeypatch.setattr(base, "RANK_WINDOWS", (10, 50))  # small windows: all three stages
+    monkeypatch.setattr(ranking, "RANK_WINDOWS", (10, 50))  # small windows: all three stages
     store = make_store()
     store.ensure("toy", 16)
     vectors = unit_vectors(300, 16, seed=2)
@@ -93,7 +93,7 @@ def test_ranking_pages_are_the_exact_order_on_both_backends(make_store, monkeypa
 def test_tied_scores_are_ranked_by_id_on_every_page(make_store, monkeypatch):
     """Copies of one vector score exactly alike; the engine orders such ties differently for
     different limits, which once moved a tied point across a page edge at rank 1,011."""
-    monkeypatch.setattr(base, "RANK_WINDOWS", (10, 50))
+    monkeypatch.setattr(ranking, "RANK_WINDOWS", (10, 50))
     store = make_store()
     store.ensure("toy", 16)
     distinct = unit_vectors(60, 16, seed=4)
@@ -113,7 +113,7 @@ def test_tied_scores_are_ranked_by_id_on_every_page(make_store, monkeypatch):
 def test_a_window_short_of_its_size_does_not_end_the_ranking(make_store, monkeypatch):
     """A sparse HNSW graph can reach fewer points than a window asks for (189 of 1,100 in one
     run); the ranking must go on by exact search instead of ending there."""
-    monkeypatch.setattr(base, "RANK_WINDOWS", (10, 50))
+    monkeypatch.setattr(ranking, "RANK_WINDOWS", (10, 50))
     store = make_store()
     store.ensure("toy", 16)
     vectors = unit_vectors(200, 16, seed=3)
