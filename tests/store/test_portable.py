@@ -30,7 +30,7 @@ runner = CliRunner()
 def cli(store, *args) -> str:
     result = runner.invoke(app, ["--store", str(store), *map(str, args)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    return result.output
+    return result.stdout  # stderr holds library warnings (transformers logs to it)
 
 
 def contents(store) -> dict:
