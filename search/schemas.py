@@ -261,7 +261,8 @@ class JobsOut(BaseModel):
 
 class StatusOut(BaseModel):
     images: int
-    posts: int
+    posts: int = Field(description="Distinct posts ((dataset, post id) pairs).")
+    post_links: int = Field(description="Image-post links: a post with 3 images counts 3.")
     topics: int
     captioned: int
     datasets: dict[str, int]

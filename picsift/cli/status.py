@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 import typer
 
+from picsift.cli.display import json_line, shown
 from picsift.settings import DEFAULT_MODEL, Settings
 from picsift.store import Filter, ImageStore, IsEmpty, Match, open_store
+
+# Images per page when counting posts: only each post's dataset and id are read, but one image
+# may carry thousands of posts.
+POSTS_PAGE = 1000
+
+
+def count_posts(store: ImageStore) -> tuple[int, int]:
+    """Distinct posts ((dataset, post id) pairs) and image-post links: a post with three
+    images is one post and three links. Post ids are kept per dataset, so memory grows with
+    the distinct posts (about 100 bytes each), not with the images."""
+    seen: dict[str, set[str]] = {}
+    links = 0
+    fields = ["posts[].dataset", "posts[].post_id"]
+    for record in store.images.scroll(with_payload=fields, page_size=POSTS_PAGE):
+        posts = record.payload.get("posts") or []
+        links += len(posts)
+        for post in posts:
+            seen.setdefault(post.get("dataset", ""), set()).add(post.get("post_id", ""))
+    return sum(map(len, seen.values())), links
 
 
 def store_status(store: ImageStore, settings: Settings) -> dict[str, Any]:
@@ -16,6 +35,7 @@ def store_status(store: ImageStore, settings: Settings) -> dict[str, Any]:
     status: dict[str, Any] = {
         "images": 0,
         "posts": 0,
+        "post_links": 0,
         "topics": 0,
         "captioned": 0,
         "datasets": {},
@@ -28,10 +48,7 @@ def store_status(store: ImageStore, settings: Settings) -> dict[str, Any]:
         return status
     images = store.images
     status["images"] = images.count()
-    status["posts"] = sum(
-        int(r.payload.get("n_posts", 0))
-        for r in images.scroll(with_payload=["n_posts"], page_size=5000)
-    )
+    status["posts"], status["post_links"] = count_posts(store)
     status["captioned"] = images.count(Filter(must_not=(IsEmpty("caption"),)))
     status["datasets"] = images.facet("datasets")
     runs = store.topics.facet("run")
@@ -45,14 +62,14 @@ def store_status(store: ImageStore, settings: Settings) -> dict[str, Any]:
 
 
 def _print_human(status: dict[str, Any]) -> None:
-    typer.echo(f"store     {status['store']} ({status['backend']})")
-    typer.echo(f"model     {status['model']}")
+    typer.echo(f"store     {shown(status['store'])} ({status['backend']})")
+    typer.echo(f"model     {shown(status['model'])}")
     typer.echo(f"images    {status['images']:,} ({status['captioned']:,} captioned)")
-    typer.echo(f"posts     {status['posts']:,}")
-    run = f" (run {status['topic_run']})" if status["topic_run"] else ""
+    typer.echo(f"posts     {status['posts']:,} ({status['post_links']:,} image-post links)")
+    run = f" (run {shown(status['topic_run'])})" if status["topic_run"] else ""
     typer.echo(f"topics    {status['topics']:,}{run}")
     for name, count in sorted(status["datasets"].items()):
-        typer.echo(f"  dataset {name}: {count:,} images")
+        typer.echo(f"  dataset {shown(name)}: {count:,} images")
     if not status["images"]:
         typer.echo("nothing indexed yet: picsift index SOURCE (or picsift demo)")
 
@@ -72,6 +89,6 @@ def register(app: typer.Typer) -> None:
         with open_store(settings, command="picsift status") as store:
             result = store_status(store, settings)
         if as_json:
-            typer.echo(json.dumps(result, ensure_ascii=False))
+            typer.echo(json_line(result))
         else:
             _print_human(result)

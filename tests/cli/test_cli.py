@@ -47,6 +47,7 @@ def test_status_json_on_an_empty_store(tmp_path):
     assert status == {
         "images": 0,
         "posts": 0,
+        "post_links": 0,
         "topics": 0,
         "captioned": 0,
         "datasets": {},
@@ -68,6 +69,10 @@ def test_status_counts_images_posts_datasets_topics(tmp_path):
                     vectors[i],
                     {
                         "datasets": ["a", "b"] if i < 2 else ["a"],
+                        "posts": [
+                            {"dataset": d, "post_id": str(i)}
+                            for d in (["a", "b"] if i < 2 else ["a"])
+                        ],
                         "n_posts": 2 if i < 2 else 1,
                         "caption": "a red circle" if i < 3 else None,
                     },
@@ -80,7 +85,11 @@ def test_status_counts_images_posts_datasets_topics(tmp_path):
         )
     result = runner.invoke(app, ["--store", str(tmp_path / "s"), "status", "--json"])
     status = json.loads(result.output)
-    assert status["images"] == 6 and status["posts"] == 8 and status["captioned"] == 3
+    assert (
+        status["images"] == 6
+        and status["posts"] == status["post_links"] == 8
+        and status["captioned"] == 3
+    )
     assert status["datasets"] == {"a": 6, "b": 2}
     assert status["topics"] == 2 and status["topic_run"] == "r7"  # -1 (outliers) not a topic
     assert status["model"] == "toy"
