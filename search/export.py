@@ -8,9 +8,10 @@ import datetime as dt
 import io
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from indexer.records import EXTRA_MAX_CHARS
 from picsift import __version__
 from picsift.errors import InputError
 from picsift.settings import Settings
@@ -45,6 +46,11 @@ COLUMNS = (
     "width",
     "height",
 )
+# The table's other columns (each post's `extra`): CSV headers `extra.NAME`, NDJSON an `extra`
+# object, so no name can collide with COLUMNS (none has a dot) and a header never starts as a
+# formula. The CSV needs its header first: without `columns`, a first pass over the selection
+# finds the names (in first-seen order across the rows); NDJSON rows carry their own.
+EXTRA_PREFIX = "extra."
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson"}
 # OWASP's rule against CSV injection: a spreadsheet runs a cell starting with these as a formula.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -52,7 +58,8 @@ ESCAPING = {
     "csv": "text cells starting with =, +, -, @, a tab or a carriage return get a leading ' "
     "(OWASP's rule against CSV injection: a spreadsheet would run them as formulas); numbers and "
     "all other text are written as stored, control and text-direction characters included "
-    "(RFC 4180 quoting, CRLF line ends); the NDJSON export has every value exactly",
+    "(RFC 4180 quoting, CRLF line ends), an extra column's other values (true, lists) as JSON; "
+    "the NDJSON export has every value exactly",
     "ndjson": "none: every value is exactly as stored",
 }
 
@@ -113,10 +120,62 @@ class Counts:
 
     rows: int = 0
     images: int = 0
+    extra: dict[str, None] = field(default_factory=dict)  # extra columns met, first-seen order
+    extra_at_max: int = 0  # extra text cells of EXTRA_MAX_CHARS characters: maybe cut
+
+
+def parse_columns(text: str | None, name: str = "columns") -> tuple[str, ...] | None:
+    """The extra columns asked for, `a,b` (names stripped, repeats dropped); None: all.
+
+    Raises:
+        InputError: naming `name`, for an empty name.
+    """
+    if text is None:
+        return None
+    names = [part.strip() for part in text.split(",")]
+    if not all(names):
+        raise InputError(f"{name}: an empty column name in {text!r}; give names like likes,plays")
+    return tuple(dict.fromkeys(names))
+
+
+def extra_columns(
+    service: SearchService,
+    request: SearchRequest,
+    limit: int | None,
+    fmt: Format,
+    wanted: tuple[str, ...] | None,
+    name: str = "columns",
+) -> tuple[str, ...] | None:
+    """The extra columns an export writes: `wanted` (checked against those of the exported
+    posts), else all of them in first-seen order; None for an NDJSON export of all, whose
+    rows carry their own (no first pass). Other exports read the selection once first.
+
+    Raises:
+        InputError: naming `name`, for a wanted column no exported post has.
+    """
+    if wanted is None and fmt == "ndjson":
+        return None
+    found: dict[str, None] = {}
+    for _, hit in _hits(service, request, limit):
+        for post in _posts(hit.payload, request):
+            found.update(dict.fromkeys(post.get("extra") or {}))
+    if wanted is None:
+        return tuple(found)
+    unknown = [c for c in wanted if c not in found]
+    if unknown:
+        known = ", ".join(map(repr, found)) if found else "none"
+        raise InputError(
+            f"{name}: no column {unknown[0]!r} in the exported posts; their columns: {known}"
+        )
+    return wanted
 
 
 def rows(
-    service: SearchService, request: SearchRequest, limit: int | None, counts: Counts
+    service: SearchService,
+    request: SearchRequest,
+    limit: int | None,
+    counts: Counts,
+    extra: tuple[str, ...] | None,
 ) -> Iterator[dict[str, Any]]:
     """The export rows: with text terms the `limit` best images scoring at least `min_score`
     (ranked; at most `MAX_RANKED` without a limit), else every image matching the filters
@@ -124,8 +183,38 @@ def rows(
     author in that order (newest first without terms), as search gives them. Post filters
     (dataset, author, dates) also pick which of an image's posts become rows; an image with
     no post in the selection (one in a dataset by its file alone) gives one row with empty
-    post fields."""
+    post fields. A row's `extra` holds the post's `extra` columns named in `extra` (all of
+    them for None), those the post has."""
     labels = service.topic_labels()
+    keep = None if extra is None else set(extra)
+    for rank, hit in _hits(service, request, limit):
+        counts.images += 1
+        payload = hit.payload
+        base = _image_columns(hit, payload, labels, rank if request.terms else None)
+        for post in _posts(payload, request) or [{}]:
+            counts.rows += 1
+            stored = post.get("extra") or {}
+            cells = {k: stored[k] for k in stored if keep is None or k in keep}
+            counts.extra.update(dict.fromkeys(cells))
+            counts.extra_at_max += sum(
+                isinstance(v, str) and len(v) >= EXTRA_MAX_CHARS for v in cells.values()
+            )
+            yield base | {
+                "post_id": post.get("post_id", ""),
+                "dataset": post.get("dataset") or _dataset(payload, request),
+                "author": post.get("author", ""),
+                "timestamp": post.get("timestamp", ""),
+                "url": post.get("url", ""),
+                "body": post.get("body", ""),
+                "hashtags": list(post.get("hashtags") or []),
+                "extra": cells,
+            }
+
+
+def _hits(
+    service: SearchService, request: SearchRequest, limit: int | None
+) -> Iterator[tuple[int, Any]]:
+    """The selected images with their places (1, 2, ...), in export order."""
     hits: Iterable
     if request.group_by:
         hits = service.groups(request)
@@ -136,21 +225,12 @@ def rows(
     for rank, hit in enumerate(hits, 1):
         if limit is not None and rank > limit:
             return
-        counts.images += 1
-        payload = hit.payload
-        posts = [p for p in payload.get("posts") or [] if request.post_matches(p)]
-        base = _image_columns(hit, payload, labels, rank if request.terms else None)
-        for post in posts or [{}]:
-            counts.rows += 1
-            yield base | {
-                "post_id": post.get("post_id", ""),
-                "dataset": post.get("dataset") or _dataset(payload, request),
-                "author": post.get("author", ""),
-                "timestamp": post.get("timestamp", ""),
-                "url": post.get("url", ""),
-                "body": post.get("body", ""),
-                "hashtags": list(post.get("hashtags") or []),
-            }
+        yield rank, hit
+
+
+def _posts(payload: dict, request: SearchRequest) -> list[dict[str, Any]]:
+    """The image's posts that the post filters select."""
+    return [p for p in payload.get("posts") or [] if request.post_matches(p)]
 
 
 def _topic_edits(service: SearchService) -> dict[str, dict[str, Any]]:
@@ -218,6 +298,16 @@ def _cut(service: SearchService, request: SearchRequest, limit: int | None) -> d
     }
 
 
+def _extra_cut(counts: Counts | None) -> str | None:
+    """Whether extra text may have been cut when it was indexed (null when no cell can be)."""
+    if counts is None or not counts.extra_at_max:
+        return None
+    return (
+        f"the index stores extra column text cut at {EXTRA_MAX_CHARS:,} characters; "
+        f"{counts.extra_at_max:,} exported cells have {EXTRA_MAX_CHARS:,} and may have been cut"
+    )
+
+
 def _dataset(payload: dict, request: SearchRequest) -> str:
     """The image's first dataset that the request selects (any, without a dataset filter)."""
     datasets = payload.get("datasets") or []
@@ -242,21 +332,31 @@ def _image_columns(hit: Any, payload: dict, labels: dict[int, str], rank: int | 
     }
 
 
-def encode(records: Iterable[dict[str, Any]], fmt: Format) -> Iterator[str]:
-    """Rows as text chunks: CSV (RFC 4180, CRLF line ends; header first; lists joined by
-    commas, empty for null, text a spreadsheet would run as a formula led by a `'`) or NDJSON
-    (one JSON object a line, lists kept, every value exact)."""
+def encode(
+    records: Iterable[dict[str, Any]], fmt: Format, extra: tuple[str, ...] | None
+) -> Iterator[str]:
+    """Rows as text chunks: CSV (RFC 4180, CRLF line ends; header first, COLUMNS then
+    `extra.NAME` for each of `extra`; lists joined by commas, empty for null, other JSON values
+    of an extra column as JSON, text a spreadsheet would run as a formula led by a `'`) or
+    NDJSON (one JSON object a line, the extra columns in an `extra` object, lists kept, every
+    value exact)."""
     if fmt == "ndjson":
         for row in records:
-            yield json.dumps({k: row[k] for k in COLUMNS}, ensure_ascii=False) + "\n"
+            line = {k: row[k] for k in COLUMNS} | {"extra": row["extra"]}
+            yield json.dumps(line, ensure_ascii=False) + "\n"
         return
+    if extra is None:
+        raise ValueError("a CSV export needs its extra columns named (see extra_columns)")
     buffer = io.StringIO()
     # RFC 4180's CRLF: the writer quotes cells holding the terminator's characters, so a post
     # with a bare carriage return in its text stays one cell (with "\n" it split the row).
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
+    writer.writerow(COLUMNS + tuple(EXTRA_PREFIX + name for name in extra))
     for row in records:
-        writer.writerow([_cell(row[k]) for k in COLUMNS])
+        cells = row["extra"]
+        writer.writerow(
+            [_cell(row[k]) for k in COLUMNS] + [_extra_cell(cells.get(k)) for k in extra]
+        )
         if buffer.tell() > 1 << 16:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -274,6 +374,13 @@ def _cell(value: Any) -> Any:
     return value
 
 
+def _extra_cell(value: Any) -> Any:
+    """An extra column's value in a CSV cell: JSON for what is not text or a number."""
+    if isinstance(value, bool | list | dict):
+        value = json.dumps(value, ensure_ascii=False)
+    return _cell(value)
+
+
 def manifest(
     service: SearchService,
     settings: Settings,
@@ -281,16 +388,39 @@ def manifest(
     fmt: Format,
     limit: int | None,
     counts: Counts | None,
+    extra: tuple[str, ...] | None,
+    wanted: tuple[str, ...] | None,
 ) -> dict[str, Any]:
-    """How an export was made: software, model, topic run and its parameters, query, filters."""
+    """How an export was made: software, model, topic run and its parameters, query, filters.
+
+    Args:
+        extra: The extra columns written, as `extra_columns` gave them (None: those that
+            `counts` met, an NDJSON export of all).
+        wanted: The extra columns asked for (None: all).
+    """
     store = service.store
     run = current_run(settings.data_dir)
+    written = list(extra if extra is not None else (counts.extra if counts else ()))
+    columns = list(COLUMNS)
+    if fmt == "csv":
+        columns += [EXTRA_PREFIX + name for name in written]
+    else:
+        columns.append("extra")
     return {
         "picsift_version": __version__,
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "format": fmt,
         "csv_escaping": ESCAPING[fmt],
-        "columns": list(COLUMNS),
+        "columns": columns,
+        "extra_columns": written,
+        "extra_columns_are": "the table's other columns, kept in each post's `extra` (CSV "
+        f"headers {EXTRA_PREFIX}NAME, NDJSON an `extra` object of those the post has): "
+        + (
+            "those asked for (columns)"
+            if wanted is not None
+            else "all that the exported posts have, in first-seen order"
+        ),
+        "extra_cut": _extra_cut(counts),
         "rows": counts.rows if counts else None,
         "images": counts.images if counts else None,
         "model": store.meta.model if store.meta else None,

@@ -113,6 +113,13 @@ def register(app: typer.Typer) -> None:
         group_by: Annotated[
             str | None, typer.Option(help="One image per 'post' or per 'author', as search.")
         ] = None,
+        columns: Annotated[
+            str | None,
+            typer.Option(
+                help="The table's other columns to write, comma-separated (CSV headers "
+                "extra.NAME, NDJSON an `extra` object). Default: all the exported posts have."
+            ),
+        ] = None,
     ) -> None:
         """Export a post-level table with topics (for 4CAT, pandas or R), plus its manifest.
 
@@ -125,6 +132,7 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"--format: {format!r}; use csv or ndjson")
         if limit is not None and limit > exporting.MAX_RANKED:
             raise InputError(f"--limit: at most {exporting.MAX_RANKED:,}")
+        wanted = exporting.parse_columns(columns, "--columns")
         request = SearchRequest.from_options(
             q=[" ".join(text)] if text else None,
             not_=not_,
@@ -142,7 +150,7 @@ def register(app: typer.Typer) -> None:
         settings = _settings(ctx)
         manifest_path = out.with_name(out.name + ".manifest.json")
         try:
-            manifest = _export_local(settings, request, format, limit, out, manifest_path)
+            manifest = _export_local(settings, request, format, limit, wanted, out, manifest_path)
         except StoreLockedError as exc:
             from picsift.store.lock import read_holder
 
@@ -152,7 +160,7 @@ def register(app: typer.Typer) -> None:
             if request.terms and limit is None and min_score is None:
                 raise InputError(exporting.cut_message(None, exporting.CLI_CUT)) from None
             typer.echo(f"the store is served at {shown(url)}: exporting through its API")
-            params = _params(request, format, limit)
+            params = _params(request, format, limit, wanted)
             manifest = _via_server(url, settings, params, out, manifest_path)
         typer.echo(
             f"wrote {manifest['rows']:,} rows ({manifest['images']:,} images) to {shown(out)}, "
@@ -160,7 +168,7 @@ def register(app: typer.Typer) -> None:
         )
 
 
-def _export_local(settings, request, fmt, limit, out: Path, manifest_path: Path) -> dict:
+def _export_local(settings, request, fmt, limit, wanted, out: Path, manifest_path: Path) -> dict:
     from picsift.cli.common import encoder_for
     from search import export as exporting
     from search.service import SearchService
@@ -170,18 +178,22 @@ def _export_local(settings, request, fmt, limit, out: Path, manifest_path: Path)
     with open_store(settings, command="picsift export") as store:
         service = SearchService(store, encoder_for(store, settings))
         request = exporting.checked(service, request, limit, exporting.CLI_CUT)
+        extra = exporting.extra_columns(service, request, limit, fmt, wanted, "--columns")
         counts = exporting.Counts()
+        rows = exporting.rows(service, request, limit, counts, extra)
         with out.open("w", encoding="utf-8", newline="") as fh:
-            for chunk in exporting.encode(exporting.rows(service, request, limit, counts), fmt):
+            for chunk in exporting.encode(rows, fmt, extra):
                 fh.write(chunk)
-        manifest = exporting.manifest(service, settings, request, fmt, limit, counts)
+        manifest = exporting.manifest(service, settings, request, fmt, limit, counts, extra, wanted)
     manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
     return manifest
 
 
-def _params(request, fmt: str, limit: int | None) -> list[tuple[str, str]]:
+def _params(request, fmt: str, limit: int | None, wanted) -> list[tuple[str, str]]:
     """The API query string of an export request."""
     params = [("format", fmt)] + ([("limit", str(limit))] if limit else [])
+    if wanted is not None:
+        params.append(("columns", ",".join(wanted)))
     if request.min_score is not None:
         params.append(("min_score", str(request.min_score)))
     for name, values in (

@@ -23,6 +23,14 @@ Limit = Annotated[
     ),
 ]
 Fmt = Annotated[export.Format, Query(alias="format", description="csv or ndjson.")]
+Columns = Annotated[
+    str | None,
+    Query(
+        max_length=10_000,
+        description="The table's other columns to write, comma-separated (CSV headers "
+        "extra.NAME, NDJSON an `extra` object); default: all that the exported posts have.",
+    ),
+]
 Grouping = Annotated[
     GroupBy | None, Query(description="At most one image per post or per author, as search.")
 ]
@@ -36,15 +44,19 @@ def export_rows(
     limit: Limit = None,
     group_by: Grouping = None,
     min_score: MinScore = None,
+    columns: Columns = None,
 ):
     """One row per (post, image) for the query (optional) and filters, streamed. A query's
-    ranking needs a cut: `limit` (the best N) and/or `min_score`."""
+    ranking needs a cut: `limit` (the best N) and/or `min_score`. A CSV of all extra columns
+    reads the selection once before streaming, to know its header."""
     request = replace(filters, group_by=group_by, min_score=min_score)
     request = export.checked(state.service, request, limit)
+    wanted = export.parse_columns(columns)
+    extra = export.extra_columns(state.service, request, limit, fmt, wanted)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    rows = export.rows(state.service, request, limit, export.Counts())
+    rows = export.rows(state.service, request, limit, export.Counts(), extra)
     return StreamingResponse(
-        export.encode(rows, fmt),
+        export.encode(rows, fmt, extra),
         media_type=export.MEDIA_TYPES[fmt],
         headers={"Content-Disposition": f'attachment; filename="picsift-{stamp}.{fmt}"'},
     )
@@ -58,12 +70,17 @@ def export_manifest(
     limit: Limit = None,
     group_by: Grouping = None,
     min_score: MinScore = None,
+    columns: Columns = None,
 ) -> dict[str, Any]:
     """The methods manifest of the same export (software, model, topic run, query, filters,
-    time, row counts, where the ranking was cut)."""
+    time, row counts, columns written, where the ranking was cut)."""
     request = replace(filters, group_by=group_by, min_score=min_score)
     request = export.checked(state.service, request, limit)
+    wanted = export.parse_columns(columns)
+    extra = export.extra_columns(state.service, request, limit, fmt, wanted)
     counts = export.Counts()
-    for _ in export.rows(state.service, request, limit, counts):
+    for _ in export.rows(state.service, request, limit, counts, extra):
         pass
-    return export.manifest(state.service, state.settings, request, fmt, limit, counts)
+    return export.manifest(
+        state.service, state.settings, request, fmt, limit, counts, extra, wanted
+    )

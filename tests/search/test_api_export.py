@@ -79,7 +79,8 @@ def test_manifest_records_how_the_set_was_made(client, corpus):
     assert manifest["query"] == {"q": ["red circle"], "not": ["square"]}
     assert manifest["filters"] == {"topics": [0]}
     assert manifest["images"] == 12 and manifest["rows"] >= 12
-    assert manifest["columns"] == list(COLUMNS) and manifest["created_at"]
+    extra = [f"extra.{name}" for name in manifest["extra_columns"]]
+    assert manifest["columns"] == [*COLUMNS, *extra] and manifest["created_at"]
 
 
 @pytest.mark.parametrize(
