@@ -12,6 +12,7 @@ from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
 
+from indexer.columns import Roles
 from indexer.records import ScanResult
 from indexer.tables_common import (
     Draft,
@@ -19,7 +20,6 @@ from indexer.tables_common import (
     at,
     bom_encoding,
     csv_rows,
-    split_hashtags,
 )
 from indexer.tables_json import read_json_array, read_ndjson
 from picsift.errors import InputError
@@ -27,13 +27,6 @@ from picsift.errors import InputError
 TABLE_SUFFIXES = frozenset({".csv", ".tsv", ".ndjson", ".jsonl", ".json"})
 PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
 
-_ID_COLUMNS = ("id", "post_id", "item_id")
-_AUTHOR_COLUMNS = ("author", "username", "user")
-_BODY_COLUMNS = ("body", "text", "message", "caption", "description")
-_URL_COLUMNS = ("tiktok_url", "permalink", "post_url", "link", "url")
-_TIME_COLUMNS = ("timestamp", "date", "created_at", "taken_at")
-_UNIX_COLUMN = "unix_timestamp"
-_HASHTAG_COLUMN = "hashtags"
 _SPREADSHEET_NUMBER = re.compile(r"\d(\.\d+)?E\+\d+", re.IGNORECASE)
 _SNIFF_BYTES = 4096
 _BINARY_SHARE = 0.05  # control bytes in a file's first bytes that make it binary
@@ -244,40 +237,17 @@ def _cell(cells: list[str], index: int | None) -> str:
 
 
 class _Columns:
-    """Which column feeds which `Post` field; every other column goes to `extra` as it is."""
+    """A header's `Roles`, for rows of cells; `skip` (the image column) is no post field."""
 
     def __init__(self, names: list[str], skip: Collection[int] = ()) -> None:
         self.names = names
-        index: dict[str, int] = {}
-        for position, name in enumerate(names):
-            if position not in skip:
-                index.setdefault(name.lower(), position)
-
-        def pick(candidates: tuple[str, ...]) -> int | None:
-            return next((index[name] for name in candidates if name in index), None)
-
-        self.id = pick(_ID_COLUMNS)
-        self.author = pick(_AUTHOR_COLUMNS)
-        self.body = pick(_BODY_COLUMNS)
-        self.url = pick(_URL_COLUMNS)
-        self.hashtags = pick((_HASHTAG_COLUMN,))
-        # `unix_timestamp` repeats `timestamp` in 4CAT exports: a fallback, not an extra.
-        self.times = [i for i in (pick(_TIME_COLUMNS), index.get(_UNIX_COLUMN)) if i is not None]
-        used = {self.id, self.author, self.body, self.url, self.hashtags, *self.times, *skip}
-        self.extra = [(i, name) for i, name in enumerate(names) if i not in used]
+        self.kept = [(i, name) for i, name in enumerate(names) if i not in skip]
+        self.roles = Roles(name for _, name in self.kept)
+        self.id = next((i for i, name in self.kept if name == self.roles.id), None)
 
     def draft(self, post_id: str, cells: list[str]) -> Draft:
-        if len(cells) < len(self.names):
-            cells = cells + [""] * (len(self.names) - len(cells))
-        return Draft(
-            post_id=post_id,
-            author=_cell(cells, self.author),
-            body=_cell(cells, self.body),
-            url=_cell(cells, self.url),
-            hashtags=split_hashtags(_cell(cells, self.hashtags)),
-            times=[(self.names[i], _cell(cells, i)) for i in self.times],
-            extra={name: cells[i] for i, name in self.extra},
-        )
+        row = {name: cells[i] if i < len(cells) else "" for i, name in self.kept}
+        return self.roles.draft(post_id, row)
 
 
 def _resolve_image(raw: str, folder: Path, line: int | str, collector: PostCollector) -> Path:

@@ -114,7 +114,7 @@ class PostCollector:
         self.path = path
         self.result = ScanResult(dataset=dataset)
         self._warn_repeats = warn_repeats
-        self._seen: set[str] = set()
+        self._seen: dict[str, tuple[int, float | None]] = {}  # id -> (index, capture time)
         self._tallies: dict[str, tuple[int, str]] = {}
 
     def fail(self, line: int | str | None, reason: str) -> None:
@@ -136,22 +136,49 @@ class PostCollector:
         count, first = self._tallies.get(problem, (0, where))
         self._tallies[problem] = (count + 1, first)
 
-    def add(self, draft: Draft, line: int | str) -> Post | None:
+    def add(self, draft: Draft, line: int | str, capture: float | None = None) -> Post | None:
         """Turn `draft` into a post, unless its id was already seen in this file.
 
+        Args:
+            draft: The row's post.
+            line: Where it is, for warnings.
+            capture: When the row was captured (Zeeschuimer's `last_updated`): of rows with
+                the same id and capture times, the newest is kept, in the place of the first.
+
         Returns:
-            The new post, or None for a repeated id (only the first row of an id is kept).
+            The new post, or None for a repeated id (only the first row of an id is kept,
+            unless a newer capture replaces it).
         """
         if draft.post_id in self._seen:
+            return self._repeat(draft, line, capture)
+        self._seen[draft.post_id] = (len(self.result.posts), capture)
+        post = self._post(draft, line)
+        self.result.posts.append(post)
+        return post
+
+    def _repeat(self, draft: Draft, line: int | str, capture: float | None) -> Post | None:
+        index, earlier = self._seen[draft.post_id]
+        if capture is None or earlier is None:
             if self._warn_repeats:
                 self.note(
                     "repeat an earlier post id, only the first row of each id is kept",
                     f"{at(line)}, id {draft.post_id!r}",
                 )
             return None
-        self._seen.add(draft.post_id)
+        self.note(
+            "hold a post captured again (Zeeschuimer), the newest capture of each is kept",
+            f"{at(line)}, id {draft.post_id!r}",
+        )
+        if capture <= earlier:
+            return None
+        self._seen[draft.post_id] = (index, capture)
+        post = self._post(draft, line)
+        self.result.posts[index] = post
+        return post
+
+    def _post(self, draft: Draft, line: int | str) -> Post:
         iso, ts = self._timestamp(draft.times, line)
-        post = Post(
+        return Post(
             dataset=self.result.dataset,
             post_id=draft.post_id,
             author=draft.author,
@@ -162,17 +189,24 @@ class PostCollector:
             hashtags=draft.hashtags,
             extra=draft.extra,
         )
-        self.result.posts.append(post)
-        return post
 
     def _timestamp(self, times: list[tuple[str, Any]], line: int | str) -> tuple[str, int | None]:
         bad: str | None = None
+        zero: str | None = None
         for column, value in times:
             parsed = parse_timestamp(value)
             if parsed is None:
                 bad = bad or f"{at(line)}, column {column!r}, value {str(value)[:40]!r}"
+            elif parsed[1] == 0:
+                zero = zero or f"{at(line)}, column {column!r}"
             elif parsed[1] is not None:
                 return parsed
+        if zero:
+            self.note(
+                "have the time 0 (1970-01-01), which 4CAT writes when the platform gave no "
+                "time; those posts have no date",
+                zero,
+            )
         if bad:
             self.note("have a timestamp that cannot be read, those posts have no date", bad)
         return "", None

@@ -1,8 +1,10 @@
 """NDJSON and JSON post files: 4CAT's stored raw items and Zeeschuimer's exports.
 
 4CAT stores one raw platform item per line, with Zeeschuimer's wrapper fields moved into an
-`__import_meta` key; Zeeschuimer itself nests the item under `data`. Raw TikTok items are mapped
-the way 4CAT's `map_item` does, other platforms by common key names.
+`__import_meta` key; Zeeschuimer itself nests the item under `data`; 4CAT's API stream writes
+items already mapped to the CSV's columns. Raw TikTok, Instagram and Telegram items are mapped
+to those columns as 4CAT's `map_item` does (`indexer.platforms`), so every file of a dataset
+gives the same posts; items of other platforms are read by common key names.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from indexer.tables_common import Draft, PostCollector, bom_encoding, split_hashtags, unique
+from indexer.columns import MISSING_COLUMN, Roles
+from indexer.platforms import Unmapped, map_raw, platform_of, raw_id
+from indexer.tables_common import Draft, PostCollector, at, bom_encoding, split_hashtags, unique
 
 _IMPORT_META = "__import_meta"
-_WRAPPER_KEYS = ("item_id", "timestamp_collected", "source_platform", "source_url")
+_WRAPPER_KEYS = ("item_id", "timestamp_collected", "source_platform", "source_url", "nav_index")
 
 _ID_KEYS = ("id", "post_id", "item_id", "_id")
 _AUTHOR_KEYS = ("author", "user", "username", "owner", "from")
@@ -33,6 +37,7 @@ def read_ndjson(path: Path, collector: PostCollector) -> None:
     A line that is not valid JSON, or an item without an id, becomes a failure naming the line;
     the other lines are still read.
     """
+    mapper = _Mapper(collector)
     for line, raw in _lines(path):
         if not raw.strip():
             continue
@@ -44,7 +49,7 @@ def read_ndjson(path: Path, collector: PostCollector) -> None:
         except json.JSONDecodeError as exc:
             collector.fail(line, f"invalid JSON ({exc.msg} at column {exc.colno})")
             continue
-        _add_object(obj, line, collector)
+        mapper.add(obj, line)
 
 
 def _lines(path: Path) -> Iterator[tuple[int, bytes | str]]:
@@ -74,30 +79,93 @@ def read_json_array(path: Path, collector: PostCollector) -> None:
     if not isinstance(data, list):
         collector.fail(None, "expected an array of items, or NDJSON (one item a line)")
         return
+    mapper = _Mapper(collector)
     for index, obj in enumerate(data, 1):
-        _add_object(obj, f"item {index}", collector)
+        mapper.add(obj, f"item {index}")
 
 
-def _add_object(obj: Any, line: int | str, collector: PostCollector) -> None:
-    if not isinstance(obj, dict):
-        collector.fail(line, f"expected a JSON object, got {type(obj).__name__}")
-        return
-    item, meta = _unwrap(obj)
-    if not item:
-        return  # a line holding only import metadata, no post
-    is_tiktok = str(meta.get("source_platform", "")).startswith("tiktok") or (
-        "createTime" in item and "desc" in item
-    )
-    draft = _tiktok_draft(item) if is_tiktok else _generic_draft(item, meta)
-    if draft is None:
-        keys = ", ".join(list(item)[:20])
-        collector.fail(line, f"no usable 'id' field in the item (keys: {keys})")
-        return
-    if meta.get("source_url"):
-        draft.extra.setdefault("collected_from_url", meta["source_url"])
-    if meta.get("timestamp_collected") is not None:
-        draft.extra.setdefault("timestamp_collected", meta["timestamp_collected"])
-    collector.add(draft, line)
+class _Mapper:
+    """Turns the objects of one file into drafts, remembering each key set's `Roles`."""
+
+    def __init__(self, collector: PostCollector) -> None:
+        self.collector = collector
+        self._roles: dict[tuple[str, ...], Roles] = {}
+
+    def add(self, obj: Any, line: int | str) -> None:
+        collector = self.collector
+        if not isinstance(obj, dict):
+            collector.fail(line, f"expected a JSON object, got {type(obj).__name__}")
+            return
+        item, meta = _unwrap(obj)
+        if not item:
+            return  # a line holding only import metadata, no post
+        platform = platform_of(item, meta)
+        if platform is not None and _usable_id(raw_id(platform, item)) is None:
+            keys = ", ".join(list(item)[:20])
+            collector.fail(line, f"no usable post id in the {platform} item (keys: {keys})")
+            return
+        try:
+            if platform is not None:
+                draft = self._mapped(map_raw(platform, item, meta))
+            elif _is_mapped(item):
+                draft = self._mapped(_present(item))
+            else:
+                draft = _generic_draft(item, meta)
+        except Unmapped as exc:
+            collector.note(f"are left out: {exc}", at(line))
+            return
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            collector.fail(line, f"not a {platform} item as 4CAT maps it ({_describe(exc)})")
+            return
+        if draft is None:
+            keys = ", ".join(list(item)[:20])
+            collector.fail(line, f"no usable 'id' field in the item (keys: {keys})")
+            return
+        collector.add(draft, line, capture=_capture_time(meta))
+
+    def _mapped(self, row: dict[str, Any]) -> Draft | None:
+        key = tuple(row)
+        roles = self._roles.get(key)
+        if roles is None:
+            roles = self._roles[key] = Roles(key)
+        post_id = _usable_id(row.get(roles.id)) if roles.id else None
+        if post_id is None:
+            return None
+        draft = roles.draft(post_id, row)
+        draft.extra = {k: v for k, v in draft.extra.items() if isinstance(v, _SCALARS)}
+        return draft
+
+
+def _is_mapped(item: dict[str, Any]) -> bool:
+    """A line of 4CAT's API stream: an item already mapped to its CSV columns."""
+    return MISSING_COLUMN in item or ("thread_id" in item and "unix_timestamp" in item)
+
+
+def _present(item: dict[str, Any]) -> dict[str, Any]:
+    """The API stream with `missing_fields=keep` writes a missing value as
+    `{"__missing": true, "value": ...}`: empty, and named in `missing_fields`."""
+    missing = [k for k, v in item.items() if isinstance(v, dict) and v.get("__missing") is True]
+    if not missing:
+        return item
+    row = {k: "" if k in missing else v for k, v in item.items()}
+    listed = [f for f in str(row.get(MISSING_COLUMN) or "").split(", ") if f]
+    row[MISSING_COLUMN] = ", ".join(dict.fromkeys(listed + missing))
+    return row
+
+
+def _capture_time(meta: dict[str, Any]) -> float | None:
+    """When Zeeschuimer last captured the item: of an item captured twice, the newest wins."""
+    for key in ("last_updated", "timestamp_collected"):
+        value = meta.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+    return None
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, KeyError):
+        return f"no field {exc.args[0]!r}"
+    return str(exc) or type(exc).__name__
 
 
 def _unwrap(obj: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -107,42 +175,6 @@ def _unwrap(obj: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     meta = obj.get(_IMPORT_META)
     item = {k: v for k, v in obj.items() if k != _IMPORT_META}
     return item, meta if isinstance(meta, dict) else {}
-
-
-def _tiktok_draft(item: dict[str, Any]) -> Draft | None:
-    post_id = _usable_id(item.get("id"))
-    if post_id is None:
-        return None
-    author = item.get("author")
-    if isinstance(author, dict):
-        username, full_name = author.get("uniqueId"), author.get("nickname")
-    else:
-        username, full_name = author, item.get("nickname")
-    username = str(username or "")
-    stats, music, video = (_mapping(item.get(key)) for key in ("stats", "music", "video"))
-    hashtags = unique(tag.get("hashtagName") for tag in _mappings(item.get("textExtra")))
-    if not hashtags:
-        hashtags = unique(challenge.get("title") for challenge in _mappings(item.get("challenges")))
-    extra = {
-        "author_full": full_name,
-        "plays": stats.get("playCount"),
-        "likes": stats.get("diggCount"),
-        "comments": stats.get("commentCount"),
-        "shares": stats.get("shareCount"),
-        "music_name": music.get("title"),
-        "music_author": music.get("authorName"),
-        "thumbnail_url": video.get("cover"),
-        "location_created": item.get("locationCreated"),
-    }
-    return Draft(
-        post_id=post_id,
-        author=username,
-        body=str(item.get("desc") or ""),
-        url=f"https://www.tiktok.com/@{username}/video/{post_id}",
-        hashtags=hashtags,
-        times=[("createTime", item.get("createTime"))],
-        extra={k: v for k, v in extra.items() if isinstance(v, _SCALARS)},
-    )
 
 
 def _generic_draft(item: dict[str, Any], meta: dict[str, Any]) -> Draft | None:
@@ -165,6 +197,7 @@ def _generic_draft(item: dict[str, Any], meta: dict[str, Any]) -> Draft | None:
     else:
         hashtags = split_hashtags(hashtags) if isinstance(hashtags, str) else ()
     used = {id_key, author_key, body_key, time_key, url_key, "hashtags"}
+    source = isinstance(meta.get("source_platform_url"), str) and meta["source_platform_url"]
     return Draft(
         post_id=post_id,
         author=_text(author),
@@ -172,7 +205,8 @@ def _generic_draft(item: dict[str, Any], meta: dict[str, Any]) -> Draft | None:
         url=_text(item.get(url_key)),
         hashtags=hashtags,
         times=[(time_key, item[time_key])] if time_key else [],
-        extra={k: v for k, v in item.items() if k not in used and isinstance(v, _SCALARS)},
+        extra={k: v for k, v in item.items() if k not in used and isinstance(v, _SCALARS)}
+        | ({"collected_from_url": meta["source_platform_url"]} if source else {}),
     )
 
 
@@ -190,11 +224,3 @@ def _first_key(item: dict[str, Any], keys: Iterable[str]) -> str | None:
 
 def _text(value: Any) -> str:
     return str(value) if isinstance(value, _SCALARS) else ""
-
-
-def _mapping(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _mappings(value: Any) -> list[dict[str, Any]]:
-    return [entry for entry in value if isinstance(entry, dict)] if isinstance(value, list) else []

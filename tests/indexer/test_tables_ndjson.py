@@ -37,7 +37,7 @@ def test_fourcat_ndjson_with_import_meta(tmp_path: Path) -> None:
     assert (a.timestamp, a.ts) == (ISO, TS)
     assert a.url == f"https://www.tiktok.com/@cats.daily/video/{POST_A}"
     assert a.hashtags == ("cats", "fyp")
-    assert a.extra == {
+    expected_extra = {
         "author_full": "Cats Daily",
         "plays": 340,
         "likes": 12,
@@ -47,12 +47,13 @@ def test_fourcat_ndjson_with_import_meta(tmp_path: Path) -> None:
         "music_author": "Cats",
         "thumbnail_url": f"https://p16-sign.tiktokcdn.com/{POST_A}~cover.jpeg",
         "location_created": "NL",
-        "collected_from_url": "https://www.tiktok.com/tag/cats",
-        "timestamp_collected": 1706800000000,
+        "collected_from_url": "https://www.tiktok.com/",  # source_platform_url, as 4CAT
     }
+    assert {k: a.extra.get(k) for k in expected_extra} == expected_extra
     assert (b.author, b.extra["author_full"]) == ("dogs", "Dogs")
     assert b.url == f"https://www.tiktok.com/@dogs/video/{POST_B}"
-    assert b.hashtags == ("cats", "fyp")  # from `challenges` when textExtra has none
+    assert b.hashtags == ()  # 4CAT takes hashtags from textExtra only, not from challenges
+    assert b.extra["challenges"] == "cats,fyp"
 
 
 def test_zeeschuimer_ndjson(tmp_path: Path) -> None:
@@ -62,7 +63,7 @@ def test_zeeschuimer_ndjson(tmp_path: Path) -> None:
     (post,) = result.posts
     assert (post.post_id, post.author, post.body) == (POST_C, "cats.daily", "second")
     assert (post.timestamp, post.ts) == ("2024-01-31T12:01:00Z", TS + 60)
-    assert post.extra["collected_from_url"] == "https://www.tiktok.com/tag/cats"
+    assert post.extra["collected_from_url"] == "https://www.tiktok.com/"
     assert "user_agent" not in post.extra
 
 
@@ -77,7 +78,7 @@ def test_generic_raw_items(tmp_path: Path) -> None:
         "hashtags": ["#sun", "cat"],
     }
     telegram = {"id": 4521, "message": "hello", "date": "2024-01-31T13:00:00+01:00", "views": 9}
-    lines = [zeeschuimer_line(instagram, "instagram.com"), telegram]
+    lines = [zeeschuimer_line(instagram, "9gag.com"), telegram]
     result = read_posts(write_ndjson(tmp_path / "mixed.jsonl", lines), DATASET)
 
     assert result.failed == []
@@ -86,8 +87,7 @@ def test_generic_raw_items(tmp_path: Path) -> None:
     assert (ig.timestamp, ig.ts, ig.hashtags) == (ISO, TS, ("sun", "cat"))
     assert ig.extra == {
         "like_count": 7,
-        "collected_from_url": "https://www.instagram.com/tag/cats",
-        "timestamp_collected": 1706800000000,
+        "collected_from_url": "https://www.9gag.com/",
     }
     assert (tg.post_id, tg.author, tg.body, tg.timestamp) == ("4521", "", "hello", ISO)
     assert tg.extra == {"views": 9}
@@ -109,11 +109,12 @@ def test_bad_ndjson_lines_fail_and_the_rest_is_kept(tmp_path: Path) -> None:
     assert [post.post_id for post in result.posts] == [POST_A, POST_B]
     assert [failure.path for failure in result.failed] == [f"{path}:2", f"{path}:4", f"{path}:5"]
     assert result.failed[0].reason == "invalid JSON (Expecting value at column 21)"
-    assert result.failed[1].reason == "no usable 'id' field in the item (keys: desc, createTime)"
+    no_id = "no usable post id in the tiktok item (keys: desc, createTime)"
+    assert result.failed[1].reason == no_id
     assert result.failed[2].reason == "expected a JSON object, got list"
     assert result.warnings == [
-        f"{path}: 1 row(s) repeat an earlier post id, only the first row of each id is kept "
-        f"(first at line 7, id '{POST_A}')"
+        f"{path}: 1 row(s) hold a post captured again (Zeeschuimer), the newest capture of each "
+        f"is kept (first at line 7, id '{POST_A}')"
     ]
 
 
@@ -126,7 +127,7 @@ def test_ndjson_detected_by_content_and_bad_create_time(tmp_path: Path) -> None:
     assert (post.post_id, post.timestamp, post.ts) == (POST_A, "", None)
     assert result.warnings == [
         f"{path}: 1 row(s) have a timestamp that cannot be read, those posts have no date "
-        "(first at line 1, column 'createTime', value 'not a time')"
+        "(first at line 1, column 'unix_timestamp', value 'not a time')"
     ]
 
 

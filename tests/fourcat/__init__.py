@@ -1,0 +1,1 @@
+"""Files written as 4CAT and Zeeschuimer write them (see docs/formats.md), for the tests."""
