@@ -43,9 +43,10 @@ def _summary(report: dict, topics: str | None = None) -> None:
         f"{report['known']:,} already indexed, {len(report['failed']):,} failed"
         + (f", {copies:,} more copies of the same images" if copies > 0 else "")
     )
+    waiting = "not among this run's images" if report["found"] else "waiting for their images"
     typer.echo(
         f"posts: {report['posts_linked']:,} linked to images, "
-        f"{report['posts_without_media']:,} without media (kept for a later archive)"
+        f"{report['posts_without_media']:,} {waiting} (kept: an archive indexed later links them)"
     )
     reasons = Counter(f["reason"].split(":")[0] for f in report["failed"])
     for reason, count in reasons.most_common():
