@@ -27,8 +27,9 @@ sys.path[:0] = [str(HERE.parent), str(HERE)]
 from embed import OUT, baseline, build_random_clip, write_images  # noqa: E402
 
 from indexer.cache import IndexCache  # noqa: E402
-from indexer.media import MediaReader, scan_media  # noqa: E402
+from indexer.media import scan_media  # noqa: E402
 from indexer.pipeline import Indexer  # noqa: E402
+from indexer.reader import MediaReader  # noqa: E402
 from picsift.models.encoder import ClipEncoder  # noqa: E402
 from picsift.models.runtime import choose_runtime, configure_threads  # noqa: E402
 from picsift.store.edge import EdgeStore  # noqa: E402

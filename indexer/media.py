@@ -5,12 +5,11 @@ from __future__ import annotations
 import os
 import re
 import stat
-import threading
 import zipfile
-from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from PIL import features
 
@@ -23,12 +22,20 @@ from indexer.metadata import (
 )
 from indexer.reach import Reach, display_name
 from indexer.records import Failure, MediaItem, ScanResult, printable
-from picsift.models.decode import READ_ERRORS, read_media
+from picsift.models.decode import READ_ERRORS, looks_like_image
 
+# Names taken for images without a look inside (a damaged one is a failure, not a skip); any
+# other file is an image when its first bytes are one (4CAT's `.mpo` phone photos).
 IMAGE_EXTENSIONS = frozenset(
     {".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff"}
     | ({".avif"} if features.check("avif") else set())
 )
+# Only to say why a file is skipped: videos are not read (yet), their frames are.
+VIDEO_EXTENSIONS = frozenset(
+    {".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi", ".flv", ".3gp", ".mpg", ".mpeg", ".ts"}
+)
+NOT_AN_IMAGE = "not an image: Pillow does not recognise its content"
+A_VIDEO = "a video file: picsift indexes no videos yet (4CAT's frame extractors make images of it)"
 
 _FRAME_NAME = re.compile(r"^(video_frame_\d+|.+_scene_\d+)$")
 
@@ -50,7 +57,7 @@ class _File:
 class _Listing:
     images: list[_File] = field(default_factory=list)
     names: set[str] = field(default_factory=set)  # every file, images or not
-    non_images: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (name, why): not images
     zips: list[str] = field(default_factory=list)  # archives inside a folder source
     unsafe: list[str] = field(default_factory=list)  # zip members named to escape (zip slip)
     metadata: dict[str, bytes] = field(default_factory=dict)  # by folder prefix, '' = root
@@ -60,23 +67,42 @@ class _Listing:
         self.names.add(file.name)
         self.images.append(file)
 
-    def add_other(self, name: str) -> None:
+    def add_other(self, name: str, reason: str) -> None:
         self.names.add(name)
-        if name.lower().endswith(".zip"):
-            self.zips.append(name)
-        else:
-            self.non_images += 1
+        self.skipped.append((name, reason))
 
 
-def _is_image_name(name: str) -> bool:
-    return PurePosixPath(name).suffix.lower() in IMAGE_EXTENSIONS
+def _skip_reason(name: str, open_stream: Callable[[], BinaryIO]) -> str | None:
+    """None when the file is an image (by its name, else by its first bytes); otherwise why
+    it is skipped.
+
+    Raises:
+        OSError, zipfile.BadZipFile, ...: its first bytes cannot be read (`READ_ERRORS`).
+    """
+    suffix = PurePosixPath(name).suffix.lower()
+    if suffix in IMAGE_EXTENSIONS:
+        return None
+    if suffix == ".zip":
+        return "a zip archive inside the source: not opened; give it as a source of its own"
+    if looks_like_image(open_stream):
+        return None
+    return A_VIDEO if suffix in VIDEO_EXTENSIONS else NOT_AN_IMAGE
 
 
 def is_media_source(path: Path) -> bool:
-    """Whether `path` can be given to `scan_media`: a folder, a .zip or an image file."""
+    """Whether `path` can be given to `scan_media`: a folder, a .zip or an image file (by its
+    name or its content)."""
     if path.is_dir():
         return True
-    return path.is_file() and (path.suffix.lower() == ".zip" or _is_image_name(path.name))
+    if not path.is_file():
+        return False
+    try:
+        return (
+            path.suffix.lower() == ".zip"
+            or _skip_reason(path.name, lambda: path.open("rb")) is None
+        )
+    except OSError:
+        return False
 
 
 def scan_media(
@@ -124,11 +150,29 @@ def scan_media(
         warnings=reach.warnings,
     )
     _link(result, listing, meta, stem_post_ids, numeric_stem_post_ids)
-    for name in meta.missing(listing.names) if meta else ():
+    missing, frameless = (
+        meta.absent(listing.names, {f.name for f in listing.images}) if meta else ([], [])
+    )
+    for name in missing:
         reason = "listed in .metadata.json but not in the archive"
         result.failed.append(Failure(_location(path, name), reason))
-    if listing.non_images:
-        result.warnings.append(f"skipped {listing.non_images} non-image file(s)")
+    if frameless:
+        shown = ", ".join(display_name(n) for n in frameless[:3]) + (
+            ", ..." if frameless[3:] else ""
+        )
+        result.warnings.append(
+            f"{len(frameless)} video(s) listed in .metadata.json have no frames in this archive "
+            f"({shown}): 4CAT found no scene in them or could not read them; their posts get "
+            "no image from it"
+        )
+    result.skipped = [Failure(_location(path, n), why) for n, why in listing.skipped]
+    others = [n for n, _ in listing.skipped if n not in listing.zips]  # zips: a warning below
+    if others:
+        shown = ", ".join(display_name(n) for n in others[:3]) + (", ..." if others[3:] else "")
+        result.warnings.append(
+            f"skipped {len(others)} file(s) that are not images ({shown}): each is named "
+            "with the reason in the report's skipped list"
+        )
     if listing.zips:
         example = path / listing.zips[0]
         result.warnings.append(
@@ -152,10 +196,13 @@ def _link(
     stem_post_ids: bool,
     numeric_stem_post_ids: bool,
 ) -> None:
-    unlisted = stemmed = 0
+    unlisted = stemmed = by_name = 0
     for file in sorted(listing.images, key=lambda f: f.name):
         if meta is not None:
             post_ids = meta.post_ids_for(file.name)
+            if post_ids is None and meta.named_by_post(file.name):
+                post_ids = (_stem_post_id(file.name),)
+                by_name += 1
             unlisted += post_ids is None
         else:
             stem = _stem_post_id(file.name)
@@ -171,6 +218,12 @@ def _link(
         result.media.append(item)
     if meta is not None and meta.failed_downloads:
         result.warnings.append(f".metadata.json records {meta.failed_downloads} failed download(s)")
+    if by_name:
+        result.warnings.append(
+            f"{by_name} image(s) not listed in .metadata.json linked to the post their file is "
+            "named after, as the archive names all its files (4CAT keeps one entry per URL: "
+            "posts sharing an image, such as a sound's cover, lose all but the last)"
+        )
     if unlisted:
         result.warnings.append(
             f"{unlisted} image(s) not listed in .metadata.json, indexed without post ids"
@@ -179,12 +232,19 @@ def _link(
         result.warnings.append("no usable .metadata.json: post ids taken from file names")
 
 
+def is_video_frame(name: str) -> bool:
+    """Whether a file (a relative name or a zip member) is a frame 4CAT extracted from a video:
+    `<video_stem>/video_frame_0000001.jpeg` or `<video_stem>/<video_stem>_scene_3.jpeg`."""
+    path = PurePosixPath(name)
+    return len(path.parts) > 1 and bool(_FRAME_NAME.match(path.stem))
+
+
 def _stem_post_id(name: str) -> str:
     """The post id a file name stands for: its stem (TikTok thumbnails), or for a video frame
     (`<video_stem>/video_frame_0000001.jpeg`, `<video_stem>/<video_stem>_scene_3.jpeg`) the
     folder named after the video."""
     path = PurePosixPath(printable(name))
-    if len(path.parts) > 1 and _FRAME_NAME.match(path.stem):
+    if is_video_frame(path.as_posix()):
         return path.parent.name
     return path.stem
 
@@ -214,15 +274,16 @@ def _list_source(path: Path, reach: Reach) -> _Listing:
         raise _SourceError("does not exist")
     if path.suffix.lower() == ".zip":
         return _list_zip(path)
-    if _is_image_name(path.name):
-        try:
-            st = path.stat()
-        except OSError as e:
-            raise _SourceError(f"cannot read file: {e.strerror or e}") from None
-        listing = _Listing()
-        listing.add_image(_File(path.name, path, None, st.st_size, st.st_mtime))
-        return listing
-    raise _SourceError("not a folder, zip archive or image file")
+    try:
+        st = path.stat()
+        is_image = _skip_reason(path.name, lambda: path.open("rb")) is None
+    except OSError as e:
+        raise _SourceError(f"cannot read file: {e.strerror or e}") from None
+    if not is_image:
+        raise _SourceError("not a folder, zip archive or image file")
+    listing = _Listing()
+    listing.add_image(_File(path.name, path, None, st.st_size, st.st_mtime))
+    return listing
 
 
 def _list_folder(folder: Path, reach: Reach) -> _Listing:
@@ -243,17 +304,25 @@ def _list_folder(folder: Path, reach: Reach) -> _Listing:
             except OSError as e:
                 listing.failed.append(Failure(str(file_path), f"cannot read: {e.strerror or e}"))
             continue
-        if not _is_image_name(name):
-            listing.add_other(name)
-            continue
         try:
             st = file_path.stat()
         except OSError as e:
             reason = "broken link" if file_path.is_symlink() else (e.strerror or str(e))
             listing.failed.append(Failure(str(file_path), f"cannot read file: {reason}"))
             continue
-        if stat.S_ISREG(st.st_mode) and (allowed := reach.allow(file_path)) is not None:
+        if not stat.S_ISREG(st.st_mode) or (allowed := reach.allow(file_path)) is None:
+            continue
+        try:
+            why = _skip_reason(name, lambda: allowed.open("rb"))
+        except OSError as e:
+            listing.failed.append(Failure(str(file_path), f"cannot read file: {e.strerror or e}"))
+            continue
+        if why is None:
             listing.add_image(_File(name, allowed, None, st.st_size, st.st_mtime))
+        else:
+            listing.add_other(name, why)
+            if name.lower().endswith(".zip"):
+                listing.zips.append(name)
     return listing
 
 
@@ -294,18 +363,31 @@ def _list_zip(path: Path) -> _Listing:
                     raw = _read_member(archive, name, path, listing.failed)
                     if raw is not None:
                         listing.metadata[prefix + "/" if prefix else ""] = raw
+            for info in infos.values():
+                _list_member(archive, info, path, mtime, listing)
     except READ_ERRORS as e:
         raise _SourceError(f"not a readable zip archive: {e}") from None
-    for name, info in infos.items():
-        if _unsafe(name):
-            listing.unsafe.append(name)
-        elif _hidden(name):
-            continue
-        elif _is_image_name(name):
-            listing.add_image(_File(name, path, name, info.file_size, mtime))
-        else:
-            listing.add_other(name)
     return listing
+
+
+def _list_member(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, mtime: float, listing: _Listing
+) -> None:
+    name = info.filename
+    if _unsafe(name):
+        listing.unsafe.append(name)
+        return
+    if _hidden(name):
+        return
+    try:
+        why = _skip_reason(name, lambda: archive.open(info))
+    except READ_ERRORS as e:
+        listing.failed.append(Failure(_location(path, name), f"cannot read: {e}"))
+        return
+    if why is None:
+        listing.add_image(_File(name, path, name, info.file_size, mtime))
+    else:
+        listing.add_other(name, why)
 
 
 def _read_member(
@@ -345,62 +427,3 @@ def _location(source: Path, name: str) -> str:
 def _stem(path: Path) -> str:
     absolute = Path(os.path.abspath(path))
     return printable(absolute.name if path.is_dir() else absolute.stem)
-
-
-class MediaReader:
-    """Reads the bytes of media items for the decode threads.
-
-    Each thread keeps its own open `ZipFile` per archive, so reading many members does not parse
-    the zip's central directory again each time. At most `max_open_per_thread` archives stay
-    open per thread (the least recently used is closed first).
-    """
-
-    def __init__(self, max_open_per_thread: int = 16):
-        self._max_open = max_open_per_thread
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._open: set[zipfile.ZipFile] = set()
-
-    def read(self, item: MediaItem) -> bytes:
-        """The item's bytes.
-
-        Raises:
-            Unreadable: too large, or not an image (see `read_media`).
-            OSError, zipfile.BadZipFile, KeyError: the file or member cannot be read.
-        """
-        if item.member is None:
-            return read_media(lambda: item.path.open("rb"), item.size)
-        archive = self._archive(item.path)
-        info = archive.getinfo(item.member)
-        return read_media(lambda: archive.open(info), info.file_size)
-
-    def close(self) -> None:
-        """Close every archive opened by any thread; later reads open them again."""
-        with self._lock:
-            archives, self._open = self._open, set()
-            self._local = threading.local()
-        for archive in archives:
-            archive.close()
-
-    def __enter__(self) -> MediaReader:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def _archive(self, path: Path) -> zipfile.ZipFile:
-        cache: OrderedDict[Path, zipfile.ZipFile] | None = getattr(self._local, "zips", None)
-        if cache is None:
-            cache = self._local.zips = OrderedDict()
-        archive = cache.pop(path, None)
-        if archive is None:
-            archive = zipfile.ZipFile(path)
-            with self._lock:
-                self._open.add(archive)
-            if len(cache) >= self._max_open:
-                _, oldest = cache.popitem(last=False)
-                with self._lock:
-                    self._open.discard(oldest)
-                oldest.close()
-        cache[path] = archive
-        return archive

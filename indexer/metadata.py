@@ -45,11 +45,30 @@ class ArchiveMetadata:
         folder, _, rest = name.partition("/")
         return self._by_stem.get(folder) if rest else None
 
-    def missing(self, names: set[str]) -> list[str]:
-        """Linked file names that are neither among `names` nor a frame folder of `names`."""
+    def absent(self, names: set[str], images: set[str]) -> tuple[list[str], list[str]]:
+        """Linked files not in the archive: (missing, without frames).
+
+        `names` are all the archive's files, `images` those that are images. In a frame archive
+        (frames in `<video_stem>/` folders, none of the listed videos themselves), a listed
+        video with no frame is no lost file: 4CAT's extractor found no scene in it, or ffmpeg
+        could not read it. Elsewhere a listed file that is not there is missing.
+        """
         names = {_nfc(n) for n in names}
-        folders = {n.split("/", 1)[0] for n in names if "/" in n}
-        return [f for f in self.links if f not in names and PurePosixPath(f).stem not in folders]
+        with_frames = {n.split("/", 1)[0] for n in map(_nfc, images) if "/" in n}
+        listed = {PurePosixPath(f).stem for f in self.links}
+        frames = bool(with_frames & listed) and not any(f in names for f in self.links)
+        gone = [
+            f for f in self.links if f not in names and PurePosixPath(f).stem not in with_frames
+        ]
+        return ([], gone) if frames else (gone, [])
+
+    @property
+    def named_by_post(self) -> bool:
+        """Whether every listed file is named `<post id>.<ext>` after its one post (TikTok's
+        and Telegram's image downloaders): then an unlisted file's stem is its post id."""
+        return bool(self.links) and all(
+            ids == (PurePosixPath(f).stem,) for f, ids in self.links.items()
+        )
 
     @cached_property
     def _by_stem(self) -> dict[str, tuple[str, ...]]:
@@ -84,20 +103,33 @@ class MetadataTree:
 
     def post_ids_for(self, name: str) -> tuple[str, ...] | None:
         """Post ids of the file `name` (relative to the source), None if no metadata lists it."""
-        name = _nfc(name)
-        prefix = max((p for p in self.by_prefix if name.startswith(p)), key=len, default=None)
-        if prefix is None:
+        nearest = self._nearest(_nfc(name))
+        if nearest is None:
             return None
-        return self.by_prefix[prefix].post_ids_for(name[len(prefix) :])
+        prefix, meta = nearest
+        return meta.post_ids_for(_nfc(name)[len(prefix) :])
 
-    def missing(self, names: set[str]) -> list[str]:
-        """Listed files (relative to the source) that are not among `names`."""
-        names = {_nfc(n) for n in names}
-        return [
-            prefix + f
-            for prefix, meta in self.by_prefix.items()
-            for f in meta.missing({n[len(prefix) :] for n in names if n.startswith(prefix)})
-        ]
+    def absent(self, names: set[str], images: set[str]) -> tuple[list[str], list[str]]:
+        """Listed files (relative to the source) not in it: (missing, without frames); see
+        `ArchiveMetadata.absent`."""
+        missing: list[str] = []
+        frameless: list[str] = []
+        for prefix, meta in self.by_prefix.items():
+            inside = {n[len(prefix) :] for n in names if n.startswith(prefix)}
+            shown = {n[len(prefix) :] for n in images if n.startswith(prefix)}
+            gone, no_frames = meta.absent(inside, shown)
+            missing += [prefix + f for f in gone]
+            frameless += [prefix + f for f in no_frames]
+        return missing, frameless
+
+    def named_by_post(self, name: str) -> bool:
+        """Whether the metadata nearest to file `name` names every file after its post."""
+        meta = self._nearest(_nfc(name))
+        return meta is not None and meta[1].named_by_post
+
+    def _nearest(self, name: str) -> tuple[str, ArchiveMetadata] | None:
+        prefix = max((p for p in self.by_prefix if name.startswith(p)), key=len, default=None)
+        return None if prefix is None else (prefix, self.by_prefix[prefix])
 
 
 def parse_metadata(raw: bytes) -> ArchiveMetadata:

@@ -67,6 +67,19 @@ def derived(posts: list[dict[str, Any]], files: list[dict[str, Any]], indexed_ts
     }
 
 
+def relabeled(existing: dict[str, Any], name: str, dataset: str) -> dict[str, Any]:
+    """The keys to update when an image's dataset `name` joins `dataset`: its posts and files
+    of `name` become `dataset`'s (a post both have is merged, `dataset`'s fields first)."""
+    old = existing.get("posts") or []
+    kept = [p for p in old if p["dataset"] != name]
+    moved = [Post.from_payload(p | {"dataset": dataset}) for p in old if p["dataset"] == name]
+    posts = merge_posts(kept, moved)
+    files = [f | {"dataset": dataset} if f["dataset"] == name else f for f in existing["files"]]
+    files = list({_file_key(f): f for f in files}.values())
+    indexed_ts = int(existing.get("first_seen") or 0)
+    return {"posts": posts, "files": files, **derived(posts, files, indexed_ts)}
+
+
 def new_payload(
     sha256: str,
     items: list[MediaItem],

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from indexer.cache import IndexCache
-from indexer.payloads import image_id, merged_payload, new_payload
+from indexer.media import is_video_frame
+from indexer.payloads import image_id, merged_payload, new_payload, relabeled
+from indexer.reader import read_item
 from indexer.records import Failure, MediaItem, Post
 from indexer.shard import Shard
 from picsift.models.decode import READ_ERRORS, Unreadable
@@ -23,6 +26,7 @@ from picsift.store import Filter, ImageStore, Match, MatchAny, PointData
 from picsift.thumbs import THUMB_SIDE, write_thumb
 
 RETRIEVE_CHUNK = 256
+_FOURCAT_KEY = re.compile(r"[0-9a-f]{32}")
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
@@ -37,6 +41,7 @@ class IndexReport:
     posts_without_media: int = 0
     failed: list[Failure] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    skipped: list[Failure] = field(default_factory=list)  # files that are not images, and why
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form."""
@@ -67,7 +72,7 @@ class Indexer:
         cache: IndexCache,
         data_dir: Path,
         *,
-        read: Callable[[MediaItem], bytes] = MediaItem.read_bytes,
+        read: Callable[[MediaItem], bytes] = read_item,
         on_new: Callable[[list[str]], None] | None = None,
         progress: Progress | None = None,
         hash_workers: int = 4,
@@ -89,6 +94,7 @@ class Indexer:
         self.store.ensure(self.encoder.model_id, self.encoder.dim)
         posts = self._resolve_tables(media, posts, report)
         self.cache.remember_posts(posts)
+        media = self._follow_derived(media, posts, report)
         images = self._group_by_content(media, report)
         linked = self._attach_posts(images, posts, report)
         if self.shard:
@@ -102,6 +108,8 @@ class Indexer:
         linked |= self._link_stored_posts(posts, linked)
         report.posts_linked = len(linked | joined)
         report.posts_without_media = sum(1 for p in posts if (p.dataset, p.post_id) not in linked)
+        if media:
+            _warn_unmatched(posts, linked, len(media), report)
         if report.new:
             self.store.images.optimize()
         return report
@@ -120,7 +128,7 @@ class Indexer:
                 ids_by_name.setdefault(post.dataset, set()).add(post.post_id)
         target: dict[str, str] = {}
         for name, ids in ids_by_name.items():
-            dataset = self.cache.alias(name)
+            dataset = self.cache.alias(name) or self._key_in_name(name, run_datasets)
             if dataset is None and not self._stored_dataset(name):
                 counts = self._stored_holders(ids)
                 for item in media:
@@ -137,6 +145,96 @@ class Indexer:
             else p
             for p in posts
         ]
+
+    def _key_in_name(self, name: str, run_datasets: set[str]) -> str | None:
+        """The 4CAT dataset key a table's file is named with (`<query>-<key>.csv`), when this
+        run's media or the store have that dataset."""
+        key = name.rsplit("-", 1)[-1]
+        if name == key or not _FOURCAT_KEY.fullmatch(key):
+            return None
+        return key if key in run_datasets or self._stored_dataset(key) else None
+
+    def _follow_derived(
+        self, media: Sequence[MediaItem], posts: Sequence[Post], report: IndexReport
+    ) -> list[MediaItem]:
+        """Video frames of a dataset without a table of its own, all of whose post ids are posts
+        of one dataset with a table, were made from that dataset: 4CAT's "Download TikTok
+        videos" downloads from a hidden step, so its videos and their frames name the step's
+        key. Such images join that dataset, in this run and in the store, and the step's key
+        stays an alias so later archives of it join too. Only frames: two scrapes' image
+        archives may share posts and stay two datasets."""
+        tabled = {p.dataset for p in posts}
+        candidates: dict[str, set[str]] = {}
+        not_frames: set[str] = set()
+        for item in media:
+            if item.dataset not in tabled:
+                candidates.setdefault(item.dataset, set()).update(item.post_ids)
+                if not is_video_frame(item.member or item.path.as_posix()):
+                    not_frames.add(item.dataset)
+        if posts:
+            for name in self._stored_holders({p.post_id for p in posts}):
+                if name not in tabled and name not in candidates:
+                    ids, frames = self._stored_frames(name)
+                    candidates[name] = ids
+                    if not frames:
+                        not_frames.add(name)
+        established = tabled | {item.dataset for item in media}
+        targets: dict[str, str] = {}
+        for name, ids in candidates.items():
+            if self.cache.size(name) or name in not_frames or not ids:
+                continue
+            target = self.cache.alias(name) or self._leader(name, ids, established, report)
+            if target is not None and target != name:
+                targets[name] = target
+        for name, target in targets.items():
+            self.cache.bind(name, target)
+            self._relabel_stored(name, target)
+        return [
+            replace(m, dataset=targets[m.dataset]) if m.dataset in targets else m for m in media
+        ]
+
+    def _leader(
+        self, name: str, ids: set[str], established: set[str], report: IndexReport
+    ) -> str | None:
+        """The one dataset with a table (in this run, or stored) holding all of `ids`."""
+        counts = {
+            other: n
+            for other, n in self.cache.holders(ids).items()
+            if other != name and (other in established or self._stored_dataset(other))
+        }
+        best = self._best(counts, report, f"dataset {name!r}: tables")
+        if best is None or counts[best] < len(ids):
+            return None
+        report.warnings.append(
+            f"dataset {name!r}: its video frames are of {len(ids):,} posts of dataset {best!r}, "
+            f'which has their table: they join {best!r} (4CAT made them from it; "Download '
+            'TikTok videos" names the key of a hidden step)'
+        )
+        return best
+
+    def _stored_frames(self, dataset: str) -> tuple[set[str], bool]:
+        """The post ids of a stored dataset's images, and whether all its files are frames."""
+        ids: set[str] = set()
+        frames = True
+        flt = Filter(must=(Match("datasets", dataset),))
+        for record in self.store.images.scroll(flt, with_payload=["posts", "files"]):
+            ids.update(p["post_id"] for p in record.payload["posts"] if p["dataset"] == dataset)
+            frames &= all(
+                is_video_frame(f["member"] or f["path"])
+                for f in record.payload["files"]
+                if f["dataset"] == dataset
+            )
+        return ids, frames
+
+    def _relabel_stored(self, name: str, dataset: str) -> None:
+        """Stored images of dataset `name`: their posts and files move to `dataset`."""
+        flt = Filter(must=(Match("datasets", name),))
+        fields = ["posts", "files", "first_seen"]
+        updates = [
+            (record.id, relabeled(record.payload, name, dataset))
+            for record in self.store.images.scroll(flt, with_payload=fields)
+        ]
+        self.store.images.set_payloads(updates)
 
     def _stored_dataset(self, name: str) -> bool:
         return self.store.images.count(Filter(must=(Match("datasets", name),))) > 0
@@ -333,6 +431,21 @@ class Indexer:
                     updates.append((record.id, update))
             self.store.images.set_payloads(updates)
         return newly
+
+
+def _warn_unmatched(posts: Sequence[Post], linked: set, n_media: int, report: IndexReport) -> None:
+    """A table none of whose posts matched this run's images: likely not the archive's table."""
+    by_dataset: dict[str, int] = {}
+    for post in posts:
+        by_dataset[post.dataset] = by_dataset.get(post.dataset, 0) + 1
+    for dataset in {d for d, _ in linked}:
+        by_dataset.pop(dataset, None)
+    for dataset, n in sorted(by_dataset.items()):
+        report.warnings.append(
+            f"table of dataset {dataset!r}: none of its {n:,} posts matched any of the "
+            f"{n_media:,} files of this run or an indexed image: are the table and the archive "
+            "from the same 4CAT dataset? The posts are kept for an archive indexed later"
+        )
 
 
 def _changed(old: dict[str, Any], update: dict[str, Any], keys: set) -> set:

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from picsift.models.decode import read_media
 
 EXTRA_MAX_CHARS = 2000
 
@@ -103,14 +100,6 @@ class MediaItem:
         raw = raw_name(self._where)
         return self._where if raw is None else "\0" + raw
 
-    def read_bytes(self) -> bytes:
-        """The file's bytes (opens the zip for members), read as `read_media` reads them."""
-        if self.member is None:
-            return read_media(lambda: self.path.open("rb"), self.size)
-        with zipfile.ZipFile(self.path) as archive:
-            info = archive.getinfo(self.member)
-            return read_media(lambda: archive.open(info), info.file_size)
-
 
 @dataclass
 class Failure:
@@ -129,3 +118,4 @@ class ScanResult:
     posts: list[Post] = field(default_factory=list)
     failed: list[Failure] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    skipped: list[Failure] = field(default_factory=list)  # files that are not images, and why

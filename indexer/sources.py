@@ -22,6 +22,7 @@ class Collected:
     posts: list[Post] = field(default_factory=list)
     failed: list[Failure] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    skipped: list[Failure] = field(default_factory=list)  # files that are not images
     datasets: list[str] = field(default_factory=list)
 
 
@@ -62,6 +63,7 @@ def collect(
             root=_root_of(path, roots),
         )
         out.media.extend(scan.media)
+        out.skipped.extend(scan.skipped)
         _absorb(out, scan.dataset, scan.failed, scan.warnings, path)
     table_dataset = dataset or (out.datasets[0] if len(out.datasets) == 1 else None)
     for path in tables:

@@ -113,8 +113,8 @@ def index(
         The `picsift index --report` shape, plus `captions` and `topics` sections.
     """
     from indexer.cache import IndexCache
-    from indexer.media import MediaReader
     from indexer.pipeline import Indexer
+    from indexer.reader import MediaReader
     from indexer.sources import check_anything_read, collect
 
     new_ids: list[str] = []
@@ -134,6 +134,7 @@ def index(
             result = indexer.run(found.media, found.posts)
         result.failed[:0] = found.failed
         result.warnings[:0] = found.warnings
+        result.skipped[:0] = found.skipped
         report = result.to_dict()
     finally:
         cache.close()

@@ -111,6 +111,7 @@ class _Run:
             self.indexer.store.refresh_index()
         result.failed[:0] = found.failed
         result.warnings[:0] = found.warnings
+        result.skipped[:0] = found.skipped
         out = result.to_dict()
         if done:
             out["captions"] = done
@@ -177,8 +178,8 @@ def index_sources(
 ) -> dict:
     """`picsift index` as a function (the demo calls it too); returns the report."""
     from indexer.cache import IndexCache
-    from indexer.media import MediaReader
     from indexer.pipeline import Indexer
+    from indexer.reader import MediaReader
     from indexer.shard import Shard
     from indexer.sources import check_anything_read
     from picsift.cli.common import encoder_for

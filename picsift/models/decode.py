@@ -4,6 +4,7 @@ a batch. Decoding runs in a thread pool (Pillow releases the GIL while decoding)
 from __future__ import annotations
 
 import io
+import struct
 import warnings
 import zipfile
 import zlib
@@ -72,10 +73,22 @@ def read_media(open_stream: Callable[[], BinaryIO], declared: int) -> bytes:
     return data
 
 
+def looks_like_image(open_stream: Callable[[], BinaryIO]) -> bool:
+    """Whether the file's first bytes are an image Pillow can open (its name aside: 4CAT names
+    multi-picture JPEGs `.mpo`).
+
+    Raises:
+        OSError, zipfile.BadZipFile, ...: the bytes cannot be read (see `READ_ERRORS`).
+    """
+    with open_stream() as stream:
+        head = stream.read(_HEAD_BYTES)
+    return bool(head) and _image_header(head)
+
+
 def _accepts(accept: Callable[[bytes], object], prefix: bytes) -> bool:
     try:
         return bool(accept(prefix))
-    except (IndexError, ValueError, TypeError):
+    except (IndexError, ValueError, TypeError, struct.error):  # a prefix of a few bytes
         return False
 
 

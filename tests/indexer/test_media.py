@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from indexer.media import IMAGE_EXTENSIONS, MediaReader, is_media_source, scan_media
+from indexer.media import IMAGE_EXTENSIONS, NOT_AN_IMAGE, is_media_source, scan_media
+from indexer.reader import MediaReader, read_item
 from indexer.records import Failure
 from tests.indexer.fixtures_media import (
     DATASET,
@@ -99,6 +100,9 @@ def test_without_metadata_and_not_asked_there_are_no_post_ids(tmp_path):
     assert result.warnings == [] and result.failed == []
 
 
+NAMED_IN_REPORT = "each is named with the reason in the report's skipped list"
+
+
 def test_metadata_wins_over_file_stems(tmp_path):
     metadata = {"https://x/1": {"filename": "cover.jpeg", "success": True, "post_ids": [POST_C]}}
     source = write_zip(tmp_path / "z.zip", {"cover.jpeg": image_bytes()}, metadata)
@@ -119,10 +123,12 @@ def test_video_frame_archive_links_frames_through_their_folder(tmp_path):
     assert links(result) == EXPECTED_FRAMES
     assert result.dataset == VIDEO_DATASET
     assert result.failed == []
+    log = f"{VIDEO_POST}/ffmpeg_error.log"
     assert result.warnings == [
         ".metadata.json records 1 failed download(s)",
-        "skipped 1 non-image file(s)",
+        f"skipped 1 file(s) that are not images ({log}): {NAMED_IN_REPORT}",
     ]
+    assert result.skipped == [Failure(f"{source}!{log}", NOT_AN_IMAGE)]
 
 
 def test_unpacked_frame_archive_gives_the_same_links(tmp_path):
@@ -173,7 +179,10 @@ def test_nested_folder_with_awkward_names(nested_folder):
     assert names == ["a/b c/ünïcödé 画像.png", "alias.jpg", "top.JPG"]
     assert result.dataset == "my images"
     assert all(item.post_ids == () and item.member is None for item in result.media)
-    assert result.warnings == ["skipped 1 non-image file(s)"]
+    assert result.warnings == [
+        f"skipped 1 file(s) that are not images (a/notes.txt): {NAMED_IN_REPORT}"
+    ]
+    assert result.skipped == [Failure(str(nested_folder / "a" / "notes.txt"), NOT_AN_IMAGE)]
     assert result.failed == []
     alias = result.media[1]
     assert alias.size == (nested_folder / "top.JPG").stat().st_size
@@ -189,7 +198,9 @@ def test_nested_zip_without_metadata(tmp_path):
     result = scan_media(write_zip(tmp_path / "plain.zip", members), None)
     assert [item.member for item in result.media] == ["two.gif", "x/y/one.jpg"]
     assert result.dataset == "plain"
-    assert result.warnings == ["skipped 1 non-image file(s)"]
+    assert result.warnings == [
+        f"skipped 1 file(s) that are not images (x/readme.md): {NAMED_IN_REPORT}"
+    ]
 
 
 def test_broken_symlink_is_reported(tmp_path):
@@ -370,7 +381,7 @@ def test_reader_reads_members_from_many_threads_opening_each_zip_once_per_thread
     items = [item for source in sources for item in scan_media(source, None).media]
     (tmp_path / "loose.jpg").write_bytes(image_bytes())
     items += scan_media(tmp_path / "loose.jpg", None).media
-    expected = [item.read_bytes() for item in items]
+    expected = [read_item(item) for item in items]
 
     opened: list[Path] = []
     real_zipfile = zipfile.ZipFile

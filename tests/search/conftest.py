@@ -45,8 +45,8 @@ class Corpus:
 def index_sources(store, encoder, data_dir: Path, sources: list[Path], dataset=None) -> None:
     """Index like `picsift index` does (the same indexer pieces)."""
     from indexer.cache import IndexCache
-    from indexer.media import MediaReader
     from indexer.pipeline import Indexer
+    from indexer.reader import MediaReader
     from indexer.sources import collect
 
     cache = IndexCache(data_dir)
