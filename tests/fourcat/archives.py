@@ -300,20 +300,6 @@ def tiktok_images_zip(
 # --- video downloader ------------------------------------------------------------------------
 
 
-def _instagram_media_urls(node: dict[str, Any]) -> list[str]:
-    """SearchInstagram's `media_urls`: per media node the video URL, or a photo's image URL;
-    a Polaris item's video URL if any (none here)."""
-    if "Polaris" in node.get("__typename", ""):
-        return [node["video_versions"][0]["url"]] if "video_versions" in node else []
-    urls = []
-    for media in node.get("carousel_media") or [node]:
-        if media["media_type"] == 2 and "video_versions" in media:
-            urls.append(media["video_versions"][0]["url"])
-        elif media["media_type"] == 1 and media.get("image_versions2"):
-            urls.append(media["image_versions2"]["candidates"][0]["url"])
-    return urls
-
-
 def _download_videos(
     folder: Path,
     from_dataset: str,
@@ -372,7 +358,7 @@ def video_downloader_zip(
     for item in items:
         row = mapped(platform, item) if platform in ("instagram", "tiktok") else None
         if platform == "instagram" and row is not None:
-            posts.append((row["id"], _instagram_media_urls(item), None))
+            posts.append((row["id"], _plain(row["media_urls"]).split(","), None))
         elif platform == "tiktok" and row is not None:
             posts.append((row["id"], [row["video_url"]], None))
         elif platform not in ("instagram", "tiktok"):
@@ -501,7 +487,7 @@ def telegram_media_zip(
     chats: dict[str, list[int]] = {}
     for message in messages:
         row = mapped("telegram", message)
-        if row["attachment_type"] == "photo":
+        if row["attachment_type"] == "photo" and row["attachment_data"]:
             chats.setdefault(row["chat"], []).append(int(row["id"].split("-")[-1]))
 
     files: dict[str, bytes] = {}

@@ -143,8 +143,16 @@ def _instagram(node: dict[str, Any]) -> dict[str, Any] | None:
     media = node.get("carousel_media") or [node]
     if polaris:
         images = node["display_uri"]
+        videos: Any = Missing("")  # a Polaris photo has no video_versions
     else:
         images = ",".join(m["image_versions2"]["candidates"][0]["url"] for m in media)
+        # parse_itemlist_item: per media node the video's URL, else the photo's
+        videos = ",".join(
+            m["video_versions"][0]["url"]
+            if m["media_type"] == 2
+            else m["image_versions2"]["candidates"][0]["url"]
+            for m in media
+        )
     return {
         "collected_from_url": source_platform_url("instagram"),
         "collected_from_view": "",
@@ -166,7 +174,7 @@ def _instagram(node: dict[str, Any]) -> dict[str, Any] | None:
         "media_type": {1: "photo", 2: "video", 8: "photo"}.get(node.get("media_type"), "photo"),
         "num_media": len(media),
         "image_urls": images,
-        "media_urls": "",
+        "media_urls": videos,
         "hashtags": _ig_hashtags(caption),
         "usertags": Missing("") if polaris else "",
         "play_count": Missing(0),
@@ -187,6 +195,7 @@ def _telegram(message: dict[str, Any]) -> dict[str, Any]:
     thread = str(chat.get("username") or chat.get("id"))
     names = [sender.get("first_name"), sender.get("last_name")]
     photo = (message.get("media") or {}).get("_type") == "MessageMediaPhoto"
+    photo_data = message["media"]["photo"] if photo else {}
     return {
         "id": f"{thread}-{message['id']}",
         "thread_id": thread,
@@ -221,7 +230,10 @@ def _telegram(message: dict[str, Any]) -> dict[str, Any]:
         "link_description": "",
         "link_attached": "",
         "attachment_type": "photo" if photo else "",
-        "attachment_data": "",
+        # map_item: a photo's id, dc_id and file_reference as JSON; "" without media
+        "attachment_data": json.dumps({k: photo_data[k] for k in ("id", "dc_id", "file_reference")})
+        if photo
+        else "",
         "attachment_filename": f"{thread}-{message['id']}.jpeg" if photo else "",
     }
 

@@ -50,8 +50,9 @@ TABLES: dict[str, Callable[..., Path]] = {
     "api-stream": tables.api_stream,
     "4cat-ndjson": tables.fourcat_ndjson,
     "zeeschuimer-ndjson": tables.zeeschuimer_ndjson,
+    "zeeschuimer-csv": tables.zeeschuimer_csv,
 }
-EXTENSION = {"csv": "csv", "api-stream": "ndjson", "4cat-ndjson": "ndjson"}
+EXTENSION = {"csv": "csv", "zeeschuimer-csv": "csv"}
 
 
 def index(store: Path, *sources: Path) -> dict:
@@ -169,6 +170,7 @@ ARCHIVES: dict[str, tuple[str, Callable[[Path], Path], Callable[[Path], dict]]] 
 }
 CASES = [
     ("tiktok-thumbnails", "csv"),
+    ("tiktok-thumbnails", "zeeschuimer-csv"),
     ("tiktok-music", "zeeschuimer-ndjson"),
     ("tiktok-avatars", "api-stream"),
     ("tiktok-frames", "4cat-ndjson"),
@@ -176,8 +178,10 @@ CASES = [
     ("instagram-images", "csv"),
     ("instagram-images", "4cat-ndjson"),
     ("instagram-images", "zeeschuimer-ndjson"),
+    ("instagram-images", "api-stream"),
     ("telegram-images", "csv"),
     ("telegram-images", "4cat-ndjson"),
+    ("telegram-images", "api-stream"),
 ]
 ORDERS = {
     "together": lambda store, t, a: [index(store, t, a)],
