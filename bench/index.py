@@ -27,9 +27,9 @@ sys.path[:0] = [str(HERE.parent), str(HERE)]
 from embed import OUT, baseline, build_random_clip, write_images  # noqa: E402
 
 from indexer.cache import IndexCache  # noqa: E402
-from indexer.media import scan_media  # noqa: E402
-from indexer.pipeline import Indexer  # noqa: E402
 from indexer.reader import MediaReader  # noqa: E402
+from indexer.run import Sources  # noqa: E402
+from indexer.run import run_index as index_sources  # noqa: E402
 from picsift.models.encoder import ClipEncoder  # noqa: E402
 from picsift.models.runtime import choose_runtime, configure_threads  # noqa: E402
 from picsift.store.edge import EdgeStore  # noqa: E402
@@ -38,12 +38,12 @@ from picsift.store.edge import EdgeStore  # noqa: E402
 def run_index(folder: Path, store_dir: Path, encoder: ClipEncoder) -> tuple[float, dict]:
     """Scan the folder and index it; returns (seconds, report)."""
     t0 = time.perf_counter()
-    scan = scan_media(folder, "bench")
     cache = IndexCache(store_dir)
     with EdgeStore(store_dir) as store, MediaReader() as reader:
-        report = Indexer(store, encoder, cache, store_dir, read=reader.read).run(scan.media, [])
+        sources = Sources((folder,), "bench")
+        run = index_sources(store, encoder, cache, store_dir, sources, read=reader.read)
     cache.close()
-    return time.perf_counter() - t0, report.to_dict()
+    return time.perf_counter() - t0, run.report
 
 
 def matmul_rate(hidden: int, mlp: int, tokens: int) -> tuple[float, float]:

@@ -11,7 +11,7 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from picsift import __version__
 from picsift.errors import ConfigError
-from picsift.settings import DEFAULT_MODEL, Settings
+from picsift.settings import Settings
 from picsift.store import ImageStore, open_store
 from search import docs, errors
 from search.deps import AppState
@@ -30,6 +30,9 @@ from search.service import SearchService
 from search.sessions import FILE as SESSIONS_FILE
 from search.sessions import ReadSessions
 from search.uploads import BodyLimit, Limits
+
+if TYPE_CHECKING:
+    from picsift.models.encoder import ClipEncoder
 
 JOB_STOP_WAIT_S = 60.0
 
@@ -43,22 +46,12 @@ def ui_dir() -> Path:
     return folder.resolve() / "static"
 
 
-def make_encoder(store: ImageStore, settings: Settings) -> Any:
+def make_encoder(store: ImageStore, settings: Settings) -> ClipEncoder:
     """The CLIP encoder of the store's model (or PICSIFT_MODEL / the default for an empty
     store, which the first index job then creates)."""
-    from picsift.models.encoder import ClipEncoder
-    from picsift.models.runtime import choose_runtime
+    from picsift.models.factory import encoder_for
 
-    if store.meta is not None and settings.model:
-        store.check_model(settings.model)
-    model = store.meta.model if store.meta else (settings.model or DEFAULT_MODEL)
-    runtime = choose_runtime(settings.device, settings.precision)
-    return ClipEncoder(
-        model,
-        text_model=settings.text_model,
-        runtime=runtime,
-        text_quantization=settings.text_quantization,
-    )
+    return encoder_for(store, settings, new_store=True)
 
 
 def server_url(settings: Settings) -> str:

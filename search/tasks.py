@@ -31,20 +31,6 @@ def _plain(value: Any) -> Any:
     return asdict(value) if is_dataclass(value) and not isinstance(value, type) else value
 
 
-def _runtime(settings: Settings):
-    from picsift.models.runtime import choose_runtime
-
-    return choose_runtime(settings.device, settings.precision)
-
-
-def _captioner(settings: Settings):
-    from picsift.models.captioner import make_captioner
-
-    if not settings.caption_enabled:
-        return None
-    return make_captioner(settings.caption_model, _runtime(settings))
-
-
 def caption(
     store: ImageStore,
     settings: Settings,
@@ -55,8 +41,9 @@ def caption(
     """Caption images without a caption (all, or `ids`); `refresh` rebuilds the search index
     after the writes (see `ImageStore.refresh_index`)."""
     from indexer.captions import caption_missing
+    from picsift.models.factory import captioner_for
 
-    captioner = _captioner(settings)
+    captioner = captioner_for(settings)
     if captioner is None:
         return {"written": 0, "failed": [], "note": "captions are off (PICSIFT_CAPTION_MODEL)"}
     if not store.exists:
@@ -94,9 +81,10 @@ def fit(
 ) -> dict[str, Any]:
     """Fit topics on the stored vectors (a new current run); with `captions` (and captions
     on), representatives of topics with too few words get captioned."""
+    from picsift.models.factory import captioner_for
     from topics.fit import FitParams, fit_topics
 
-    captioner = _captioner(settings) if captions else None
+    captioner = captioner_for(settings) if captions else None
     run = fit_topics(
         store, settings.data_dir, FitParams(**params), captioner=captioner, progress=progress
     )
@@ -107,42 +95,37 @@ def fit(
 def index(
     store: ImageStore, encoder: Any, settings: Settings, spec: IndexSpec, progress: Progress
 ) -> dict[str, Any]:
-    """Index the sources; new images get captions (when on) and a topic (when a run exists).
+    """`picsift index` as a job (`indexer.run.run_index`, as the command line runs it); new
+    images join the current topic run.
 
     Returns:
-        The `picsift index --report` shape, plus `captions` and `topics` sections.
+        The `picsift index --report` shape, with `captions` and `topics` sections.
     """
     from indexer.cache import IndexCache
-    from indexer.pipeline import Indexer
     from indexer.reader import MediaReader
-    from indexer.sources import check_anything_read, collect
+    from indexer.run import Sources, enrichment, run_index
+    from indexer.sources import check_anything_read
 
-    new_ids: list[str] = []
+    sources = Sources(spec.sources, spec.dataset, spec.image_column, spec.roots)
     cache = IndexCache(settings.data_dir)
     try:
         with MediaReader() as reader:
-            indexer = Indexer(
+            run = run_index(
                 store,
                 encoder,
                 cache,
                 settings.data_dir,
+                sources,
+                phases=enrichment(settings, captions=spec.captions),
                 read=reader.read,
-                on_new=new_ids.extend,
                 progress=progress,
             )
-            found = collect(list(spec.sources), spec.dataset, spec.image_column, spec.roots)
-            result = indexer.run(found.media, found.posts)
-        result.failed[:0] = found.failed
-        result.warnings[:0] = found.warnings
-        result.skipped[:0] = found.skipped
-        report = result.to_dict()
     finally:
         cache.close()
+    report = run.report
     check_anything_read(report)
-    if new_ids and spec.captions:
-        report["captions"] = caption(store, settings, progress, ids=new_ids, refresh=False)
-    if new_ids and current_run(settings.data_dir) is not None:
-        report["topics"] = assign(store, settings, progress, ids=new_ids, refresh=False)
-    if "captions" in report or "topics" in report:
+    if run.new_ids and current_run(settings.data_dir) is not None:
+        report["topics"] = assign(store, settings, progress, ids=run.new_ids, refresh=False)
+    if run.wrote:
         store.refresh_index()
     return report

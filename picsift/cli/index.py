@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -15,25 +15,12 @@ from picsift.settings import Settings
 from picsift.store import ImageStore, open_store
 from picsift.store.lock import read_holder
 
+if TYPE_CHECKING:
+    from indexer.run import Sources
+
 
 def _bars() -> Bars:
     return Bars(stages={"hash", "embed", "caption"})
-
-
-def _caption(store: ImageStore, settings: Settings, bars: Bars) -> dict:
-    """Caption images that have none: {"written": N, "failed": [{"id", "reason"}]}, as the
-    server's index jobs report it."""
-    from indexer.captions import caption_missing
-    from picsift.models.captioner import make_captioner
-    from picsift.models.runtime import choose_runtime
-
-    captioner = make_captioner(
-        settings.caption_model, choose_runtime(settings.device, settings.precision)
-    )
-    if captioner is None or not store.exists:
-        return {"written": 0, "failed": []}
-    written, failed = caption_missing(store, captioner, settings.data_dir, progress=bars)
-    return {"written": written, "failed": [{"id": i, "reason": r} for i, r in failed]}
 
 
 def _summary(report: dict, topics: str | None = None) -> None:
@@ -73,49 +60,39 @@ def _assign_topics(store: ImageStore, settings: Settings, ids: list[str]) -> str
 
 
 class _Run:
-    """One indexing pass over the sources, repeatable for --watch."""
+    """One indexing pass over the sources (`indexer.run.run_index`), repeatable for --watch;
+    new images join the current topic run."""
 
-    def __init__(self, indexer, settings: Settings, captions: bool, scan_args: tuple):
-        self.new_ids: list[str] = []
-        indexer.on_new = self.new_ids.extend
-        self.indexer = indexer
+    def __init__(self, store: ImageStore, settings: Settings, sources: Sources, **options):
+        self.store = store
         self.settings = settings
-        self.captions = captions
-        self.scan_args = scan_args
+        self.sources = sources
+        self.options = options  # run_index's other arguments
         self.mtimes: dict[Path, float] = {}
 
     def once(self, only_new: bool = False) -> tuple[dict, str | None]:
         """Index what the sources hold. With `only_new` (--watch), only files not hashed
-        before, and posts only when a table changed since the last pass. New images get
-        captions and join the current topic run.
+        before, and posts only when a table changed since the last pass.
 
         Returns the report (with `captions` when it captioned) and the topic summary.
         """
-        from indexer.sources import collect
+        from indexer.run import run_index
 
-        found = collect(*self.scan_args)
-        mtimes = {p: p.stat().st_mtime for p in self.scan_args[0] if p.is_file()}
-        if only_new:
-            found.media = [m for m in found.media if self.indexer.cache.cached_hash(m) is None]
-            if mtimes == self.mtimes:
-                found.posts = []
+        mtimes = {p: p.stat().st_mtime for p in self.sources.paths if p.is_file()}
+        with_posts = not only_new or mtimes != self.mtimes
         self.mtimes = mtimes
-        self.new_ids.clear()
-        result = self.indexer.run(found.media, found.posts)
-        done = topics = None
-        if self.captions and result.new:
-            done = _caption(self.indexer.store, self.settings, self.indexer.progress)
-        if self.new_ids:
-            topics = _assign_topics(self.indexer.store, self.settings, self.new_ids)
-        if done or topics:
-            self.indexer.store.refresh_index()
-        result.failed[:0] = found.failed
-        result.warnings[:0] = found.warnings
-        result.skipped[:0] = found.skipped
-        out = result.to_dict()
-        if done:
-            out["captions"] = done
-        return out, topics
+        run = run_index(
+            self.store,
+            sources=self.sources,
+            only_new=only_new,
+            with_posts=with_posts,
+            data_dir=self.settings.data_dir,
+            **self.options,
+        )
+        topics = _assign_topics(self.store, self.settings, run.new_ids) if run.new_ids else None
+        if run.wrote or topics:
+            self.store.refresh_index()
+        return run.report, topics
 
     def watch(self, interval: float) -> None:
         """Look for new files every `interval` seconds until interrupted (Ctrl-C)."""
@@ -178,11 +155,11 @@ def index_sources(
 ) -> dict:
     """`picsift index` as a function (the demo calls it too); returns the report."""
     from indexer.cache import IndexCache
-    from indexer.pipeline import Indexer
     from indexer.reader import MediaReader
+    from indexer.run import Sources, enrichment
     from indexer.shard import Shard
     from indexer.sources import check_anything_read
-    from picsift.cli.common import encoder_for
+    from picsift.models.factory import encoder_for
     from search.query import check_dataset
 
     if dataset is not None:
@@ -209,16 +186,17 @@ def index_sources(
         MediaReader() as reader,
         _bars() as bars,
     ):
-        indexer = Indexer(
+        run = _Run(
             store,
-            encoder_for(store, settings, batch_size=batch_size, new_store=True),
-            cache,
-            settings.data_dir,
+            settings,
+            Sources(tuple(paths), dataset, image_column),
+            encoder=encoder_for(store, settings, batch_size=batch_size, new_store=True),
+            cache=cache,
+            phases=enrichment(settings, captions=captions),
             read=reader.read,
             progress=bars,
             shard=worker,
         )
-        run = _Run(indexer, settings, captions, (paths, dataset, image_column))
         out, topics = run.once()
         if report:
             report.write_text(json.dumps(out, indent=2, ensure_ascii=False))
@@ -296,11 +274,15 @@ def register(app: typer.Typer) -> None:
         if not settings.caption_enabled:
             typer.echo("captions are off (PICSIFT_CAPTION_MODEL=none)")
             return
+        from indexer.run import Captions
+        from picsift.models.factory import captioner_for
         from topics.relabel import relabel_topics
 
         relabeled = None
         with open_store(settings, command="picsift caption") as store, _bars() as bars:
-            done = _caption(store, settings, bars)
+            done = {"written": 0, "failed": []}
+            if store.exists:
+                done = Captions(captioner_for(settings)).run(store, settings.data_dir, bars)
             if done["written"]:
                 store.refresh_index()
                 # Topics fitted before these captions get their words without a refit.

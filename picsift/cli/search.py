@@ -68,7 +68,8 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     ) -> None:
         """Text-to-image search, filtered by topic, dataset, author, tag or date."""
-        from picsift.cli.common import encoder_for, settings_from
+        from picsift.cli.common import settings_from
+        from picsift.models.factory import encoder_for
         from search.query import SearchRequest
         from search.service import SearchService
 

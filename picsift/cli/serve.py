@@ -169,7 +169,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _export_local(settings, request, fmt, limit, wanted, out: Path, manifest_path: Path) -> dict:
-    from picsift.cli.common import encoder_for
+    from picsift.models.factory import encoder_for
     from search import export as exporting
     from search.service import SearchService
 

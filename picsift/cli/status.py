@@ -7,7 +7,8 @@ from typing import Annotated, Any
 import typer
 
 from picsift.cli.display import json_line, shown
-from picsift.settings import DEFAULT_MODEL, Settings
+from picsift.models.factory import store_model
+from picsift.settings import Settings
 from picsift.store import Filter, ImageStore, IsEmpty, Match, open_store
 
 # Images per page when counting posts: only each post's dataset and id are read, but one image
@@ -39,7 +40,7 @@ def store_status(store: ImageStore, settings: Settings) -> dict[str, Any]:
         "topics": 0,
         "captioned": 0,
         "datasets": {},
-        "model": store.meta.model if store.meta else (settings.model or DEFAULT_MODEL),
+        "model": store_model(store.meta, settings),
         "backend": store.backend,
         "store": store.location,
         "topic_run": None,

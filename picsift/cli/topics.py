@@ -90,16 +90,12 @@ def register(app: typer.Typer) -> None:
         ] = True,
     ) -> None:
         """Fit BERTopic on the stored vectors and write topic ids back."""
-        from picsift.models.captioner import make_captioner
-        from picsift.models.runtime import choose_runtime
+        from picsift.models.factory import captioner_for
         from topics.fit import FitParams, fit_topics
 
         settings, store = _open(ctx, "fit")
         with store:
-            captioner = None
-            if captions and settings.caption_enabled:
-                runtime = choose_runtime(settings.device, settings.precision)
-                captioner = make_captioner(settings.caption_model, runtime)
+            captioner = captioner_for(settings) if captions else None
             params = FitParams(min_topic_size, nr_topics, seed, sample)
             with Bars() as bars:
                 info = fit_topics(

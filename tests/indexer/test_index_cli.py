@@ -179,3 +179,23 @@ def test_captions_after_indexing_and_caption_command(tmp_path, monkeypatch):
     result = runner.invoke(app, ["--store", str(tmp_path / "store"), "caption"])
     assert "captions: 1 written" in result.output
     assert all(r.payload["caption"] for r in records(tmp_path / "store"))
+
+
+def test_index_captions_every_image_left_without_one(tmp_path, monkeypatch):
+    # One behaviour for `picsift index` and the server's index jobs (tests/search/
+    # test_api_jobs.py): a run that adds images captions every image still without a caption,
+    # so images of an earlier --no-captions run, or of a run cut short, get theirs.
+    monkeypatch.setenv("PICSIFT_CAPTION_MODEL", "toy")
+    write_4cat_zip(tmp_path / "first.zip", 3, seed=31, shared=False)
+    write_4cat_zip(tmp_path / "second.zip", 2, seed=32, shared=False)
+    index(tmp_path / "store", tmp_path / "first.zip")
+    argv = ["--store", str(tmp_path / "store"), "--model", "toy", "index"]
+    report = tmp_path / "second.json"
+    runner.invoke(
+        app, [*argv, str(tmp_path / "second.zip"), "--report", str(report)], catch_exceptions=False
+    )
+    assert json.loads(report.read_text())["captions"] == {"written": 5, "failed": []}
+    assert all(r.payload["caption"] for r in records(tmp_path / "store"))
+    again = tmp_path / "again.json"
+    runner.invoke(app, [*argv, str(tmp_path / "second.zip"), "--report", str(again)])
+    assert "captions" not in json.loads(again.read_text()), "nothing new: no captioner loaded"

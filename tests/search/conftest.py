@@ -43,16 +43,16 @@ class Corpus:
 
 
 def index_sources(store, encoder, data_dir: Path, sources: list[Path], dataset=None) -> None:
-    """Index like `picsift index` does (the same indexer pieces)."""
+    """Index as `picsift index` does (`indexer.run.run_index`), captions off."""
     from indexer.cache import IndexCache
-    from indexer.pipeline import Indexer
     from indexer.reader import MediaReader
-    from indexer.sources import collect
+    from indexer.run import Sources, run_index
 
     cache = IndexCache(data_dir)
     with MediaReader() as reader:
-        found = collect(sources, dataset)
-        Indexer(store, encoder, cache, data_dir, read=reader.read).run(found.media, found.posts)
+        run_index(
+            store, encoder, cache, data_dir, Sources(tuple(sources), dataset), read=reader.read
+        )
     cache.close()
 
 

@@ -1,0 +1,132 @@
+"""`picsift index` as one workflow: collect the sources, index them, then the enrichment phases.
+
+The command line, the server's index jobs, the tests and the benches all call `run_index`; the
+composition roots (`picsift.cli`, `search`) add only what crosses stages: topic assignment of
+the new images, and rebuilding the search index after the writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from indexer.cache import IndexCache
+from indexer.captions import caption_missing
+from indexer.pipeline import Indexer, Progress
+from indexer.reader import read_item
+from indexer.records import MediaItem
+from indexer.shard import Shard
+from indexer.sources import collect
+from picsift.settings import Settings
+from picsift.store import ImageStore
+
+
+class Phase(Protocol):
+    """An enrichment of the stored images (captions today): it works on every image still
+    without its enrichment, so a run cut short is finished by the next one, and reports under
+    its `name` in the run's report."""
+
+    name: str
+
+    def run(self, store: ImageStore, data_dir: Path, progress: Progress) -> dict[str, Any]:
+        """Enrich what is missing; the report section (counts, failures)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Captions:
+    """Captions for every image without one, read from the thumbnails."""
+
+    captioner: Any
+    name: str = "captions"
+
+    def run(self, store: ImageStore, data_dir: Path, progress: Progress) -> dict[str, Any]:
+        written, failed = caption_missing(store, self.captioner, data_dir, progress=progress)
+        return {"written": written, "failed": [{"id": i, "reason": r} for i, r in failed]}
+
+
+@dataclass(frozen=True)
+class Sources:
+    """What one run indexes (see `indexer.sources.collect`)."""
+
+    paths: tuple[Path, ...]
+    dataset: str | None = None
+    image_column: str | None = None
+    roots: tuple[Path, ...] | None = None  # an index job's readable folders; None: the CLI
+
+
+@dataclass
+class IndexRun:
+    """A run's report (the `picsift index --report` shape, a section per phase that ran) and
+    the ids of the images it added."""
+
+    report: dict[str, Any]
+    new_ids: list[str] = field(default_factory=list)
+
+    @property
+    def wrote(self) -> bool:
+        """Whether the run changed what search sees (new images, or an enrichment written)."""
+        return bool(self.new_ids) or any(
+            isinstance(section, dict) and section.get("written") for section in self.report.values()
+        )
+
+
+def enrichment(settings: Settings, *, captions: bool = True) -> list[Phase]:
+    """The enrichment phases the settings switch on, in the order they run."""
+    from picsift.models.factory import captioner_for
+
+    captioner = captioner_for(settings) if captions else None
+    return [Captions(captioner)] if captioner is not None else []
+
+
+def run_index(
+    store: ImageStore,
+    encoder: Any,
+    cache: IndexCache,
+    data_dir: Path,
+    sources: Sources,
+    *,
+    phases: Sequence[Phase] = (),
+    read: Callable[[MediaItem], bytes] = read_item,
+    progress: Progress | None = None,
+    shard: Shard | None = None,
+    only_new: bool = False,
+    with_posts: bool = True,
+) -> IndexRun:
+    """Index the sources, then run each phase when the run added images.
+
+    Args:
+        only_new: Index only files not hashed before (`--watch`).
+        with_posts: Read the tables' posts (`--watch` leaves them out when no table changed).
+    """
+    found = collect(list(sources.paths), sources.dataset, sources.image_column, sources.roots)
+    if only_new:
+        found.media = [m for m in found.media if cache.cached_hash(m) is None]
+    if not with_posts:
+        found.posts = []
+    new_ids: list[str] = []
+    indexer = Indexer(
+        store,
+        encoder,
+        cache,
+        data_dir,
+        read=read,
+        on_new=new_ids.extend,
+        progress=progress,
+        shard=shard,
+    )
+    result = indexer.run(found.media, found.posts)
+    result.failed[:0] = found.failed
+    result.warnings[:0] = found.warnings
+    result.skipped[:0] = found.skipped
+    report = result.to_dict()
+    if new_ids:
+        for phase in phases:
+            report[phase.name] = phase.run(store, data_dir, progress or _quiet)
+    return IndexRun(report, new_ids)
+
+
+def _quiet(stage: str, done: int, total: int) -> None:
+    """No progress shown."""
