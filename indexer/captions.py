@@ -5,18 +5,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from picsift.models.captioner import CAPTION_FAILED
 from picsift.store import Filter, HasId, ImageStore, IsEmpty
 from picsift.thumbs import thumb_path
+
+if TYPE_CHECKING:
+    from picsift.models.protocols import ImageCaptioner
 
 PAGE = 256
 
 
 def caption_missing(
     store: ImageStore,
-    captioner: Any,
+    captioner: ImageCaptioner,
     data_dir: Path,
     *,
     ids: list[str] | None = None,

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from indexer.cache import IndexCache
 from indexer.media import is_video_frame
@@ -24,6 +24,9 @@ from indexer.shard import Shard
 from picsift.models.decode import READ_ERRORS, Unreadable
 from picsift.store import Filter, ImageStore, Match, MatchAny, PointData
 from picsift.thumbs import THUMB_SIDE, write_thumb
+
+if TYPE_CHECKING:
+    from picsift.models.protocols import Encoder
 
 RETRIEVE_CHUNK = 256
 _FOURCAT_KEY = re.compile(r"[0-9a-f]{32}")
@@ -68,7 +71,7 @@ class Indexer:
     def __init__(
         self,
         store: ImageStore,
-        encoder: Any,
+        encoder: Encoder,
         cache: IndexCache,
         data_dir: Path,
         *,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from indexer.cache import IndexCache
 from indexer.captions import caption_missing
@@ -21,6 +21,9 @@ from indexer.shard import Shard
 from indexer.sources import collect
 from picsift.settings import Settings
 from picsift.store import ImageStore
+
+if TYPE_CHECKING:
+    from picsift.models.protocols import Encoder, ImageCaptioner
 
 
 class Phase(Protocol):
@@ -39,7 +42,7 @@ class Phase(Protocol):
 class Captions:
     """Captions for every image without one, read from the thumbnails."""
 
-    captioner: Any
+    captioner: ImageCaptioner
     name: str = "captions"
 
     def run(self, store: ImageStore, data_dir: Path, progress: Progress) -> dict[str, Any]:
@@ -83,7 +86,7 @@ def enrichment(settings: Settings, *, captions: bool = True) -> list[Phase]:
 
 def run_index(
     store: ImageStore,
-    encoder: Any,
+    encoder: Encoder,
     cache: IndexCache,
     data_dir: Path,
     sources: Sources,

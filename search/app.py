@@ -33,6 +33,7 @@ from search.uploads import BodyLimit, Limits
 
 if TYPE_CHECKING:
     from picsift.models.encoder import ClipEncoder
+    from picsift.models.protocols import Encoder
 
 JOB_STOP_WAIT_S = 60.0
 
@@ -75,7 +76,7 @@ def create_app(
     settings: Settings,
     *,
     store: ImageStore | None = None,
-    encoder: Any = None,
+    encoder: Encoder | None = None,
     limits: Limits | None = None,
 ) -> FastAPI:
     """The API + UI app.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import threading
 from dataclasses import dataclass, field, replace
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Query, Request
 
@@ -19,6 +19,9 @@ from search.sessions import ReadSessions
 from search.topic_map import TopicMaps
 from search.uploads import Limits
 
+if TYPE_CHECKING:
+    from picsift.models.protocols import Encoder
+
 WRITE_WAIT_S = 5.0
 # With closed reads, <img> tags cannot send the key: a browser that showed the key once gets
 # this cookie (HttpOnly, SameSite=Strict) holding a session id, which opens reads only.
@@ -31,7 +34,7 @@ class AppState:
 
     settings: Settings
     store: ImageStore
-    encoder: Any
+    encoder: Encoder
     service: SearchService
     jobs: JobQueue
     write_lock: threading.Lock

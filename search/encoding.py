@@ -10,9 +10,12 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from concurrent.futures import Future
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from picsift.models.protocols import Encoder
 
 CACHE_SIZE = 512
 MAX_BATCH = 32
@@ -21,7 +24,7 @@ MAX_BATCH = 32
 class TextVectors:
     """Text embeddings of recent queries: paging and filter changes never re-encode."""
 
-    def __init__(self, encoder: Any, size: int = CACHE_SIZE, max_batch: int = MAX_BATCH):
+    def __init__(self, encoder: Encoder, size: int = CACHE_SIZE, max_batch: int = MAX_BATCH):
         self.encoder = encoder
         self.size = size
         self.max_batch = max_batch

@@ -7,7 +7,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -18,6 +18,9 @@ from search.matches import Matches, Relevance
 from search.posts import HIT_POST_FIELDS, POSTS_IN_HIT, page, summary
 from search.query import SearchRequest
 from topics.table import OUTLIER, list_topics
+
+if TYPE_CHECKING:
+    from picsift.models.protocols import Encoder
 
 NEGATIVE_WEIGHT = 1.0
 HIT_FIELDS = ["sha256", "topic", "caption", *HIT_POST_FIELDS]
@@ -108,7 +111,9 @@ def first_of_groups(
 class SearchService:
     """Text- and image-to-image search over a store, with filters and topic labels."""
 
-    def __init__(self, store: ImageStore, encoder: Any, thumb_url: str = "/api/images/{id}/thumb"):
+    def __init__(
+        self, store: ImageStore, encoder: Encoder, thumb_url: str = "/api/images/{id}/thumb"
+    ):
         self.store = store
         self.texts = TextVectors(encoder)
         self.matches = Matches(store, lambda texts: self.texts(tuple(texts)))

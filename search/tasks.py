@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, is_dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from picsift.settings import Settings
 from picsift.store import ImageStore
 from search.jobs import Progress
 from topics.table import current_run
+
+if TYPE_CHECKING:
+    from picsift.models.protocols import Encoder
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,7 @@ def fit(
 
 
 def index(
-    store: ImageStore, encoder: Any, settings: Settings, spec: IndexSpec, progress: Progress
+    store: ImageStore, encoder: Encoder, settings: Settings, spec: IndexSpec, progress: Progress
 ) -> dict[str, Any]:
     """`picsift index` as a job (`indexer.run.run_index`, as the command line runs it); new
     images join the current topic run.

@@ -18,7 +18,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,9 @@ from topics import knn
 from topics.represent import mmr
 from topics.storeio import FitSet
 from topics.words import TOP_WORDS, padded, real_words, vectorizer
+
+if TYPE_CHECKING:
+    from picsift.models.protocols import ImageCaptioner
 
 N_NEIGHBORS = 15  # BERTopic's default UMAP
 N_COMPONENTS = 5
@@ -52,7 +55,9 @@ class CaptionWords(BaseRepresentation):
     """Topic words from captions: the stored ones, and new ones for representatives that lack
     them (BERTopic's `VisualRepresentation` idea, with picsift's captioner)."""
 
-    def __init__(self, fit: FitSet, captioner: Any | None, data_dir: Path, progress: Progress):
+    def __init__(
+        self, fit: FitSet, captioner: ImageCaptioner | None, data_dir: Path, progress: Progress
+    ):
         self.fit = fit
         self.captioner = captioner
         self.data_dir = data_dir
@@ -128,7 +133,7 @@ def _cluster_models(n: int, params: Any, vectors: np.ndarray) -> tuple[Any, Any]
 
 
 def cluster(
-    fit: FitSet, params: Any, captioner: Any | None, data_dir: Path, progress: Progress
+    fit: FitSet, params: Any, captioner: ImageCaptioner | None, data_dir: Path, progress: Progress
 ) -> Clustering:
     """Fit BERTopic on the fit set's vectors (never re-embedded) with `CaptionWords`.
 

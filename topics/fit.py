@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -30,6 +30,9 @@ from topics.table import (
     outlier_label,
     run_dir,
 )
+
+if TYPE_CHECKING:
+    from picsift.models.protocols import ImageCaptioner
 
 Progress = Callable[[str, int, int], None]
 
@@ -85,7 +88,7 @@ def fit_topics(
     data_dir: Path,
     params: FitParams = FitParams(),
     *,
-    captioner: Any | None = None,
+    captioner: ImageCaptioner | None = None,
     progress: Progress | None = None,
 ) -> RunInfo:
     """Fit topics on the stored vectors and write them back; ids stay stable across refits.
