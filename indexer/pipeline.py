@@ -8,28 +8,25 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from indexer.cache import IndexCache
-from indexer.media import is_video_frame
-from indexer.payloads import image_id, merged_payload, new_payload, relabeled
+from indexer.datasets import RETRIEVE_CHUNK, DatasetResolver
+from indexer.payloads import image_id, merged_payload, new_payload
 from indexer.reader import read_item
 from indexer.records import Failure, MediaItem, Post
 from indexer.shard import Shard
 from picsift.models.decode import READ_ERRORS, Unreadable
-from picsift.store import Filter, ImageStore, Match, MatchAny, PointData
+from picsift.store import Filter, ImageStore, MatchAny, PointData
 from picsift.thumbs import THUMB_SIDE, write_thumb
 
 if TYPE_CHECKING:
     from picsift.models.protocols import Encoder
 
-RETRIEVE_CHUNK = 256
-_FOURCAT_KEY = re.compile(r"[0-9a-f]{32}")
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
@@ -90,14 +87,15 @@ class Indexer:
         self.progress = progress or (lambda stage, done, total: None)
         self.hash_workers = hash_workers
         self.shard = shard
+        self.datasets = DatasetResolver(store, cache)
 
     def run(self, media: Sequence[MediaItem], posts: Sequence[Post]) -> IndexReport:
         """Index `media`, linking them to `posts` (and to posts cached from earlier tables)."""
         report = IndexReport(found=len(media))
         self.store.ensure(self.encoder.model_id, self.encoder.dim)
-        posts = self._resolve_tables(media, posts, report)
+        posts = self.datasets.tables(media, posts, report.warnings)
         self.cache.remember_posts(posts)
-        media = self._follow_derived(media, posts, report)
+        media = self.datasets.derived(media, posts, report.warnings)
         images = self._group_by_content(media, report)
         linked = self._attach_posts(images, posts, report)
         if self.shard:
@@ -116,177 +114,6 @@ class Indexer:
         if report.new:
             self.store.images.optimize()
         return report
-
-    def _resolve_tables(
-        self, media: Sequence[MediaItem], posts: Sequence[Post], report: IndexReport
-    ) -> list[Post]:
-        """Name the dataset of each table given without its media: a table stem joined before
-        keeps its dataset; a name the store does not know joins the one dataset without a
-        table of its own that holds most (at least half) of its post ids, in this run's media
-        or the stored images."""
-        run_datasets = {item.dataset for item in media}
-        ids_by_name: dict[str, set[str]] = {}
-        for post in posts:
-            if post.dataset not in run_datasets:
-                ids_by_name.setdefault(post.dataset, set()).add(post.post_id)
-        target: dict[str, str] = {}
-        for name, ids in ids_by_name.items():
-            dataset = self.cache.alias(name) or self._key_in_name(name, run_datasets)
-            if dataset is None and not self._stored_dataset(name):
-                counts = self._stored_holders(ids)
-                for item in media:
-                    for post_id in ids.intersection(item.post_ids):
-                        counts.setdefault(item.dataset, set()).add(post_id)
-                sizes = {d: len(s) for d, s in counts.items()}
-                dataset = self._claim(name, len(ids), sizes, report)
-            if dataset is not None and dataset != name:
-                self.cache.bind(name, dataset)
-                target[name] = dataset
-        return [
-            Post.from_payload(p.to_payload() | {"dataset": target[p.dataset]})
-            if p.dataset in target
-            else p
-            for p in posts
-        ]
-
-    def _key_in_name(self, name: str, run_datasets: set[str]) -> str | None:
-        """The 4CAT dataset key a table's file is named with (`<query>-<key>.csv`), when this
-        run's media or the store have that dataset."""
-        key = name.rsplit("-", 1)[-1]
-        if name == key or not _FOURCAT_KEY.fullmatch(key):
-            return None
-        return key if key in run_datasets or self._stored_dataset(key) else None
-
-    def _follow_derived(
-        self, media: Sequence[MediaItem], posts: Sequence[Post], report: IndexReport
-    ) -> list[MediaItem]:
-        """Video frames of a dataset without a table of its own, all of whose post ids are posts
-        of one dataset with a table, were made from that dataset: 4CAT's "Download TikTok
-        videos" downloads from a hidden step, so its videos and their frames name the step's
-        key. Such images join that dataset, in this run and in the store, and the step's key
-        stays an alias so later archives of it join too. Only frames: two scrapes' image
-        archives may share posts and stay two datasets."""
-        tabled = {p.dataset for p in posts}
-        candidates: dict[str, set[str]] = {}
-        not_frames: set[str] = set()
-        for item in media:
-            if item.dataset not in tabled:
-                candidates.setdefault(item.dataset, set()).update(item.post_ids)
-                if not is_video_frame(item.member or item.path.as_posix()):
-                    not_frames.add(item.dataset)
-        if posts:
-            for name in self._stored_holders({p.post_id for p in posts}):
-                if name not in tabled and name not in candidates:
-                    ids, frames = self._stored_frames(name)
-                    candidates[name] = ids
-                    if not frames:
-                        not_frames.add(name)
-        established = tabled | {item.dataset for item in media}
-        targets: dict[str, str] = {}
-        for name, ids in candidates.items():
-            if self.cache.size(name) or name in not_frames or not ids:
-                continue
-            target = self.cache.alias(name) or self._leader(name, ids, established, report)
-            if target is not None and target != name:
-                targets[name] = target
-        for name, target in targets.items():
-            self.cache.bind(name, target)
-            self._relabel_stored(name, target)
-        return [
-            replace(m, dataset=targets[m.dataset]) if m.dataset in targets else m for m in media
-        ]
-
-    def _leader(
-        self, name: str, ids: set[str], established: set[str], report: IndexReport
-    ) -> str | None:
-        """The one dataset with a table (in this run, or stored) holding all of `ids`."""
-        counts = {
-            other: n
-            for other, n in self.cache.holders(ids).items()
-            if other != name and (other in established or self._stored_dataset(other))
-        }
-        best = self._best(counts, report, f"dataset {name!r}: tables")
-        if best is None or counts[best] < len(ids):
-            return None
-        report.warnings.append(
-            f"dataset {name!r}: its video frames are of {len(ids):,} posts of dataset {best!r}, "
-            f'which has their table: they join {best!r} (4CAT made them from it; "Download '
-            'TikTok videos" names the key of a hidden step)'
-        )
-        return best
-
-    def _stored_frames(self, dataset: str) -> tuple[set[str], bool]:
-        """The post ids of a stored dataset's images, and whether all its files are frames."""
-        ids: set[str] = set()
-        frames = True
-        flt = Filter(must=(Match("datasets", dataset),))
-        for record in self.store.images.scroll(flt, with_payload=["posts", "files"]):
-            ids.update(p["post_id"] for p in record.payload["posts"] if p["dataset"] == dataset)
-            frames &= all(
-                is_video_frame(f["member"] or f["path"])
-                for f in record.payload["files"]
-                if f["dataset"] == dataset
-            )
-        return ids, frames
-
-    def _relabel_stored(self, name: str, dataset: str) -> None:
-        """Stored images of dataset `name`: their posts and files move to `dataset`."""
-        flt = Filter(must=(Match("datasets", name),))
-        fields = ["posts", "files", "first_seen"]
-        updates = [
-            (record.id, relabeled(record.payload, name, dataset))
-            for record in self.store.images.scroll(flt, with_payload=fields)
-        ]
-        self.store.images.set_payloads(updates)
-
-    def _stored_dataset(self, name: str) -> bool:
-        return self.store.images.count(Filter(must=(Match("datasets", name),))) > 0
-
-    def _stored_holders(self, post_ids: set[str]) -> dict[str, set[str]]:
-        """Per stored dataset, which of `post_ids` its images' posts hold."""
-        holders: dict[str, set[str]] = {}
-        ids = sorted(post_ids)
-        for start in range(0, len(ids), RETRIEVE_CHUNK):
-            flt = Filter(
-                must=(MatchAny("posts[].post_id", tuple(ids[start : start + RETRIEVE_CHUNK])),)
-            )
-            for record in self.store.images.scroll(flt, with_payload=["posts"]):
-                for p in record.payload.get("posts", []):
-                    if p["post_id"] in post_ids:
-                        holders.setdefault(p["dataset"], set()).add(p["post_id"])
-        return holders
-
-    def _claim(
-        self, name: str, n_posts: int, counts: dict[str, int], report: IndexReport
-    ) -> str | None:
-        """The dataset that table `name` joins, from how many of its posts each holds."""
-        tabled = sorted(d for d in counts if self.cache.size(d))
-        free = {d: n for d, n in counts.items() if d not in tabled}
-        best = self._best(free, report, f"table {name!r}: datasets")
-        if best is not None and 2 * free[best] >= n_posts:
-            return best
-        if tabled and not free:
-            report.warnings.append(
-                f"table {name!r}: its posts are in dataset(s) {', '.join(map(repr, tabled))}, "
-                "which have a table already; not joined: to update one, index the table "
-                "again with --dataset NAME"
-            )
-        return None
-
-    @staticmethod
-    def _best(counts: dict[str, int], report: IndexReport, what: str) -> str | None:
-        """The name with the highest count; None on a tie (with a warning about `what`)."""
-        if not counts:
-            return None
-        most = max(counts.values())
-        best = sorted(d for d, n in counts.items() if n == most)
-        if len(best) > 1:
-            report.warnings.append(
-                f"{what}: {', '.join(map(repr, best))} hold as many of its post ids; not joined "
-                "to any: index the table again with --dataset NAME"
-            )
-            return None
-        return best[0]
 
     def _hash(self, item: MediaItem) -> tuple[MediaItem, str | None, str | None]:
         cached = self.cache.cached_hash(item)
@@ -329,7 +156,7 @@ class Indexer:
                 wanted.setdefault(item.dataset, set()).update(ids)
         cached: set[tuple[str, str]] = set()
         for dataset, ids in wanted.items():
-            for post_id, post in self._cached(dataset, ids, report).items():
+            for post_id, post in self.datasets.cached_posts(dataset, ids, report.warnings).items():
                 by_key[(dataset, post_id)] = post
                 cached.add((dataset, post_id))
         linked: set[tuple[str, str]] = set()
@@ -344,26 +171,6 @@ class Indexer:
                         linked.add(key)
                     image.posts.append(post or Post(item.dataset, post_id))
         return linked
-
-    def _cached(self, dataset: str, ids: set[str], report: IndexReport) -> dict[str, Post]:
-        """Cached posts of `dataset`. A dataset without a table of its own joins the table
-        indexed alone under its file stem (a name the store does not know) that holds most of
-        its post ids, when at least half of that table's posts are among them."""
-        found = self.cache.find_posts(dataset, ids) if ids else {}
-        rest = ids - found.keys()
-        if rest and not self.cache.size(dataset):
-            counts = {
-                name: n
-                for name, n in self.cache.holders(rest).items()
-                if name != dataset
-                and not self._stored_dataset(name)
-                and 2 * n >= self.cache.size(name)
-            }
-            name = self._best(counts, report, f"dataset {dataset!r}: tables")
-            if name is not None:
-                self.cache.bind(name, dataset)
-                found |= self.cache.find_posts(dataset, rest)
-        return found
 
     def _merge_known(self, images: dict[str, _Image], joined: set) -> set[str]:
         by_id = {img.id: img for img in images.values()}

@@ -34,7 +34,7 @@ class Phase(Protocol):
     name: str
 
     def run(self, store: ImageStore, data_dir: Path, progress: Progress) -> dict[str, Any]:
-        """Enrich what is missing; the report section (counts, failures)."""
+        """Enrich what is missing; the report section: `written` (a count), failures."""
         ...
 
 
@@ -62,18 +62,13 @@ class Sources:
 
 @dataclass
 class IndexRun:
-    """A run's report (the `picsift index --report` shape, a section per phase that ran) and
-    the ids of the images it added."""
+    """A run's report (the `picsift index --report` shape, a section per phase that ran), the
+    ids of the images it added, and how many payloads its phases wrote (after which search
+    wants `ImageStore.refresh_index`; the new images themselves are optimised by the run)."""
 
     report: dict[str, Any]
     new_ids: list[str] = field(default_factory=list)
-
-    @property
-    def wrote(self) -> bool:
-        """Whether the run changed what search sees (new images, or an enrichment written)."""
-        return bool(self.new_ids) or any(
-            isinstance(section, dict) and section.get("written") for section in self.report.values()
-        )
+    enriched: int = 0
 
 
 def enrichment(settings: Settings, *, captions: bool = True) -> list[Phase]:
@@ -125,10 +120,11 @@ def run_index(
     result.warnings[:0] = found.warnings
     result.skipped[:0] = found.skipped
     report = result.to_dict()
-    if new_ids:
-        for phase in phases:
-            report[phase.name] = phase.run(store, data_dir, progress or _quiet)
-    return IndexRun(report, new_ids)
+    enriched = 0
+    for phase in phases if new_ids else ():
+        report[phase.name] = phase.run(store, data_dir, progress or _quiet)
+        enriched += report[phase.name]["written"]
+    return IndexRun(report, new_ids, enriched)
 
 
 def _quiet(stage: str, done: int, total: int) -> None:

@@ -129,6 +129,6 @@ def index(
     check_anything_read(report)
     if run.new_ids and current_run(settings.data_dir) is not None:
         report["topics"] = assign(store, settings, progress, ids=run.new_ids, refresh=False)
-    if run.wrote:
+    if run.enriched or "topics" in report:
         store.refresh_index()
     return report

@@ -90,7 +90,7 @@ class _Run:
             **self.options,
         )
         topics = _assign_topics(self.store, self.settings, run.new_ids) if run.new_ids else None
-        if run.wrote or topics:
+        if run.enriched or topics:
             self.store.refresh_index()
         return run.report, topics
 

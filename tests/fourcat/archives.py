@@ -9,23 +9,14 @@
   `write_archive_and_finish` (flat, stored, `.metadata.json` at the root).
 - TikTok images: `processors/visualisation/download_tiktok.py` `TikTokImageDownloader.process`
   with `collect_image` and `save_image` (`<post id>.<ext>`, metadata keyed by URL).
-- Video downloader: `processors/visualisation/download_videos.py` `VideoDownloaderPlus`
-  (`collect_video_urls`, `_handle_direct_download_response`, `_write_direct_response`,
-  `_save_metadata`).
-- TikTok video preset: `processors/visualisation/download_tiktok_video.py`
-  `TikTokVideoDownloader.get_processor_pipeline` and `TikTokVideoMetadata.process`, with
-  `backend/lib/preset.py` and `backend/lib/processor.py` (`attach_to`: the last step's zip is
-  copied to the preset's result file).
-- Frames: `processors/visualisation/video_frames.py` `VideoFrames.process` and
-  `processors/visualisation/video_scene_frames.py` `VideoSceneFrames.process`, both zipped with
-  `shutil.make_archive` (folder entries included, deflated).
 - Telegram images: `processors/visualisation/download-telegram-images.py`
   `TelegramImageDownloader` on `processors/visualisation/download_telegram_videos.py`
   `TelegramVideoDownloader.get_media` (metadata keyed by file name).
 
 Images are small real pictures (Pillow), a colour and a shape from a seed, so the same URL
-always gives the same bytes and different URLs different ones; videos are placeholder bytes.
-Where 4CAT's order depends on a set or on download timing, these follow the items' order.
+always gives the same bytes and different URLs different ones. Video archives are in
+`tests.fourcat.videos`. Where 4CAT's order depends on a set or on download timing, these
+follow the items' order.
 """
 
 from __future__ import annotations
@@ -38,7 +29,7 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterable, Mapping
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageDraw
@@ -49,23 +40,9 @@ from tests.fourcat.tables import Missing, mapped
 METADATA = ".metadata.json"
 # The Instagram image served as a multi-picture JPEG (saved by 4CAT as `.mpo`).
 MPO_URL = instagram_expected()[1].image_urls[1]
-PROXY = "__localhost__"  # what 4CAT's proxied requests report when no proxy is configured
-FFMPEG_BANNER = (
-    "ffmpeg version 7.1.1-1+b1 Copyright (c) 2000-2025 the FFmpeg developers\n"
-    "  built with gcc 14 (Debian 14.2.0-19)\n"
-)
-# TikTok's CDN addresses as the embed page gives them: the path ends in `/`, so
-# url_to_filename finds no file name there.
-TIKTOK_CDN = (
-    "https://v16-webapp-prime.tiktok.com/video/tos/useast2a/tos-useast2a-pve-0068/o{post_id}/"
-    "?a=1988&bti=ODszNWYuMDE6&ch=0&cr=3&dr=0&lr=tiktok_m&cd=0%7C0%7C0%7C&cv=1&br=2176"
-    "&bt=1088&cs=0&ds=3&ft=4fUEKMvt8Zmo0&mime_type=video_mp4&qs=0&rc=Zmk4&l=202401311200"
-    "&btag=e00088000"
-)
 _IMAGE_LINK = re.compile(
     r"(?:www\.|https?:\/\/)[^\s\(\)\]\[,']*\.(?:png|jpg|jpeg|gif|gifv)[^\s\(\)\]\[,']*", re.I
 )
-_IMAGE_PATH = re.compile(r"\.(?:png|jpe?g|gif|webp)$", re.I)
 
 
 # --- names, keys, bytes ----------------------------------------------------------------------
@@ -120,12 +97,6 @@ def image_bytes(seed: str, fmt: str = "JPEG") -> bytes:
     return out.getvalue()
 
 
-def video_bytes(seed: str) -> bytes:
-    """Placeholder video content (an MP4 `ftyp` box and the seed's hash; not decodable)."""
-    head = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
-    return head + b"\x00\x00\x00\x18free" + hashlib.md5(seed.encode("utf-8")).digest()
-
-
 def read_metadata(archive: Path) -> dict[str, Any]:
     """The `.metadata.json` of a written zip."""
     with zipfile.ZipFile(archive) as zf:
@@ -148,11 +119,11 @@ def url_to_filename(url: str, taken: Iterable[str], default_ext: str = ".png") -
     return filename
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     return value.default if isinstance(value, Missing) else value
 
 
-def _flat_zip(path: Path, files: Mapping[str, bytes]) -> Path:
+def flat_zip(path: Path, files: Mapping[str, bytes]) -> Path:
     """write_archive_and_finish: every file of the staging folder at the root, stored."""
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as zf:
         for name in sorted(files):  # 4CAT: the staging folder's listing order
@@ -160,7 +131,7 @@ def _flat_zip(path: Path, files: Mapping[str, bytes]) -> Path:
     return path
 
 
-def _tree_zip(path: Path, files: Mapping[str, bytes]) -> Path:
+def tree_zip(path: Path, files: Mapping[str, bytes]) -> Path:
     """shutil.make_archive(<result path without .zip>, "zip", <staging folder>)."""
     with tempfile.TemporaryDirectory() as staging:
         for name, data in files.items():
@@ -171,7 +142,7 @@ def _tree_zip(path: Path, files: Mapping[str, bytes]) -> Path:
     return path
 
 
-def _zip_files(archive: Path) -> list[tuple[str, bytes]]:
+def zip_files(archive: Path) -> list[tuple[str, bytes]]:
     """The files of a zip as 4CAT's iterate_items yields them: dotfiles first, no folders."""
     with zipfile.ZipFile(archive) as zf:
         infos = [i for i in zf.infolist() if not i.is_dir()]
@@ -223,9 +194,9 @@ def image_downloader_zip(
     post_ids: dict[str, list[str]] = {}
     for item in items:
         row = mapped(platform, item)
-        if row is None or not _plain(row.get(column)):
+        if row is None or not plain(row.get(column)):
             continue
-        for url in _image_links(_plain(row[column])):
+        for url in _image_links(plain(row[column])):
             post_ids.setdefault(url, []).append(str(row["id"]))
     if not post_ids:
         raise ValueError("no URLs: 4CAT finishes the dataset empty, without an archive")
@@ -252,7 +223,7 @@ def image_downloader_zip(
         }
     files[METADATA] = json.dumps(metadata).encode("utf-8")
     own = key(f"image-downloader/{source_key}/{column}/{sorted(failed)}")
-    return _flat_zip(folder / result_file("image-downloader", own), files)
+    return flat_zip(folder / result_file("image-downloader", own), files)
 
 
 # --- TikTok images ---------------------------------------------------------------------------
@@ -294,148 +265,7 @@ def tiktok_images_zip(
         }
     files[METADATA] = json.dumps(metadata).encode("utf-8")
     own = key(f"image-downloader-tiktok/{kind}/{source_key}")
-    return _flat_zip(folder / result_file("image-downloader-tiktok", own), files)
-
-
-# --- video downloader ------------------------------------------------------------------------
-
-
-def _download_videos(
-    folder: Path,
-    from_dataset: str,
-    posts: list[tuple[str, list[str], str | None]],
-    fail: Iterable[str],
-    also_indirect: str,
-    zip_name: str,
-) -> Path:
-    """VideoDownloaderPlus on (post id, URLs, yt-dlp fallback URL) rows, every URL fetched
-    directly: a video is saved under url_to_filename (taken names on disk get -1, -2...), an
-    image is "Not a Video", a URL in `fail` answers 404."""
-    urls: dict[str, dict[str, Any]] = {}
-    for post_id, links, fallback in posts:
-        for url in links:
-            entry = urls.setdefault(url, {"post_ids": [], "_ytdlp_fallback_url": fallback})
-            if post_id not in entry["post_ids"]:
-                entry["post_ids"].append(post_id)
-    if not urls:
-        raise ValueError("no video URLs: 4CAT finishes the dataset with an error")
-
-    failed = set(fail)
-    files: dict[str, bytes] = {}
-    metadata: dict[str, Any] = {}
-    for url, entry in urls.items():
-        entry.update(success=False, retry=True)  # add_to_queue
-        if url in failed:
-            entry["error"] = f"Website denied download request (Code 404 / Reason Not Found): {url}"
-        elif _IMAGE_PATH.search(url.split("?")[0]):
-            entry["error"] = f"Not a Video (image/jpeg): {url}"
-            entry.update(retry=False, also_indirect=also_indirect)
-        else:
-            filename = url_to_filename(url, files, ".mp4")  # Content-Type video/mp4
-            files[filename] = video_bytes(url)
-            entry["downloader"] = "direct_link"
-            entry["files"] = [{"filename": filename, "metadata": {"proxy": PROXY}, "success": True}]
-            entry["success"] = True
-        metadata[url] = {"from_dataset": from_dataset, **entry}
-    files[METADATA] = json.dumps(metadata).encode("utf-8")
-    return _flat_zip(folder / zip_name, files)
-
-
-def video_downloader_zip(
-    folder: Path,
-    platform: str,
-    items: list[dict[str, Any]],
-    *,
-    source_key: str,
-    fail: Iterable[str] = (),
-) -> Path:
-    """4CAT's "Download videos" on a dataset (`from_dataset` = `source_key`), with 4CAT's default
-    column: Instagram's `media_urls` (photos there are "Not a Video" entries, which 4CAT
-    tolerates on Instagram datasets). TikTok: 4CAT refuses `tiktok-search` datasets; this is
-    an uploaded TikTok CSV (`upload-search`), default column `video_url`. Telegram: refused."""
-    fail = tuple(fail)
-    posts: list[tuple[str, list[str], str | None]] = []
-    for item in items:
-        row = mapped(platform, item) if platform in ("instagram", "tiktok") else None
-        if platform == "instagram" and row is not None:
-            posts.append((row["id"], _plain(row["media_urls"]).split(","), None))
-        elif platform == "tiktok" and row is not None:
-            posts.append((row["id"], [row["video_url"]], None))
-        elif platform not in ("instagram", "tiktok"):
-            raise ValueError(f"4CAT's video downloader does not run on {platform} datasets")
-    name = result_file("video-downloader", key(f"video-downloader/{source_key}/{sorted(fail)}"))
-    return _download_videos(folder, source_key, posts, fail, "none", name)
-
-
-def tiktok_video_preset(
-    folder: Path, items: list[dict[str, Any]], *, source_key: str, fail: Iterable[str] = ()
-) -> tuple[Path, str]:
-    """4CAT's "Download TikTok videos": the hidden `tiktok-video-downloader-metadata` step writes a
-    CSV (id, tiktok_url, video_url from TikTok's embed page, errors, fallback_only) and the
-    video downloader runs on that CSV (`video_url`, fallback `tiktok_url`), so `from_dataset`
-    is the helper's key. The CDN URLs end in `/`, so the videos are `file.mp4`, `file-1.mp4`...
-    Returns the preset's zip (the downloader's, copied) and the helper's key."""
-    fail = tuple(fail)
-    preset = key(f"video-downloader-tiktok/{source_key}/{sorted(fail)}")
-    helper = key(f"tiktok-video-downloader-metadata/{preset}")
-    posts: list[tuple[str, list[str], str | None]] = []
-    for item in items:
-        row = mapped("tiktok", item)
-        assert row is not None
-        video_url = TIKTOK_CDN.format(post_id=row["id"])
-        posts.append((str(row["id"]), [video_url], row["tiktok_url"]))
-    failed = {TIKTOK_CDN.format(post_id=post_id) for post_id in fail}
-    name = result_file("video-downloader-tiktok", preset)
-    return _download_videos(folder, helper, posts, failed, "all", name), helper
-
-
-# --- frames ----------------------------------------------------------------------------------
-
-
-def video_frames_zip(
-    folder: Path, videos_zip: Path, *, frames_per_video: int = 2, failed: Iterable[str] = ()
-) -> Path:
-    """4CAT's "Extract frames from videos": the videos zip's `.metadata.json` copied, and per file a
-    folder `<stem>/` with `video_frame_0000001.jpeg`... and `ffmpeg_error.log` (ffmpeg always
-    prints its banner on stderr; nothing on stdout, so no `ffmpeg_output.log`). A stem in
-    `failed`: its folder holds the error log only. If every video fails 4CAT writes no zip."""
-    bad = set(failed)
-    tree: dict[str, bytes] = {}
-    done = 0
-    for name, data in _zip_files(videos_zip):
-        if name == METADATA:
-            tree[name] = data
-            continue
-        stem = PurePosixPath(name).stem
-        log = FFMPEG_BANNER + f"Input #0, mov,mp4,m4a,3gp,3g2,mj2, from '{name}':\n"
-        if stem in bad:
-            log = FFMPEG_BANNER + f"{name}: Invalid data found when processing input\n"
-        else:
-            for n in range(1, frames_per_video + 1):
-                tree[f"{stem}/video_frame_{n:07d}.jpeg"] = image_bytes(f"{name}#frame{n}")
-            done += 1
-        tree[f"{stem}/ffmpeg_error.log"] = log.encode("utf-8")
-    if not done:
-        raise ValueError("no frames from any video: 4CAT finishes with an error, no archive")
-    own = key(f"video-frames/{key_of(videos_zip)}/{frames_per_video}/{sorted(bad)}")
-    return _tree_zip(folder / result_file("video-frames", own), tree)
-
-
-def scene_frames_zip(folder: Path, videos_zip: Path, *, scenes: Mapping[str, int]) -> Path:
-    """4CAT's "Extract key frames from each scene" (after the scene detector on the videos): the
-    videos zip's `.metadata.json` copied, and for a video stem with n scenes a folder
-    `<stem>/` with `<stem>_scene_1.jpeg`..`<stem>_scene_<n>.jpeg`; no scenes, no folder."""
-    tree: dict[str, bytes] = {}
-    for name, data in _zip_files(videos_zip):
-        if name == METADATA:
-            tree[name] = data
-            continue
-        stem = PurePosixPath(name).stem
-        for n in range(1, scenes.get(stem, 0) + 1):
-            tree[f"{stem}/{stem}_scene_{n}.jpeg"] = image_bytes(f"{name}#scene{n}")
-    detector = key(f"video-scene-detector/{key_of(videos_zip)}")
-    own = key(f"video-scene-frames/{detector}/{sorted(scenes.items())}")
-    return _tree_zip(folder / result_file("video-scene-frames", own), tree)
+    return flat_zip(folder / result_file("image-downloader-tiktok", own), files)
 
 
 # --- Telegram --------------------------------------------------------------------------------
@@ -523,4 +353,4 @@ def telegram_media_zip(
             done += 1
     files[METADATA] = json.dumps(metadata).encode("utf-8")
     own = key(f"image-downloader-telegram/{source_key}/{sorted(reasons.items())}")
-    return _flat_zip(folder / result_file("image-downloader-telegram", own), files)
+    return flat_zip(folder / result_file("image-downloader-telegram", own), files)

@@ -73,10 +73,10 @@ def test_huge_members_fail_alone_without_being_read(tmp_path):
 
 
 def test_a_metadata_member_larger_than_any_4cat_writes_is_refused(tmp_path, monkeypatch):
-    from indexer import media
+    from indexer import listing
     from indexer.media import scan_media
 
-    monkeypatch.setattr(media, "MAX_METADATA_BYTES", 4 * MIB)
+    monkeypatch.setattr(listing, "MAX_METADATA_BYTES", 4 * MIB)
     source = tmp_path / "m.zip"
     with zipfile.ZipFile(source, "w", zipfile.ZIP_DEFLATED) as archive:
         write_zeros(archive, ".metadata.json", 8 * MIB)

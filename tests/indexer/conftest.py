@@ -74,6 +74,21 @@ def write_tiktok_csv(path: Path, n_posts: int, images: list | None = None) -> No
             )
 
 
+def index(store: Path, *args: object) -> dict:
+    """Run `picsift index --no-captions` with the toy model; the JSON report."""
+    from typer.testing import CliRunner
+
+    from picsift.cli.main import app
+
+    report = store.parent / "report.json"
+    argv = ["--store", str(store), "--model", "toy", "index", *map(str, args)]
+    result = CliRunner().invoke(
+        app, [*argv, "--no-captions", "--report", str(report)], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    return json.loads(report.read_text())
+
+
 @pytest.fixture(scope="session")
 def toy_encoder():
     from picsift.models.encoder import ClipEncoder

@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import zipfile
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 import pytest
-from typer.testing import CliRunner
 
-from indexer.media import A_VIDEO, NOT_AN_IMAGE, scan_media
-from picsift.cli.main import app
+from indexer.listing import A_VIDEO, NOT_AN_IMAGE
+from indexer.media import scan_media
 from picsift.models.decode import Unreadable, read_media
 from picsift.store.edge import EdgeStore
 from tests.fourcat import archives, tables
+from tests.fourcat import videos as video_zips
 from tests.fourcat.items import (
     Expected,
     instagram_expected,
@@ -32,8 +31,7 @@ from tests.fourcat.items import (
     tiktok_expected,
     tiktok_items,
 )
-
-runner = CliRunner()
+from tests.indexer.conftest import index
 
 TIKTOK = archives.key("tiktok-search/cats")
 INSTAGRAM = archives.key("instagram-search/cats")
@@ -53,17 +51,6 @@ TABLES: dict[str, Callable[..., Path]] = {
     "zeeschuimer-csv": tables.zeeschuimer_csv,
 }
 EXTENSION = {"csv": "csv", "zeeschuimer-csv": "csv"}
-
-
-def index(store: Path, *sources: Path) -> dict:
-    """`picsift index` with the toy model; the JSON report."""
-    report = store.parent / "report.json"
-    argv = ["--store", str(store), "--model", "toy", "index", *map(str, sources)]
-    result = runner.invoke(
-        app, [*argv, "--no-captions", "--report", str(report)], catch_exceptions=False
-    )
-    assert result.exit_code == 0, result.output
-    return json.loads(report.read_text())
 
 
 def stored(store: Path) -> dict[str, list[dict]]:
@@ -126,13 +113,13 @@ def truth_of_frames(archive: Path) -> dict[str, set[str]]:
 
 
 def tiktok_frames(folder: Path) -> Path:
-    videos, _ = archives.tiktok_video_preset(folder, tiktok_items(), source_key=TIKTOK)
-    return archives.video_frames_zip(folder, videos)
+    videos, _ = video_zips.tiktok_video_preset(folder, tiktok_items(), source_key=TIKTOK)
+    return video_zips.video_frames_zip(folder, videos)
 
 
 def tiktok_scenes(folder: Path) -> Path:
-    videos, _ = archives.tiktok_video_preset(folder, tiktok_items(), source_key=TIKTOK)
-    return archives.scene_frames_zip(folder, videos, scenes={"file": 2, "file-2": 1})
+    videos, _ = video_zips.tiktok_video_preset(folder, tiktok_items(), source_key=TIKTOK)
+    return video_zips.scene_frames_zip(folder, videos, scenes={"file": 2, "file-2": 1})
 
 
 ARCHIVES: dict[str, tuple[str, Callable[[Path], Path], Callable[[Path], dict]]] = {
@@ -246,8 +233,8 @@ def test_mpo_photo_is_an_image(tmp_path):
 
 
 def test_every_skipped_file_is_named_with_its_reason(tmp_path):
-    videos, _ = archives.tiktok_video_preset(tmp_path, tiktok_items(), source_key=TIKTOK)
-    frames = archives.video_frames_zip(tmp_path, videos)
+    videos, _ = video_zips.tiktok_video_preset(tmp_path, tiktok_items(), source_key=TIKTOK)
+    frames = video_zips.video_frames_zip(tmp_path, videos)
     report = index(tmp_path / "store", videos, frames)
     named = {s["path"]: s["reason"] for s in report["skipped"]}
     logs = [n for n in members(frames) if n.endswith(".log")]
@@ -300,8 +287,8 @@ def test_scenes_of_a_video_without_scenes_are_no_failure(tmp_path):
 
 
 def test_frames_of_a_video_ffmpeg_could_not_read_are_named(tmp_path):
-    videos, _ = archives.tiktok_video_preset(tmp_path, tiktok_items(), source_key=TIKTOK)
-    scan = scan_media(archives.video_frames_zip(tmp_path, videos, failed=["file-1"]))
+    videos, _ = video_zips.tiktok_video_preset(tmp_path, tiktok_items(), source_key=TIKTOK)
+    scan = scan_media(video_zips.video_frames_zip(tmp_path, videos, failed=["file-1"]))
     assert scan.failed == []
     assert any(
         w.startswith("1 video(s) listed in .metadata.json have no frames") for w in scan.warnings
@@ -323,11 +310,11 @@ def frame_runs(tmp_path: Path) -> tuple[Path, Path, Path, str]:
     thumbs = archives.tiktok_images_zip(
         tmp_path, tiktok_items(), kind="thumbnail", source_key=TIKTOK
     )
-    videos, helper = archives.tiktok_video_preset(tmp_path, tiktok_items(), source_key=TIKTOK)
+    videos, helper = video_zips.tiktok_video_preset(tmp_path, tiktok_items(), source_key=TIKTOK)
     return (
         table(tmp_path, "tiktok", "csv"),
         thumbs,
-        archives.video_frames_zip(tmp_path, videos),
+        video_zips.video_frames_zip(tmp_path, videos),
         helper,
     )
 

@@ -11,19 +11,9 @@ from typer.testing import CliRunner
 from picsift.cli.main import app
 from picsift.store.edge import EdgeStore
 from picsift.thumbs import thumb_path
-from tests.indexer.conftest import DATASET, post_id, write_4cat_zip, write_tiktok_csv
+from tests.indexer.conftest import DATASET, index, post_id, write_4cat_zip, write_tiktok_csv
 
 runner = CliRunner()
-
-
-def index(store, *args: str) -> dict:
-    report = store.parent / "report.json"
-    argv = ["--store", str(store), "--model", "toy", "index", *map(str, args)]
-    result = runner.invoke(
-        app, [*argv, "--no-captions", "--report", str(report)], catch_exceptions=False
-    )
-    assert result.exit_code == 0, result.output
-    return json.loads(report.read_text())
 
 
 def records(store) -> list:

@@ -23,7 +23,7 @@ from indexer.sources import collect
 from picsift.cli.main import app
 from picsift.store.edge import EdgeStore
 from picsift.store.server import ServerStore
-from tests.indexer.conftest import DATASET, post_id, write_4cat_zip, write_tiktok_csv
+from tests.indexer.conftest import DATASET, index, post_id, write_4cat_zip, write_tiktok_csv
 from tests.indexer.fixtures_formats import frame_archive, image_archive, jpegs
 from tests.indexer.fixtures_media import unpack, write_zip
 from tests.indexer.fixtures_tables import fourcat_line, tiktok_item, write_ndjson, zeeschuimer_line
@@ -37,17 +37,6 @@ TS0 = 1_700_000_000  # 2023-11-14 22:13:20 UTC; post i is i hours later
 ISO = [f"2023-11-14T{h}:13:20Z" for h in (22, 23)] + [
     f"2023-11-15T{h:02d}:13:20Z" for h in range(4)
 ]
-
-
-def index(store: Path, *args: object) -> dict:
-    """Run `picsift index` with the toy model; the JSON report."""
-    report = store.parent / "report.json"
-    argv = ["--store", str(store), "--model", "toy", "index", *map(str, args)]
-    result = runner.invoke(
-        app, [*argv, "--no-captions", "--report", str(report)], catch_exceptions=False
-    )
-    assert result.exit_code == 0, result.output
-    return json.loads(report.read_text())
 
 
 def stored(store: Path) -> dict[str, dict]:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from indexer.media import IMAGE_EXTENSIONS, NOT_AN_IMAGE, is_media_source, scan_media
+from indexer.listing import IMAGE_EXTENSIONS, NOT_AN_IMAGE
+from indexer.media import is_media_source, scan_media
 from indexer.reader import MediaReader, read_item
 from indexer.records import Failure
 from tests.indexer.fixtures_media import (
