@@ -87,13 +87,19 @@ class DatasetResolver:
                 candidates.setdefault(item.dataset, set()).update(item.post_ids)
                 if not is_video_frame(item.member or item.path.as_posix()):
                     not_frames.add(item.dataset)
-        if posts:
-            for name in self._stored_holders({p.post_id for p in posts}):
-                if name not in tabled and name not in candidates:
-                    ids, frames = self._stored_frames(name)
-                    candidates[name] = ids
-                    if not frames:
-                        not_frames.add(name)
+        # Stored datasets without a table: the frames indexed before this table. Most stores
+        # have none, and then the table's post ids are not looked up at all.
+        untabled = {
+            name
+            for name in (self.store.images.facet("datasets", limit=100_000) if posts else ())
+            if name not in tabled and name not in candidates and not self.cache.size(name)
+        }
+        if untabled:
+            for name in untabled.intersection(self._stored_holders({p.post_id for p in posts})):
+                ids, frames = self._stored_frames(name)
+                candidates[name] = ids
+                if not frames:
+                    not_frames.add(name)
         established = tabled | {item.dataset for item in media}
         targets: dict[str, str] = {}
         for name, ids in candidates.items():
