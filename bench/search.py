@@ -44,7 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
-# As `picsift serve` runs inference (see picsift/cli/serve.py), so the baseline is comparable.
+# As `picsift serve` runs inference (see cli/serve.py), so the baseline is comparable.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 # The repository root goes before this file's folder, where this very file would shadow the
 # `search` package it measures.
@@ -141,7 +141,7 @@ def start_server(store_dir: Path, port: int, quantization: str) -> subprocess.Po
     env["PICSIFT_CAPTION_MODEL"] = "none"
     log = (OUT / "search-server.log").open("w")
     server = subprocess.Popen(
-        [sys.executable, "-c", "from picsift.cli.main import main; main()", "serve"],
+        [sys.executable, "-c", "from cli.main import main; main()", "serve"],
         env=env,
         cwd=OUT,
         stdout=log,

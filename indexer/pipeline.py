@@ -21,13 +21,12 @@ from indexer.reader import read_item
 from indexer.records import Failure, MediaItem, Post
 from indexer.shard import Shard
 from picsift.models.decode import READ_ERRORS, Unreadable
+from picsift.progress import Progress
 from picsift.store import Filter, ImageStore, MatchAny, PointData
 from picsift.thumbs import THUMB_SIDE, write_thumb
 
 if TYPE_CHECKING:
     from picsift.models.protocols import Encoder
-
-Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
 @dataclass

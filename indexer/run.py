@@ -1,7 +1,7 @@
 """`picsift index` as one workflow: collect the sources, index them, then the enrichment phases.
 
 The command line, the server's index jobs, the tests and the benches all call `run_index`; the
-composition roots (`picsift.cli`, `search`) add only what crosses stages: topic assignment of
+composition roots (`cli`, `search`) add only what crosses stages: topic assignment of
 the new images, and rebuilding the search index after the writes.
 """
 
@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from indexer.cache import IndexCache
 from indexer.captions import caption_missing
-from indexer.pipeline import Indexer, Progress
+from indexer.pipeline import Indexer
 from indexer.reader import read_item
 from indexer.records import MediaItem
 from indexer.shard import Shard
 from indexer.sources import collect
+from picsift.progress import Progress
 from picsift.settings import Settings
 from picsift.store import ImageStore
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from picsift.errors import PicsiftError
+from picsift.progress import Progress
 from search.errors import BusyError
 from search.service import NotFoundError
 
@@ -39,7 +40,6 @@ INTERRUPTED = (
     "complete it"
 )
 log = logging.getLogger("picsift.jobs")
-Progress = Callable[[str, int, int], None]
 Task = Callable[[Progress], dict[str, Any]]
 
 

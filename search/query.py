@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from picsift.errors import InputError
+from picsift.names import check_dataset, check_text
 from picsift.store import Filter, IsEmpty, Match, MatchAny, Nested, Range, Text
 
-MAX_QUERY_CHARS = 1000
 MAX_LIMIT = 1000
 MAX_VALUES = 100  # per repeated filter parameter (topic=..&topic=..)
 MAX_TERMS = 20  # per q / not: each distinct term is one text encoding under the model lock
 GroupBy = Literal["post", "author"]
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -195,22 +193,6 @@ class SearchRequest:
         return {
             k: list(v) if isinstance(v, tuple) else v for k, v in out.items() if v not in (None, ())
         }
-
-
-def check_text(name: str, text: str) -> None:
-    """Raise InputError naming `name` for over-long text or control characters."""
-    if len(text) > MAX_QUERY_CHARS:
-        raise InputError(f"{name}: {len(text):,} characters, over the {MAX_QUERY_CHARS:,} limit")
-    if _CONTROL.search(text):
-        raise InputError(f"{name}: contains control characters; send plain text")
-
-
-def check_dataset(value: str) -> None:
-    """Raise InputError for what cannot be a dataset name (4CAT keys and file stems never
-    hold a path)."""
-    check_text("dataset", value)
-    if "/" in value or "\\" in value or value in {"", ".", ".."}:
-        raise InputError(f"dataset: {value[:100]!r} is not a dataset name (no paths)")
 
 
 def _day(name: str, value: str | None) -> int | None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from picsift.errors import StoreError
+from picsift.progress import Progress
 from picsift.store import Filter, HasId, ImageStore, Match
 from topics import storeio
 from topics.reference import Reference
@@ -22,8 +23,6 @@ from topics.table import (
     run_dir,
     topic_point_id,
 )
-
-Progress = Callable[[str, int, int], None]
 
 
 @dataclass

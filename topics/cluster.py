@@ -15,7 +15,7 @@ words later (`topics.relabel`).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from bertopic.representation import BaseRepresentation
 
+from picsift.progress import Progress
 from picsift.thumbs import thumb_path
 from topics import knn
 from topics.represent import mmr
@@ -35,8 +36,6 @@ if TYPE_CHECKING:
 
 N_NEIGHBORS = 15  # BERTopic's default UMAP
 N_COMPONENTS = 5
-
-Progress = Callable[[str, int, int], None]
 
 
 @dataclass

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from picsift.errors import InputError
+from picsift.progress import Progress
 from picsift.store import ImageStore
 from topics import stable, storeio
 from topics.cluster import Clustering, cluster
@@ -33,8 +33,6 @@ from topics.table import (
 
 if TYPE_CHECKING:
     from picsift.models.protocols import ImageCaptioner
-
-Progress = Callable[[str, int, int], None]
 
 
 MAX_SEED = 2**32 - 1  # numpy's and UMAP's random_state range

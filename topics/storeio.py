@@ -6,13 +6,14 @@ import datetime as dt
 import json
 import os
 import secrets
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from picsift.progress import Progress
 from picsift.store import ImageStore, PointData, Record
 from topics.stable import NO_PRIOR, OldTopic
 from topics.table import OUTLIER, RunInfo, TopicInfo, run_dir, topic_point_id, topics_dir
@@ -20,8 +21,6 @@ from topics.table import OUTLIER, RunInfo, TopicInfo, run_dir, topic_point_id, t
 PAGE = 1000
 PLACE_PAGE = 4096  # images placed together: the neighbour search is faster in larger batches
 FIT_FIELDS = ["caption", "tags", "sha256", "topic", "topic_run"]
-
-Progress = Callable[[str, int, int], None]
 
 
 @dataclass

@@ -20,7 +20,7 @@ import json
 import sqlite3
 import tarfile
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ import numpy as np
 
 from picsift import __version__
 from picsift.errors import InputError, StoreError
+from picsift.progress import Progress
 from picsift.store.base import Collection, ImageStore, PointData
 from picsift.store.schema import StoreMeta
 
@@ -37,8 +38,6 @@ VERSION = 1
 BATCH = 512
 _SKIP = {"qdrant", ".picsift.lock"}  # the embedded engine's files: rebuilt by the target
 _SQLITE = ".sqlite"
-
-Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)

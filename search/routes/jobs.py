@@ -13,10 +13,10 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from picsift.errors import InputError
+from picsift.names import check_dataset
 from search import tasks
 from search.deps import AppState, ReadAccess, State, WriteAccess
 from search.errors import documented
-from search.query import check_dataset
 from search.schemas import IndexIn, JobOut, JobsOut, TopicsIn
 from search.uploads import check_sources, save_zip
 

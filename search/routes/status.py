@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from picsift import __version__
-from picsift.cli.status import store_status
+from picsift.store.status import store_status
 from search.deps import ReadAccess, State
 from search.schemas import HealthOut, StatusOut
 

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import FileResponse
 
 from picsift.errors import InputError
+from picsift.names import check_text
 from search.deps import AppState, Filters, ReadAccess, State, WriteAccess, WriteSlot
 from search.errors import documented
-from search.query import check_text
 from search.schemas import (
     MapBinsOut,
     MapPointsOut,

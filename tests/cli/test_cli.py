@@ -9,13 +9,13 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from picsift.cli.main import app
+from cli.main import app
 from picsift.store.base import PointData
 from picsift.store.edge import EdgeStore
 from tests.conftest import point_id, unit_vectors
 
 runner = CliRunner()
-MAIN = [sys.executable, "-c", "from picsift.cli.main import main; main()"]
+MAIN = [sys.executable, "-c", "from cli.main import main; main()"]
 COMMANDS = ["index", "caption", "tag", "topics", "search", "serve", "export", "remove", "store"]
 COMMANDS += ["status", "demo"]
 

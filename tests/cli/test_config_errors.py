@@ -7,7 +7,7 @@ import sys
 import pytest
 from qdrant_client import QdrantClient
 
-from picsift.cli.main import main
+from cli.main import main
 from picsift.errors import StoreError
 from picsift.settings import load_settings
 from picsift.store import open_store

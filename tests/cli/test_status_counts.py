@@ -8,11 +8,11 @@ import json
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from picsift.cli.main import app
-from picsift.cli.status import POSTS_PAGE, store_status
+from cli.main import app
 from picsift.settings import Settings
 from picsift.store.base import PointData
 from picsift.store.edge import EdgeStore
+from picsift.store.status import POSTS_PAGE, store_status
 from tests.conftest import point_id, unit_vectors
 
 runner = CliRunner()

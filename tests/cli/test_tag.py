@@ -7,7 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from picsift.cli.main import app
+from cli.main import app
 from picsift.errors import InputError
 from picsift.models.encoder import ClipEncoder
 from picsift.models.runtime import Runtime

@@ -12,7 +12,7 @@ from collections import Counter
 import pytest
 from typer.testing import CliRunner
 
-from picsift.cli.main import app
+from cli.main import app
 from picsift.demo.corpus import WEEKS, write_demo_corpus
 from picsift.models.toy import COLORS, SHAPES
 from picsift.store.edge import EdgeStore

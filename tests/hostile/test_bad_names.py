@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from typer.testing import CliRunner
 
-from picsift.cli.main import app
+from cli.main import app
 from picsift.settings import Settings
 from picsift.store.edge import EdgeStore
 

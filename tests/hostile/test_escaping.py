@@ -11,8 +11,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from cli.main import app
 from indexer.tables import read_posts
-from picsift.cli.main import app
 from picsift.store import PointData
 from picsift.store.edge import EdgeStore
 from tests.conftest import point_id

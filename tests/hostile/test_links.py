@@ -16,10 +16,10 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from typer.testing import CliRunner
 
+from cli.main import app
 from indexer.reach import display_name
 from indexer.records import Failure
 from indexer.sources import collect
-from picsift.cli.main import app
 from picsift.settings import Settings
 from picsift.store.edge import EdgeStore
 from search.app import create_app

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from picsift.cli.main import app
+from cli.main import app
 from picsift.settings import Settings
 from picsift.store import PointData
 from picsift.store.edge import EdgeStore

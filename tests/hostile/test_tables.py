@@ -8,7 +8,7 @@ import json
 
 from typer.testing import CliRunner
 
-from picsift.cli.main import app
+from cli.main import app
 from picsift.store.edge import EdgeStore
 from tests.indexer.conftest import post_id, write_4cat_zip, write_tiktok_csv
 

@@ -17,7 +17,7 @@ from picsift.models.decode import MAX_FILE_BYTES
 MIB = 2**20
 INDEX = """
 import resource, sys
-from picsift.cli.main import main
+from cli.main import main
 try:
     main()
 finally:

@@ -78,7 +78,7 @@ def index(store: Path, *args: object) -> dict:
     """Run `picsift index --no-captions` with the toy model; the JSON report."""
     from typer.testing import CliRunner
 
-    from picsift.cli.main import app
+    from cli.main import app
 
     report = store.parent / "report.json"
     argv = ["--store", str(store), "--model", "toy", "index", *map(str, args)]

@@ -8,8 +8,8 @@ import json
 from PIL import Image
 from typer.testing import CliRunner
 
+from cli.main import app
 from indexer.captions import caption_missing
-from picsift.cli.main import app
 from picsift.models.runtime import Runtime
 from picsift.store.edge import EdgeStore
 from tests.indexer.conftest import shape_images

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from picsift.cli.main import app
+from cli.main import app
 from picsift.store.edge import EdgeStore
 from picsift.thumbs import thumb_path
 from tests.indexer.conftest import DATASET, index, post_id, write_4cat_zip, write_tiktok_csv

@@ -17,10 +17,10 @@ import pytest
 from qdrant_client import QdrantClient
 from typer.testing import CliRunner
 
+from cli.main import app
 from indexer.cache import IndexCache
 from indexer.pipeline import Indexer
 from indexer.sources import collect
-from picsift.cli.main import app
 from picsift.store.edge import EdgeStore
 from picsift.store.server import ServerStore
 from tests.indexer.conftest import DATASET, index, post_id, write_4cat_zip, write_tiktok_csv

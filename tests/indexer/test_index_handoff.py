@@ -9,12 +9,12 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from picsift.cli.main import app
+from cli.main import app
 from picsift.store.edge import EdgeStore
 from tests.indexer.conftest import write_4cat_zip, write_tiktok_csv
 from tests.search.test_serve import get, serving
 
-MAIN = [sys.executable, "-c", "from picsift.cli.main import main; main()"]
+MAIN = [sys.executable, "-c", "from cli.main import main; main()"]
 
 
 @pytest.mark.slow

@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 from typer.testing import CliRunner
 
-from picsift.cli.main import app
+from cli.main import app
 from picsift.models import decode
 from picsift.store.edge import EdgeStore
 from tests.indexer.conftest import shape_images
@@ -123,7 +123,7 @@ def slow(self, images):
     time.sleep(0.4)
     return real(self, images)
 encoder.ClipEncoder.embed_images = slow
-from picsift.cli.main import main
+from cli.main import main
 sys.argv = ["picsift", *sys.argv[1:]]
 main()
 """
@@ -172,7 +172,7 @@ def test_watch_indexes_files_as_they_arrive(tmp_path):
     argv = ["--store", str(store), "--model", "toy", "index", str(folder), "--no-captions"]
     argv += ["--watch", "--interval", "0.3"]
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from picsift.cli.main import main; main()", *argv],
+        [sys.executable, "-c", "from cli.main import main; main()", *argv],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from picsift.cli.main import app
+from cli.main import app
 from picsift.store.edge import EdgeStore
 from tests.indexer.conftest import DATASET, post_id, write_4cat_zip, write_tiktok_csv
 from tests.indexer.fixtures_formats import image_archive, jpegs

@@ -8,12 +8,12 @@ import pytest
 from qdrant_client import QdrantClient
 from typer.testing import CliRunner
 
+from cli.main import app
 from indexer.cache import IndexCache
 from indexer.payloads import image_id
 from indexer.pipeline import Indexer
 from indexer.shard import Shard
 from indexer.sources import collect
-from picsift.cli.main import app
 from picsift.errors import InputError
 from picsift.store.server import ServerStore
 from tests.indexer.conftest import write_4cat_zip, write_tiktok_csv

@@ -9,7 +9,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from picsift.cli.main import app
+from cli.main import app
 from picsift.store import Record
 from search.export import COLUMNS
 from search.service import group_key

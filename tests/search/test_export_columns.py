@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from cli.main import app
 from indexer.records import EXTRA_MAX_CHARS
-from picsift.cli.main import app
 from picsift.settings import Settings
 from search.export import COLUMNS
 from tests.indexer.conftest import post_id, write_4cat_zip

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from picsift.cli.search import _print_hits
+from cli.search import _print_hits
 from search.query import MAX_TERMS, SearchRequest
 from search.service import SearchService
 

@@ -18,13 +18,13 @@ from collections.abc import Iterator
 import pytest
 from typer.testing import CliRunner
 
-from picsift.cli.main import app
+from cli.main import app
 from picsift.store.edge import EdgeStore
 from picsift.store.lock import read_holder
 from tests.indexer.conftest import write_4cat_zip
 from tests.search.conftest import index_sources
 
-MAIN = [sys.executable, "-c", "from picsift.cli.main import main; main()"]
+MAIN = [sys.executable, "-c", "from cli.main import main; main()"]
 
 
 def free_port() -> int:

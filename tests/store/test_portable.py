@@ -12,7 +12,7 @@ import pytest
 from qdrant_client import QdrantClient
 from typer.testing import CliRunner
 
-from picsift.cli.main import app
+from cli.main import app
 from picsift.errors import InputError, StoreError
 from picsift.store import PointData
 from picsift.store.edge import EdgeStore

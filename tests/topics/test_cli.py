@@ -8,7 +8,7 @@ import re
 import pytest
 from typer.testing import CliRunner
 
-from picsift.cli.main import app
+from cli.main import app
 from picsift.errors import InputError
 from picsift.store.edge import EdgeStore
 from tests.topics.conftest import NEW_PER_CLASS, PER_CLASS, add_images

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sklearn.metrics import adjusted_rand_score
 from typer.testing import CliRunner
 
-from picsift.cli.main import app
+from cli.main import app
 from picsift.models.toy import COLORS, SHAPES
 from picsift.store import PointData
 from picsift.store.edge import EdgeStore

@@ -62,7 +62,7 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Offline demo: generated corpus + toy models -> index -> topics -> web UI."""
-        from picsift.cli.index import index_sources
+        from cli.index import index_sources
         from picsift.demo.corpus import write_demo_corpus
 
         workdir = workdir.expanduser().resolve()

@@ -58,7 +58,7 @@ def _global(
 
 
 def _register() -> None:
-    from picsift.cli import demo, index, search, serve, status, store, tag, topics
+    from cli import demo, index, search, serve, status, store, tag, topics
 
     demo.register(app)
     index.register(app)

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from picsift.cli.display import shown
+from cli.display import shown
 from picsift.errors import InputError, StoreLockedError
 from picsift.settings import Settings, load_settings
 from picsift.store import open_store

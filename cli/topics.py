@@ -8,13 +8,13 @@ from typing import Annotated, Any
 
 import typer
 
-from picsift.cli.progress import Bars
+from cli.progress import Bars
 from picsift.settings import Settings
 from picsift.store import ImageStore, open_store
 
 
 def _open(ctx: typer.Context, command: str) -> tuple[Settings, ImageStore]:
-    from picsift.cli.common import settings_from
+    from cli.common import settings_from
 
     settings = settings_from(ctx)
     store = open_store(settings, command=f"picsift topics {command}")

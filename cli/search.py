@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from picsift.cli.display import json_line, shown
+from cli.display import json_line, shown
 from picsift.store import open_store
 
 POSTS_SHOWN = 3  # posts printed under each hit
@@ -68,7 +68,7 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     ) -> None:
         """Text-to-image search, filtered by topic, dataset, author, tag or date."""
-        from picsift.cli.common import settings_from
+        from cli.common import settings_from
         from picsift.models.factory import encoder_for
         from search.query import SearchRequest
         from search.service import SearchService

@@ -21,7 +21,7 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path, typer.Argument(help="The file to write (a tar file).")],
     ) -> None:
         """Write the store (vectors, payloads, topics, thumbnails, caches) to a portable file."""
-        from picsift.cli.common import settings_from
+        from cli.common import settings_from
         from picsift.store.portable import export_store
 
         settings = settings_from(ctx)
@@ -38,7 +38,7 @@ def register(app: typer.Typer) -> None:
         src: Annotated[Path, typer.Argument(help="A file written by `picsift store export`.")],
     ) -> None:
         """Load an exported store into the configured (empty) store, e.g. a Qdrant server."""
-        from picsift.cli.common import settings_from
+        from cli.common import settings_from
         from picsift.store.portable import import_store
 
         settings = settings_from(ctx)

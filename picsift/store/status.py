@@ -1,15 +1,13 @@
-"""`picsift status`: what is in the store."""
+"""What a store holds: images, posts, captions, datasets, the topic run. One function for
+`picsift status` and the API's /api/status."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-import typer
-
-from picsift.cli.display import json_line, shown
 from picsift.models.factory import store_model
 from picsift.settings import Settings
-from picsift.store import Filter, ImageStore, IsEmpty, Match, open_store
+from picsift.store import Filter, ImageStore, IsEmpty, Match
 
 # Images per page when counting posts: only each post's dataset and id are read, but one image
 # may carry thousands of posts.
@@ -60,36 +58,3 @@ def store_status(store: ImageStore, settings: Settings) -> dict[str, Any]:
             Filter(must=(Match("run", run),), must_not=(Match("topic", -1),))
         )
     return status
-
-
-def _print_human(status: dict[str, Any]) -> None:
-    typer.echo(f"store     {shown(status['store'])} ({status['backend']})")
-    typer.echo(f"model     {shown(status['model'])}")
-    typer.echo(f"images    {status['images']:,} ({status['captioned']:,} captioned)")
-    typer.echo(f"posts     {status['posts']:,} ({status['post_links']:,} image-post links)")
-    run = f" (run {shown(status['topic_run'])})" if status["topic_run"] else ""
-    typer.echo(f"topics    {status['topics']:,}{run}")
-    for name, count in sorted(status["datasets"].items()):
-        typer.echo(f"  dataset {shown(name)}: {count:,} images")
-    if not status["images"]:
-        typer.echo("nothing indexed yet: picsift index SOURCE (or picsift demo)")
-
-
-def register(app: typer.Typer) -> None:
-    """Add the command to the CLI."""
-
-    @app.command()
-    def status(
-        ctx: typer.Context,
-        as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
-    ) -> None:
-        """Show what is in the store: images, posts, datasets, topics, model."""
-        from picsift.cli.common import settings_from
-
-        settings = settings_from(ctx)
-        with open_store(settings, command="picsift status") as store:
-            result = store_status(store, settings)
-        if as_json:
-            typer.echo(json_line(result))
-        else:
-            _print_human(result)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from picsift.cli.progress import Bars
+from cli.progress import Bars
 from picsift.errors import InputError, PicsiftError, StoreLockedError
 from picsift.settings import Settings
 from picsift.store import ImageStore, open_store
@@ -160,7 +160,7 @@ def index_sources(
     from indexer.shard import Shard
     from indexer.sources import check_anything_read
     from picsift.models.factory import encoder_for
-    from search.query import check_dataset
+    from picsift.names import check_dataset
 
     if dataset is not None:
         check_dataset(dataset)
@@ -250,7 +250,7 @@ def register(app: typer.Typer) -> None:
 
         New images join the current topic run, if topics were fitted.
         """
-        from picsift.cli.common import settings_from
+        from cli.common import settings_from
 
         index_sources(
             settings_from(ctx),
@@ -268,7 +268,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def caption(ctx: typer.Context) -> None:
         """Caption the images that have no caption yet (from their thumbnails)."""
-        from picsift.cli.common import settings_from
+        from cli.common import settings_from
 
         settings = settings_from(ctx)
         if not settings.caption_enabled:
@@ -299,9 +299,9 @@ def register(app: typer.Typer) -> None:
         dataset: Annotated[str, typer.Option(help="Dataset whose posts are removed.")],
     ) -> None:
         """Take a dataset's posts out (images left with no post are deleted)."""
+        from cli.common import settings_from
         from indexer.cache import IndexCache
         from indexer.remove import remove_dataset
-        from picsift.cli.common import settings_from
 
         settings = settings_from(ctx)
         # The cache is opened once the store is known to exist: opening it creates its file.

@@ -127,7 +127,7 @@ def register(app: typer.Typer) -> None:
 
         Each label is applied where its score passes an edge calibrated on this store by
         meaningless prompts (see the README's "Zero-shot tags")."""
-        from picsift.cli.common import settings_from
+        from cli.common import settings_from
         from picsift.models.factory import encoder_for
         from topics.relabel import relabel_topics
 
