@@ -7,6 +7,8 @@ as a normal picsift setup that every other command can use (`cd DIR` first, so t
 
 from __future__ import annotations
 
+import shlex
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -30,16 +32,22 @@ def _settings(workdir: Path) -> Settings:
     return load_settings(store=str(store), model="toy", caption_model="toy")
 
 
+def _command() -> str:
+    """How to call picsift from a fresh shell: this installation's script by its full path
+    (a virtual environment's bin is on no PATH until activated), else `picsift`."""
+    script = Path(sys.executable).with_name("picsift")
+    return shlex.quote(str(script)) if script.is_file() else "picsift"
+
+
 def _fit_topics(settings: Settings) -> None:
     """Fit topics once; later demo runs keep the existing run (new images were assigned)."""
-    from picsift.models.captioner import make_captioner
-    from picsift.models.runtime import choose_runtime
+    from picsift.models.factory import captioner_for
     from picsift.store import open_store
     from topics.fit import FitParams, fit_topics
     from topics.table import current_run, list_topics
 
     if current_run(settings.data_dir) is None:
-        captioner = make_captioner(settings.caption_model, choose_runtime("cpu", "fp32"))
+        captioner = captioner_for(settings)
         with open_store(settings, command="picsift demo") as store:
             fit_topics(store, settings.data_dir, FitParams(), captioner=captioner)
     with open_store(settings, command="picsift demo") as store:
@@ -73,7 +81,7 @@ def register(app: typer.Typer) -> None:
         settings = _settings(workdir)
         index_sources(settings, [corpus.posts, corpus.archive])
         _fit_topics(settings)
-        typer.echo(f'try: cd {workdir} && picsift search "red circle"')
+        typer.echo(f"try: cd {shlex.quote(str(workdir))} && {_command()} search 'red circle'")
         if no_serve:
             return
         import uvicorn

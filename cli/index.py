@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from cli.client import Server
 from cli.progress import Bars
-from picsift.errors import InputError, PicsiftError, StoreLockedError
+from picsift.errors import PicsiftError, StoreLockedError
 from picsift.settings import Settings
 from picsift.store import ImageStore, open_store
-from picsift.store.lock import read_holder
 
 if TYPE_CHECKING:
     from indexer.run import Sources
@@ -109,34 +109,21 @@ class _Run:
             typer.echo("stopped watching")
 
 
-def _index_via_server(url: str, settings: Settings, paths: list[Path], options: dict) -> dict:
+def _index_served(server: Server, paths: list[Path], options: dict) -> dict:
     """Hand the run to the `picsift serve` that holds the embedded store: an index job,
     followed until it ends. Returns the job's report."""
     import time
-    import urllib.error
-    import urllib.request
 
-    headers = {"Content-Type": "application/json"}
-    if settings.api_key is not None:
-        headers["Authorization"] = f"Bearer {settings.api_key.get_secret_value()}"
-
-    def call(path: str, body: dict | None = None) -> dict:
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(f"{url}{path}", data=data, headers=headers)
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                return json.loads(response.read())
-        except urllib.error.HTTPError as exc:
-            detail = json.loads(exc.read() or b"{}").get("message", exc.reason)
-            raise InputError(f"the server at {url} refused the index job: {detail}") from None
-
-    job = call("/api/jobs/index", {"paths": [str(p) for p in paths], **options})
-    typer.echo(f"the store is open by picsift serve at {url}: indexing there as job {job['id']}")
+    body = {"paths": [str(p) for p in paths], **options}
+    job = server.post("/api/jobs/index", body, "the index job")
+    typer.echo(
+        f"the store is open by picsift serve at {server.url}: indexing there as job {job['id']}"
+    )
     while job["state"] in {"queued", "running"}:
         time.sleep(1)
-        job = call(f"/api/jobs/{job['id']}")
+        job = server.get(f"/api/jobs/{job['id']}", what="the index job")
     if job["state"] != "done":
-        raise PicsiftError(f"index job {job['id']} at {url} {job['state']}: {job['error']}")
+        raise PicsiftError(f"index job {job['id']} at {server.url} {job['state']}: {job['error']}")
     return job["result"]
 
 
@@ -168,12 +155,12 @@ def index_sources(
     paths = [p.expanduser().resolve() for p in sources]
     try:
         store = open_store(settings, command="picsift index")
-    except StoreLockedError:
-        url = None if settings.is_server else (read_holder(Path(settings.store)) or {}).get("url")
-        if url is None or watch or worker:
+    except StoreLockedError as locked:
+        if watch or worker:
             raise
+        server = Server.holding(settings, locked)
         options = {"dataset": dataset, "image_column": image_column, "captions": captions}
-        out = _index_via_server(url, settings, paths, options)
+        out = _index_served(server, paths, options)
         if report:
             report.write_text(json.dumps(out, indent=2, ensure_ascii=False))
         topics = out.get("topics")

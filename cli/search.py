@@ -2,32 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from cli.client import Server
 from cli.display import json_line, shown
+from picsift.errors import StoreLockedError
 from picsift.store import open_store
 
 POSTS_SHOWN = 3  # posts printed under each hit
+FIELDS = ("query", "min_score", "matched", "matched_capped", "relevance", "hits")  # of --json
 
 
-def _print_summary(result) -> None:
+def _print_summary(found: dict[str, Any]) -> None:
     """How many images match and whether any stand out, so a ranking is not read as a
     list of matches."""
-    count = f"{result.matched:,}{'+' if result.matched_capped else ''}"
-    cut = f" scoring at least {result.min_score}" if result.min_score is not None else ""
+    count = f"{found['matched']:,}{'+' if found['matched_capped'] else ''}"
+    cut = f" scoring at least {found['min_score']}" if found["min_score"] is not None else ""
     typer.echo(f"{count} images match{cut}")
-    if result.relevance:
-        typer.echo(result.relevance["verdict"])
+    if found["relevance"]:
+        typer.echo(found["relevance"]["verdict"])
 
 
-def _print_hits(result, offset: int) -> None:
+def _print_hits(hits: list[dict[str, Any]], offset: int) -> None:
     """The hits, one block each; stored text goes through `shown` (scraped names and post
     fields may hold terminal escapes)."""
-    if not result.hits:
+    if not hits:
         typer.echo("no images match")
-    for rank, hit in enumerate(result.hits, offset + 1):
+    for rank, hit in enumerate(hits, offset + 1):
         topic = "" if hit["topic"] is None else f"  topic {hit['topic']}"
         if hit["topic_label"]:
             topic += f" ({shown(hit['topic_label'])})"
@@ -89,11 +92,17 @@ def register(app: typer.Typer) -> None:
             min_score=min_score,
         ).validate()
         settings = settings_from(ctx)
-        with open_store(settings, command="picsift search") as store:
-            result = SearchService(store, encoder_for(store, settings)).search(request)
-        if as_json:
-            fields = ("query", "min_score", "matched", "matched_capped", "relevance", "hits")
-            typer.echo(json_line({k: getattr(result, k) for k in fields}))
+        try:
+            store = open_store(settings, command="picsift search")
+        except StoreLockedError as locked:
+            server = Server.holding(settings, locked)
+            found = server.get("/api/search", request.to_params(), "the search")
         else:
-            _print_summary(result)
-            _print_hits(result, offset)
+            with store:
+                result = SearchService(store, encoder_for(store, settings)).search(request)
+            found = {name: getattr(result, name) for name in FIELDS}
+        if as_json:
+            typer.echo(json_line({name: found[name] for name in FIELDS}))
+        else:
+            _print_summary(found)
+            _print_hits(found["hits"], offset)

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import urllib.error
-import urllib.parse
-import urllib.request
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from cli.client import Server
 from cli.display import shown
 from picsift.errors import InputError, StoreLockedError
 from picsift.settings import Settings, load_settings
@@ -22,29 +20,10 @@ def _settings(ctx: typer.Context, **overrides) -> Settings:
     return load_settings(**{**(ctx.find_root().obj or {}), **overrides})
 
 
-def _via_server(
-    url: str, settings: Settings, params: list[tuple[str, str]], out: Path, manifest_path: Path
-) -> dict:
+def _export_served(server: Server, params: list[tuple[str, str]], out: Path, manifest_path: Path):
     """Export through the running server that holds the store; returns the manifest."""
-    headers = {}
-    if settings.api_key is not None:
-        headers["Authorization"] = f"Bearer {settings.api_key.get_secret_value()}"
-    query = urllib.parse.urlencode(params)
-
-    def get(path: str):
-        request = urllib.request.Request(f"{url}{path}?{query}", headers=headers)
-        try:
-            return urllib.request.urlopen(request, timeout=600)
-        except urllib.error.HTTPError as exc:
-            detail = json.loads(exc.read() or b"{}").get("message", exc.reason)
-            # The refusal may quote the query or a stored name back.
-            raise InputError(f"the server at {url} refused the export: {shown(detail)}") from None
-
-    with get("/api/export") as response, out.open("wb") as fh:
-        while chunk := response.read(1 << 16):
-            fh.write(chunk)
-    with get("/api/export/manifest") as response:
-        manifest = json.loads(response.read())
+    server.download("/api/export", params, out, "the export")
+    manifest = server.get("/api/export/manifest", params, "the export")
     manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
     return manifest
 
@@ -151,17 +130,13 @@ def register(app: typer.Typer) -> None:
         manifest_path = out.with_name(out.name + ".manifest.json")
         try:
             manifest = _export_local(settings, request, format, limit, wanted, out, manifest_path)
-        except StoreLockedError as exc:
-            from picsift.store.lock import read_holder
-
-            url = (read_holder(Path(settings.store)) or {}).get("url")
-            if not url:
-                raise exc from None
+        except StoreLockedError as locked:
+            server = Server.holding(settings, locked)
             if request.terms and limit is None and min_score is None:
                 raise InputError(exporting.cut_message(None, exporting.CLI_CUT)) from None
-            typer.echo(f"the store is served at {shown(url)}: exporting through its API")
+            typer.echo(f"the store is served at {shown(server.url)}: exporting through its API")
             params = _params(request, format, limit, wanted)
-            manifest = _via_server(url, settings, params, out, manifest_path)
+            manifest = _export_served(server, params, out, manifest_path)
         typer.echo(
             f"wrote {manifest['rows']:,} rows ({manifest['images']:,} images) to {shown(out)}, "
             f"manifest {shown(manifest_path)}"
@@ -194,19 +169,4 @@ def _params(request, fmt: str, limit: int | None, wanted) -> list[tuple[str, str
     params = [("format", fmt)] + ([("limit", str(limit))] if limit else [])
     if wanted is not None:
         params.append(("columns", ",".join(wanted)))
-    if request.min_score is not None:
-        params.append(("min_score", str(request.min_score)))
-    for name, values in (
-        ("q", request.q),
-        ("not", request.not_),
-        ("topic", request.topics),
-        ("exclude_topic", request.exclude_topics),
-        ("dataset", request.datasets),
-        ("author", request.authors),
-        ("tag", request.tags),
-    ):
-        params += [(name, str(v)) for v in values]
-    for name in ("text", "date_from", "date_to", "group_by"):
-        if getattr(request, name):
-            params.append((name, getattr(request, name)))
-    return params
+    return params + request.to_params(page=False)

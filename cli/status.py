@@ -6,9 +6,11 @@ from typing import Annotated, Any
 
 import typer
 
+from cli.client import Server
 from cli.display import json_line, shown
+from picsift.errors import StoreLockedError
 from picsift.store import open_store
-from picsift.store.status import store_status
+from picsift.store.status import FIELDS, store_status
 
 
 def _print_human(status: dict[str, Any]) -> None:
@@ -36,8 +38,14 @@ def register(app: typer.Typer) -> None:
         from cli.common import settings_from
 
         settings = settings_from(ctx)
-        with open_store(settings, command="picsift status") as store:
-            result = store_status(store, settings)
+        try:
+            store = open_store(settings, command="picsift status")
+        except StoreLockedError as locked:
+            served = Server.holding(settings, locked).get("/api/status", what="the status")
+            result = {name: served[name] for name in FIELDS}
+        else:
+            with store:
+                result = store_status(store, settings)
         if as_json:
             typer.echo(json_line(result))
         else:

@@ -8,7 +8,9 @@ from typing import Annotated, Any
 
 import typer
 
+from cli.client import Server
 from cli.progress import Bars
+from picsift.errors import StoreLockedError
 from picsift.settings import Settings
 from picsift.store import ImageStore, open_store
 
@@ -17,10 +19,28 @@ def _open(ctx: typer.Context, command: str) -> tuple[Settings, ImageStore]:
     from cli.common import settings_from
 
     settings = settings_from(ctx)
+    return settings, _opened(settings, command)
+
+
+def _opened(settings: Settings, command: str) -> ImageStore:
     store = open_store(settings, command=f"picsift topics {command}")
     if settings.model:
         store.check_model(settings.model)
-    return settings, store
+    return store
+
+
+def _read(
+    ctx: typer.Context, command: str, path: str
+) -> tuple[Settings, ImageStore | dict[str, Any]]:
+    """The store opened for reading, or the answer of the server's `path` while a server
+    holds the store."""
+    from cli.common import settings_from
+
+    settings = settings_from(ctx)
+    try:
+        return settings, _opened(settings, command)
+    except StoreLockedError as locked:
+        return settings, Server.holding(settings, locked).get(path, what=f"topics {command}")
 
 
 def _optimize(store: ImageStore) -> None:
@@ -139,11 +159,14 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     ) -> None:
         """List topics with counts and labels."""
-        from topics.table import list_topics
+        from topics.table import TopicInfo, list_topics
 
-        _, store = _open(ctx, "list")
-        with store:
-            found = list_topics(store)
+        _, opened = _read(ctx, "list", "/api/topics")
+        if isinstance(opened, dict):
+            found = [TopicInfo.from_payload(t) for t in opened["topics"]]
+        else:
+            with opened:
+                found = list_topics(opened)
         if as_json:
             run = found[0].run if found else None
             payload = {"run": run, "topics": [t.to_payload() for t in found]}
@@ -158,11 +181,14 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     ) -> None:
         """Show one topic: label, words, representative images, collage."""
-        from topics.table import collage_path, get_topic
+        from topics.table import TopicInfo, collage_path, get_topic
 
-        settings, store = _open(ctx, "show")
-        with store:
-            info = get_topic(store, topic)
+        settings, opened = _read(ctx, "show", f"/api/topics/{topic}")
+        if isinstance(opened, dict):
+            info = TopicInfo.from_payload(opened)
+        else:
+            with opened:
+                info = get_topic(opened, topic)
         collage = collage_path(settings.data_dir, info.run, info.topic)
         if as_json:
             out = {**info.to_payload(), "collage": str(collage) if collage.is_file() else None}

@@ -424,7 +424,8 @@ def manifest(
         "rows": counts.rows if counts else None,
         "images": counts.images if counts else None,
         "model": store.meta.model if store.meta else None,
-        "query_encoding": service.texts.encoder.text_description,
+        # An export without a query encodes no text (and loads no text model to say how).
+        "query_encoding": service.texts.encoder.text_description if request.terms else None,
         "store": {
             "backend": store.backend,
             "collection": store.collection,

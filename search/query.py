@@ -186,6 +186,26 @@ class SearchRequest:
             return False
         return not (end is not None and (ts is None or ts >= end))
 
+    def to_params(self, *, page: bool = True) -> list[tuple[str, str]]:
+        """The request as the API's query string reads it (the inverse of `search_request`
+        in search/deps.py); with `page`, `limit` and `offset` too."""
+        params = [("limit", str(self.limit)), ("offset", str(self.offset))] if page else []
+        for name, values in (
+            ("q", self.q),
+            ("not", self.not_),
+            ("topic", self.topics),
+            ("exclude_topic", self.exclude_topics),
+            ("dataset", self.datasets),
+            ("author", self.authors),
+            ("tag", self.tags),
+        ):
+            params += [(name, str(v)) for v in values]
+        for name in ("text", "date_from", "date_to", "group_by", "min_score", "has_caption"):
+            value = getattr(self, name)
+            if value is not None and value != "":
+                params.append((name, str(value).lower() if isinstance(value, bool) else str(value)))
+        return params
+
     def describe(self) -> dict[str, Any]:
         """The query and filters as plain JSON (for manifests), unset ones left out."""
         out = {k.rstrip("_"): v for k, v in asdict(self).items()}

@@ -137,6 +137,8 @@ class TopicOut(BaseModel):
     auto_label: str
     renamed: bool
     merged_from: list[int]
+    run: str = Field(description="The topic run the topic is of.")
+    xy: list[float] = Field(description="Its centre on the topic map: the mean of its images'.")
 
 
 class RunOut(BaseModel):

@@ -12,6 +12,19 @@ from picsift.store import Filter, ImageStore, IsEmpty, Match
 # Images per page when counting posts: only each post's dataset and id are read, but one image
 # may carry thousands of posts.
 POSTS_PAGE = 1000
+# The keys of `store_status`, in order; /api/status adds server facts (version, jobs) to them.
+FIELDS = (
+    "images",
+    "posts",
+    "post_links",
+    "topics",
+    "captioned",
+    "datasets",
+    "model",
+    "backend",
+    "store",
+    "topic_run",
+)
 
 
 def count_posts(store: ImageStore) -> tuple[int, int]:

@@ -40,6 +40,8 @@ def topic_out(info: TopicInfo) -> dict[str, Any]:
         "auto_label": info.auto_label,
         "renamed": info.renamed,
         "merged_from": info.merged_from,
+        "run": info.run,
+        "xy": info.xy,
     }
 
 

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import json
 import os
+import subprocess
 import zipfile
 from collections import Counter
 
@@ -56,6 +57,13 @@ def test_demo_no_serve_leaves_a_working_setup(tmp_path, monkeypatch):
     assert all(isinstance(p.get("topic"), int) for p in payloads)
     assert len([t for t in topics if t.topic >= 0]) >= len(COLORS) * len(SHAPES) - 2
     assert current_run(workdir / "store") is not None
+    # The closing hint works as printed in a fresh shell, where no virtual environment is active.
+    hint = next(line for line in result.output.splitlines() if line.startswith("try: "))
+    fresh = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    tried = subprocess.run(
+        ["bash", "-c", hint.removeprefix("try: ")], env=fresh, capture_output=True, text=True
+    )
+    assert tried.returncode == 0 and "images match" in tried.stdout, tried.stderr
     # Every other command works in the demo folder, from its picsift.toml alone.
     monkeypatch.chdir(workdir)
     for key in [k for k in os.environ if k.startswith("PICSIFT_")]:

@@ -78,6 +78,8 @@ def test_manifest_records_how_the_set_was_made(client, corpus):
     assert manifest["topic_run"]["params"] == {"min_topic_size": 5, "seed": 42}
     assert manifest["query"] == {"q": ["red circle"], "not": ["square"]}
     assert manifest["filters"] == {"topics": [0]}
+    unranked = client.get("/api/export/manifest", params={"topic": 0}).json()
+    assert unranked["query_encoding"] is None and unranked["query"] == {"q": [], "not": []}
     assert manifest["images"] == 12 and manifest["rows"] >= 12
     extra = [f"extra.{name}" for name in manifest["extra_columns"]]
     assert manifest["columns"] == [*COLUMNS, *extra] and manifest["created_at"]

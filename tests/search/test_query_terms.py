@@ -67,7 +67,7 @@ def test_cli_numbers_hits_from_the_offset(corpus, capsys):
     service = SearchService(corpus.store, corpus.encoder)
     first = service.search(SearchRequest(q=("red",), limit=7))
     later = service.search(SearchRequest(q=("red",), limit=2, offset=5))
-    _print_hits(later, 5)
+    _print_hits(later.hits, 5)
     ranks = [line.split(".")[0].strip() for line in capsys.readouterr().out.splitlines()[:1]]
     assert ranks == ["6"]
     assert [h["id"] for h in later.hits] == [h["id"] for h in first.hits[5:]]

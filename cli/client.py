@@ -1,0 +1,83 @@
+"""The one client of a running `picsift serve`. An embedded store is open in one process at a
+time; while a server holds it, commands do their work through its API (reads, exports and
+index jobs) and print what they would have printed on their own."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from cli.display import shown
+from picsift.errors import InputError, PicsiftError, StoreLockedError
+from picsift.settings import Settings
+from picsift.store.lock import read_holder
+
+Params = Sequence[tuple[str, str]]
+
+
+class Server:
+    """The API of the server at `url`, with the settings' API key."""
+
+    def __init__(self, url: str, settings: Settings, timeout: float = 600.0):
+        self.url = url
+        self.timeout = timeout
+        self.headers = {"Content-Type": "application/json"}
+        if settings.api_key is not None:
+            self.headers["Authorization"] = f"Bearer {settings.api_key.get_secret_value()}"
+
+    @classmethod
+    def holding(cls, settings: Settings, locked: StoreLockedError) -> Server:
+        """The server that holds the settings' embedded store.
+
+        Raises:
+            StoreLockedError: `locked` again when the holder is not a server (another command).
+        """
+        holder = None if settings.is_server else read_holder(Path(settings.store))
+        url = (holder or {}).get("url")
+        if not url:
+            raise locked
+        return cls(url, settings)
+
+    def get(self, path: str, params: Params = (), what: str = "the request") -> Any:
+        """GET `path` and its JSON answer."""
+        with self._open(path, params, None, what) as response:
+            return json.loads(response.read())
+
+    def post(self, path: str, body: dict[str, Any], what: str = "the request") -> Any:
+        """POST a JSON `body` to `path` and its JSON answer."""
+        with self._open(path, (), json.dumps(body).encode(), what) as response:
+            return json.loads(response.read())
+
+    def download(self, path: str, params: Params, out: Path, what: str) -> None:
+        """GET `path` into the file `out`, streamed."""
+        with self._open(path, params, None, what) as response, out.open("wb") as fh:
+            while chunk := response.read(1 << 16):
+                fh.write(chunk)
+
+    def _open(self, path: str, params: Params, data: bytes | None, what: str):
+        query = f"?{urllib.parse.urlencode(params)}" if params else ""
+        request = urllib.request.Request(f"{self.url}{path}{query}", data, self.headers)
+        try:
+            return urllib.request.urlopen(request, timeout=self.timeout)
+        except urllib.error.HTTPError as exc:
+            detail = _detail(exc)
+            # The refusal may quote the query or a stored name back.
+            message = f"the server at {self.url} refused {what}: {shown(detail)}"
+            raise (InputError if exc.code < 500 else PicsiftError)(message) from None
+        except urllib.error.URLError as exc:
+            raise PicsiftError(
+                f"the store is held by the server at {self.url}, which does not answer "
+                f"({exc.reason}); stop it or wait until it is up"
+            ) from None
+
+
+def _detail(exc: urllib.error.HTTPError) -> str:
+    try:
+        return json.loads(exc.read() or b"{}").get("message") or exc.reason
+    except (ValueError, AttributeError):
+        return str(exc.reason)
