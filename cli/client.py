@@ -23,8 +23,15 @@ Params = Sequence[tuple[str, str]]
 class Server:
     """The API of the server at `url`, with the settings' API key."""
 
-    def __init__(self, url: str, settings: Settings, timeout: float = 600.0):
+    def __init__(
+        self,
+        url: str,
+        settings: Settings,
+        timeout: float = 600.0,
+        locked: StoreLockedError | None = None,
+    ):
         self.url = url
+        self.locked = locked  # why the command came here: the store's lock names its holder
         self.timeout = timeout
         self.headers = {"Content-Type": "application/json"}
         if settings.api_key is not None:
@@ -41,7 +48,7 @@ class Server:
         url = (holder or {}).get("url")
         if not url:
             raise locked
-        return cls(url, settings)
+        return cls(url, settings, locked=locked)
 
     def get(self, path: str, params: Params = (), what: str = "the request") -> Any:
         """GET `path` and its JSON answer."""
@@ -70,9 +77,9 @@ class Server:
             message = f"the server at {self.url} refused {what}: {shown(detail)}"
             raise (InputError if exc.code < 500 else PicsiftError)(message) from None
         except urllib.error.URLError as exc:
+            held = f"{self.locked}; " if self.locked else ""
             raise PicsiftError(
-                f"the store is held by the server at {self.url}, which does not answer "
-                f"({exc.reason}); stop it or wait until it is up"
+                f"{held}the server at {self.url} does not answer ({exc.reason})"
             ) from None
 
 

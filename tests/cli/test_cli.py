@@ -120,3 +120,4 @@ def test_locked_store_is_reported_not_crashed(tmp_path):
         )
     assert proc.returncode == 2
     assert "is open by PID" in proc.stderr and "http://127.0.0.1:8000" in proc.stderr
+    assert "does not answer" in proc.stderr  # status tried the server the lock names
