@@ -261,24 +261,16 @@ def register(app: typer.Typer) -> None:
         if not settings.caption_enabled:
             typer.echo("captions are off (PICSIFT_CAPTION_MODEL=none)")
             return
-        from indexer.run import Captions
-        from picsift.models.factory import captioner_for
-        from topics.relabel import relabel_topics
+        from search import tasks
+        from topics.relabel import RelabelReport
 
-        relabeled = None
         with open_store(settings, command="picsift caption") as store, _bars() as bars:
-            done = {"written": 0, "failed": []}
-            if store.exists:
-                done = Captions(captioner_for(settings)).run(store, settings.data_dir, bars)
-            if done["written"]:
-                store.refresh_index()
-                # Topics fitted before these captions get their words without a refit.
-                relabeled = relabel_topics(store, settings.data_dir)
+            done = tasks.caption(store, settings, bars)
         typer.echo(f"captions: {done['written']:,} written, {len(done['failed']):,} failed")
         for failure in done["failed"]:
             typer.echo(f"  failed: {failure['id']}: {failure['reason']}")
-        if relabeled and relabeled.run:
-            typer.echo(relabeled.summary())
+        if "topics" in done:
+            typer.echo(RelabelReport(**done["topics"]).summary())
 
     @app.command()
     def remove(

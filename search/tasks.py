@@ -7,9 +7,9 @@ from dataclasses import asdict, dataclass, is_dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from picsift.progress import Progress
 from picsift.settings import Settings
 from picsift.store import ImageStore
-from search.jobs import Progress
 from topics.table import current_run
 
 if TYPE_CHECKING:
@@ -34,29 +34,30 @@ def _plain(value: Any) -> Any:
     return asdict(value) if is_dataclass(value) and not isinstance(value, type) else value
 
 
-def caption(
-    store: ImageStore,
-    settings: Settings,
-    progress: Progress,
-    ids: list[str] | None = None,
-    refresh: bool = True,
-) -> dict[str, Any]:
-    """Caption images without a caption (all, or `ids`); `refresh` rebuilds the search index
-    after the writes (see `ImageStore.refresh_index`)."""
-    from indexer.captions import caption_missing
+def caption(store: ImageStore, settings: Settings, progress: Progress) -> dict[str, Any]:
+    """`picsift caption`, command and job alike: the captions phase on every image without a
+    caption, then, when it wrote any, the words and labels of the current topics (no refit:
+    topics fitted before the captions get their words).
+
+    Returns:
+        `written`, `failed`, and `topics` (`topics.relabel.RelabelReport`) when it relabelled.
+    """
+    from indexer.run import Captions
     from picsift.models.factory import captioner_for
+    from topics.relabel import relabel_topics
 
     captioner = captioner_for(settings)
     if captioner is None:
         return {"written": 0, "failed": [], "note": "captions are off (PICSIFT_CAPTION_MODEL)"}
     if not store.exists:
         return {"written": 0, "failed": []}
-    written, failed = caption_missing(
-        store, captioner, settings.data_dir, ids=ids, progress=progress
-    )
-    if written and refresh:
+    done = Captions(captioner).run(store, settings.data_dir, progress)
+    if done["written"]:
         store.refresh_index()
-    return {"written": written, "failed": [{"id": i, "reason": r} for i, r in failed]}
+        relabeled = relabel_topics(store, settings.data_dir)
+        if relabeled.run is not None:
+            done["topics"] = _plain(relabeled)
+    return done
 
 
 def assign(

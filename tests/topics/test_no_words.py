@@ -199,6 +199,28 @@ def test_caption_command_relabels_and_relabel_command(tmp_path, shapes):
     assert "my topic" in cli("topics", "list").output
 
 
+def test_caption_job_relabels_like_the_command(tmp_path, shapes, monkeypatch):
+    """The server's caption job is `picsift caption`: topics fitted before the captions get
+    their words (the job used to write captions and leave the labels 'no words yet')."""
+    from picsift.settings import Settings
+    from search.app import create_app
+    from tests.search.test_api_jobs import wait
+
+    store = open_backend("embedded", tmp_path)
+    data = tmp_path / "data"
+    add_images(store, data, shapes, range(N), captions=False)
+    fit_topics(store, data, FitParams())
+    monkeypatch.chdir(tmp_path)
+    settings = Settings(store=str(tmp_path / "store"), data=data, caption_model="toy")
+    with TestClient(create_app(settings, store=store, encoder=shapes_encoder())) as client:
+        job = wait(client, client.post("/api/jobs/caption").json()["url"])
+        assert job["state"] == "done" and job["result"]["written"] == N, job
+        relabeled = job["result"]["topics"]
+        assert relabeled["with_words"] == relabeled["topics"] == relabeled["changed"] > 0
+        labels = [t["label"] for t in client.get("/api/topics").json()["topics"]]
+    assert not [label for label in labels if "no words" in label]
+
+
 def test_outlier_label():
     assert outlier_label(0, 0) == OUTLIER_LABEL and outlier_label(3, 0) == OUTLIER_LABEL
     assert outlier_label(0, 2) == UNASSIGNED_LABEL and outlier_label(3, 2) == BOTH_LABEL
