@@ -1,26 +1,26 @@
-"""The indexing pipeline: hash -> skip known -> decode + embed -> thumbnail -> upsert.
+"""The indexing pipeline: hash -> skip known -> decode + embed -> thumbnail -> upsert, a chunk
+of files at a time (see `indexer.hashing`): a new image is decoded from the bytes read to hash it.
 
 Writes go out batch by batch, so a killed run loses at most the batch in flight; a re-run finds
-the written images by content hash and only merges their posts, so nothing is duplicated.
+the written images by content hash and only merges their posts, so nothing is duplicated. The
+same merge takes a file whose content an earlier chunk of the run wrote.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from indexer.cache import IndexCache
 from indexer.datasets import RETRIEVE_CHUNK, DatasetResolver
+from indexer.hashing import CHUNK_BYTES, CHUNK_FILES, Hashed, Hasher
 from indexer.payloads import image_id, merged_payload, new_payload
 from indexer.reader import read_item
 from indexer.records import Failure, MediaItem, Post
 from indexer.shard import Shard
-from picsift.models.decode import READ_ERRORS, Unreadable
 from picsift.progress import Progress
 from picsift.store import Filter, ImageStore, MatchAny, PointData
 from picsift.thumbs import THUMB_SIDE, write_thumb
@@ -55,10 +55,25 @@ class _Image:
     items: list[MediaItem] = field(default_factory=list)
     posts: list[Post] = field(default_factory=list)
     cached: set[tuple[str, str]] = field(default_factory=set)  # posts joined from the cache
+    data: bytes | None = None  # the bytes read to hash it; None: the hash cache knew its files
 
     @property
     def id(self) -> str:
         return image_id(self.sha256)
+
+
+@dataclass
+class _Run:
+    """What one run has found and written so far, over its chunks."""
+
+    posts: dict[tuple[str, str], Post]  # this run's posts and the cached posts its media use
+    cached: set[tuple[str, str]]  # the keys of those from the cache
+    linked: set[tuple[str, str]] = field(default_factory=set)  # this run's posts linked
+    joined: set[tuple[str, str]] = field(default_factory=set)  # cached posts that reached the store
+    known: set[str] = field(default_factory=set)  # ids found in the store
+    written: set[str] = field(default_factory=set)  # ids this run wrote
+    fresh: int = 0  # images sent to decoding
+    decoded: int = 0  # of those, written or failed
 
 
 class Indexer:
@@ -76,6 +91,8 @@ class Indexer:
         progress: Progress | None = None,
         hash_workers: int = 4,
         shard: Shard | None = None,
+        chunk_files: int = CHUNK_FILES,
+        chunk_bytes: int = CHUNK_BYTES,
     ):
         self.store = store
         self.encoder = encoder
@@ -84,9 +101,16 @@ class Indexer:
         self.read = read
         self.on_new = on_new
         self.progress = progress or (lambda stage, done, total: None)
-        self.hash_workers = hash_workers
         self.shard = shard
         self.datasets = DatasetResolver(store, cache)
+        self.hasher = Hasher(
+            cache,
+            read,
+            self.progress,
+            workers=hash_workers,
+            chunk_files=chunk_files,
+            chunk_bytes=chunk_bytes,
+        )
 
     def run(self, media: Sequence[MediaItem], posts: Sequence[Post]) -> IndexReport:
         """Index `media`, linking them to `posts` (and to posts cached from earlier tables)."""
@@ -95,18 +119,13 @@ class Indexer:
         posts = self.datasets.tables(media, posts, report.warnings)
         self.cache.remember_posts(posts)
         media = self.datasets.derived(media, posts, report.warnings)
-        images = self._group_by_content(media, report)
-        linked = self._attach_posts(images, posts, report)
-        if self.shard:
-            # Posts of other workers' images count as linked: their owner links them.
-            images = {sha: img for sha, img in images.items() if self.shard.owns(img.id)}
-        joined: set[tuple[str, str]] = set()  # cached posts that reached the store this run
-        known = self._merge_known(images, joined)
-        report.known = len(known)
-        fresh = [img for img in images.values() if img.id not in known]
-        report.new = self._embed_new(fresh, report, joined)
-        linked |= self._link_stored_posts(posts, linked)
-        report.posts_linked = len(linked | joined)
+        run = self._new_run(media, posts, report)
+        for chunk in self.hasher.chunks(media):
+            self._index_chunk(chunk, run, report)
+        report.new = len(run.written)
+        report.known = len(run.known - run.written)
+        linked = run.linked | self._link_stored_posts(posts, run.linked)
+        report.posts_linked = len(linked | run.joined)
         report.posts_without_media = sum(1 for p in posts if (p.dataset, p.post_id) not in linked)
         if media:
             _warn_unmatched(posts, linked, len(media), report)
@@ -114,64 +133,33 @@ class Indexer:
             self.store.images.optimize()
         return report
 
-    def _hash(self, item: MediaItem) -> tuple[MediaItem, str | None, str | None]:
-        cached = self.cache.cached_hash(item)
-        if cached:
-            return item, cached, None
-        try:
-            return item, hashlib.sha256(self.read(item)).hexdigest(), None
-        except Unreadable as exc:
-            return item, None, str(exc)
-        except READ_ERRORS as exc:
-            return item, None, f"cannot read: {exc}"
+    def _index_chunk(self, chunk: list[Hashed], run: _Run, report: IndexReport) -> None:
+        images = _group_by_content(chunk, report)
+        run.linked |= _attach_posts(images, run)
+        if self.shard:
+            # Posts of other workers' images count as linked: their owner links them.
+            images = {sha: img for sha, img in images.items() if self.shard.owns(img.id)}
+        known = self._merge_known(images, run)
+        self._embed_new([img for img in images.values() if img.id not in known], report, run)
 
-    def _group_by_content(
-        self, media: Sequence[MediaItem], report: IndexReport
-    ) -> dict[str, _Image]:
-        images: dict[str, _Image] = {}
-        fresh_hashes: list[tuple[MediaItem, str]] = []
-        with ThreadPoolExecutor(self.hash_workers, thread_name_prefix="hash") as pool:
-            for done, (item, sha, error) in enumerate(pool.map(self._hash, media), 1):
-                self.progress("hash", done, len(media))
-                if sha is None:
-                    report.failed.append(Failure(item.location, error or "cannot read"))
-                    continue
-                fresh_hashes.append((item, sha))
-                images.setdefault(sha, _Image(sha)).items.append(item)
-        self.cache.remember_hashes(fresh_hashes)
-        return images
-
-    def _attach_posts(
-        self, images: dict[str, _Image], posts: Sequence[Post], report: IndexReport
-    ) -> set:
-        """Give every image its posts: this run's, else the dataset's cached ones (a table
-        indexed before its archive); returns the (dataset, post_id) keys of this run's posts
-        linked (those from the cache are kept in `_Image.cached`)."""
+    def _new_run(
+        self, media: Sequence[MediaItem], posts: Sequence[Post], report: IndexReport
+    ) -> _Run:
+        """A run's state, with its posts by key: this run's, and the cached posts of a dataset
+        that its media name and the run lacks (a table indexed before its archive)."""
         by_key = {(p.dataset, p.post_id): p for p in posts}
         wanted: dict[str, set[str]] = {}
-        for image in images.values():
-            for item in image.items:
-                ids = {i for i in item.post_ids if (item.dataset, i) not in by_key}
-                wanted.setdefault(item.dataset, set()).update(ids)
+        for item in media:
+            ids = {i for i in item.post_ids if (item.dataset, i) not in by_key}
+            wanted.setdefault(item.dataset, set()).update(ids)
         cached: set[tuple[str, str]] = set()
         for dataset, ids in wanted.items():
             for post_id, post in self.datasets.cached_posts(dataset, ids, report.warnings).items():
                 by_key[(dataset, post_id)] = post
                 cached.add((dataset, post_id))
-        linked: set[tuple[str, str]] = set()
-        for image in images.values():
-            for item in image.items:
-                for post_id in item.post_ids:
-                    key = (item.dataset, post_id)
-                    post = by_key.get(key)
-                    if key in cached:
-                        image.cached.add(key)
-                    elif post is not None:
-                        linked.add(key)
-                    image.posts.append(post or Post(item.dataset, post_id))
-        return linked
+        return _Run(by_key, cached)
 
-    def _merge_known(self, images: dict[str, _Image], joined: set) -> set[str]:
+    def _merge_known(self, images: dict[str, _Image], run: _Run) -> set[str]:
         by_id = {img.id: img for img in images.values()}
         ids = list(by_id)
         known: set[str] = set()
@@ -187,21 +175,19 @@ class Indexer:
                 update = merged_payload(record.payload, image.items, image.posts)
                 if update is not None:
                     updates.append((record.id, update))
-                    joined.update(_changed(record.payload, update, image.cached))
+                    run.joined.update(_changed(record.payload, update, image.cached))
             self.store.images.set_payloads(updates)
+        run.known |= known
         return known
 
-    def _embed_new(self, fresh: list[_Image], report: IndexReport, joined: set) -> int:
+    def _embed_new(self, fresh: list[_Image], report: IndexReport, run: _Run) -> None:
         now = dt.datetime.now(dt.UTC)
         indexed_at, indexed_ts = now.isoformat(timespec="seconds"), int(now.timestamp())
-        written = failed = 0
-        batches = self.encoder.embed_sources(
-            fresh, read=lambda img: self.read(img.items[0]), min_side=THUMB_SIDE
-        )
+        run.fresh += len(fresh)
+        batches = self.encoder.embed_sources(fresh, read=self._bytes, min_side=THUMB_SIDE)
         for batch in batches:
             for image, reason in batch.failed:
                 report.failed.extend(Failure(item.location, reason) for item in image.items)
-            failed += len(batch.failed)
             points = []
             for decoded, vector in zip(batch.decoded, batch.vectors, strict=True):
                 image = decoded.item
@@ -210,13 +196,17 @@ class Indexer:
                     image.sha256, image.items, image.posts, decoded.info, indexed_at, indexed_ts
                 )
                 points.append(PointData(image.id, vector, payload))
-                joined.update(image.cached)
+                run.joined.update(image.cached)
             self.store.images.upsert(points)
-            written += len(points)
-            self.progress("embed", written + failed, len(fresh))
+            run.written.update(p.id for p in points)
+            run.decoded += len(batch.failed) + len(points)
+            self.progress("embed", run.decoded, run.fresh)
             if self.on_new and points:
                 self.on_new([p.id for p in points])
-        return written
+
+    def _bytes(self, image: _Image) -> bytes:
+        """The bytes read to hash the image, else (the hash cache knew its files) a read now."""
+        return self.read(image.items[0]) if image.data is None else image.data
 
     def _link_stored_posts(self, posts: Iterable[Post], linked: set) -> set:
         """Posts of a table whose images were indexed earlier (a table after its archive):
@@ -240,6 +230,36 @@ class Indexer:
                     updates.append((record.id, update))
             self.store.images.set_payloads(updates)
         return newly
+
+
+def _group_by_content(chunk: list[Hashed], report: IndexReport) -> dict[str, _Image]:
+    images: dict[str, _Image] = {}
+    for hashed in chunk:
+        if hashed.sha256 is None:
+            report.failed.append(Failure(hashed.item.location, hashed.error or "cannot read"))
+            continue
+        image = images.setdefault(hashed.sha256, _Image(hashed.sha256))
+        image.items.append(hashed.item)
+        if image.data is None:
+            image.data = hashed.data
+    return images
+
+
+def _attach_posts(images: dict[str, _Image], run: _Run) -> set[tuple[str, str]]:
+    """Give every image its posts: this run's, else the dataset's cached ones; returns the keys
+    of this run's posts linked (those from the cache are kept in `_Image.cached`)."""
+    linked: set[tuple[str, str]] = set()
+    for image in images.values():
+        for item in image.items:
+            for post_id in item.post_ids:
+                key = (item.dataset, post_id)
+                post = run.posts.get(key)
+                if key in run.cached:
+                    image.cached.add(key)
+                elif post is not None:
+                    linked.add(key)
+                image.posts.append(post or Post(item.dataset, post_id))
+    return linked
 
 
 def _warn_unmatched(posts: Sequence[Post], linked: set, n_media: int, report: IndexReport) -> None:
