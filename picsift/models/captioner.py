@@ -10,12 +10,11 @@ import contextlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
-import torch
 from PIL import Image
 
 from picsift.models.decode import Source, decode_many
-from picsift.models.registry import load_once, local_snapshot, resolve
-from picsift.models.runtime import Runtime, choose_runtime, configure_threads
+from picsift.models.registry import load_once, local_snapshot, quiet_transformers, resolve
+from picsift.models.runtime import Runtime, configure_threads, deferred_runtime
 
 T = TypeVar("T")
 
@@ -25,6 +24,7 @@ CAPTION_FAILED = "captioning failed"  # the start of the reason when the model f
 def _load(path: str, device: str) -> tuple[Any, Any, Any]:
     from transformers import AutoImageProcessor, AutoTokenizer, VisionEncoderDecoderModel
 
+    quiet_transformers()
     path = local_snapshot(path, "captioner")
     model = VisionEncoderDecoderModel.from_pretrained(path).to(device).eval()
     processor = AutoImageProcessor.from_pretrained(path)
@@ -55,22 +55,31 @@ def _new_token_limit(model: Any, wanted: int) -> int:
 
 
 class Captioner:
-    """Captions images; the model loads on first use."""
+    """Captions images; the model (and torch) loads on first use."""
 
     def __init__(
         self,
         model: str,
-        runtime: Runtime | None = None,
+        runtime: Runtime | Callable[[], Runtime] | None = None,
         batch_size: int = 16,
         max_new_tokens: int = 20,
         decode_workers: int = 4,
     ):
+        """`runtime`: where and how the model runs, or a function giving that at first use
+        (`deferred_runtime`, the default)."""
         self.name = model
         self.path, self.model_id = resolve(model, "captioner")
-        self.runtime = runtime or choose_runtime()
+        if runtime is None:
+            runtime = deferred_runtime()
+        self._runtime = runtime if callable(runtime) else lambda: runtime
         self.batch_size = batch_size
         self.max_new_tokens = max_new_tokens
         self.decode_workers = decode_workers
+
+    @property
+    def runtime(self) -> Runtime:
+        """Device and precision the model runs in."""
+        return self._runtime()
 
     def _parts(self) -> tuple[Any, Any, Any]:
         configure_threads()
@@ -91,6 +100,8 @@ class Captioner:
 
     def caption_images(self, images: Sequence[Image.Image]) -> list[str]:
         """One caption per RGB image."""
+        import torch
+
         model, processor, tokenizer = self._parts()
         max_new_tokens = _new_token_limit(model, self.max_new_tokens)
         captions: list[str] = []
@@ -152,7 +163,9 @@ class Captioner:
         return item, caption, None
 
 
-def make_captioner(name: str, runtime: Runtime | None = None) -> Captioner | None:
+def make_captioner(
+    name: str, runtime: Runtime | Callable[[], Runtime] | None = None
+) -> Captioner | None:
     """A captioner for `PICSIFT_CAPTION_MODEL`, or None when it is `none`."""
     if name.strip().lower() in {"", "none", "off"}:
         return None

@@ -30,7 +30,7 @@ def encoder_for(
         StoreError: an empty store without `new_store`, or PICSIFT_MODEL not the store's model.
     """
     from picsift.models.encoder import ClipEncoder
-    from picsift.models.runtime import choose_runtime
+    from picsift.models.runtime import deferred_runtime
 
     if store.meta is None and not new_store:
         raise StoreError(
@@ -41,7 +41,7 @@ def encoder_for(
     return ClipEncoder(
         store_model(store.meta, settings),
         text_model=settings.text_model,
-        runtime=choose_runtime(settings.device, settings.precision),
+        runtime=deferred_runtime(settings.device, settings.precision),
         batch_size=batch_size,
         text_quantization=settings.text_quantization,
     )
@@ -50,10 +50,10 @@ def encoder_for(
 def captioner_for(settings: Settings) -> Captioner | None:
     """The captioner of PICSIFT_CAPTION_MODEL, None when captions are off."""
     from picsift.models.captioner import make_captioner
-    from picsift.models.runtime import choose_runtime
+    from picsift.models.runtime import deferred_runtime
 
     if not settings.caption_enabled:
         return None
     return make_captioner(
-        settings.caption_model, choose_runtime(settings.device, settings.precision)
+        settings.caption_model, deferred_runtime(settings.device, settings.precision)
     )

@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from picsift.models.clip_text import ClipText
+
 MIN_COSINE = 0.97
 PROBES = (
     "a photo of a dog",
@@ -97,8 +99,8 @@ class _TextTower(torch.nn.Module):
 
 
 class Int8TextEncoder:
-    """Encodes texts with an int8 copy of a SentenceTransformer CLIP model's text tower, using
-    that model's own tokenization.
+    """Encodes texts with an int8 copy of a CLIP text tower, using its model's own tokenization
+    (`model.preprocess`, of a `ClipText` or a SentenceTransformer).
 
     One text per call: int8 activations are quantized with a scale taken from the whole call's
     input, so in a batch a text's vector would depend on the other texts and their padding (and
@@ -132,7 +134,10 @@ class Int8TextEncoder:
 
 
 def clip_text_tower(model: Any) -> torch.nn.Module | None:
-    """The text tower of a SentenceTransformer wrapping a Hugging Face CLIPModel, else None."""
+    """The text tower of a `ClipText` or of a SentenceTransformer wrapping a Hugging Face
+    CLIPModel, else None."""
+    if isinstance(model, ClipText):
+        return model.tower
     hf = getattr(model[0], "model", None)
     text_model = getattr(hf, "text_model", None)
     projection = getattr(hf, "text_projection", None)

@@ -61,15 +61,20 @@ def load_once(key: tuple[str, ...], loader: Any, name: str, env: str) -> Any:
     with _lock:
         if key in _cache:
             return _cache[key]
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()  # "Loading weights" bars on every start are noise
         try:
             model = loader()
         except (OSError, ValueError) as exc:
             raise ModelUnavailableError(unavailable_message(name, env, exc)) from None
         _cache[key] = model
         return model
+
+
+def quiet_transformers() -> None:
+    """No "Loading weights" progress bars from transformers: on every start they are noise.
+    Called by the loaders that use transformers (importing it takes a second, so not here)."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
 
 
 def unavailable_message(name: str, env: str, exc: Exception) -> str:

@@ -1,21 +1,27 @@
 """Where and in which precision models run: CUDA when present, bf16 autocast on CPUs that have
-native bf16 (AVX512-BF16 or AMX), fp32 elsewhere. Overridable with PICSIFT_DEVICE/PRECISION."""
+native bf16 (AVX512-BF16 or AMX), fp32 elsewhere. Overridable with PICSIFT_DEVICE/PRECISION.
+
+torch is imported where it is asked (CUDA, autocast, threads), not with this module: commands that
+build an encoder but run no model (an index run that finds nothing new) do not pay for it.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import platform
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from picsift.errors import ConfigError
 
-_DTYPES = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+if TYPE_CHECKING:
+    import torch
+
+_DTYPES = {"fp32": None, "bf16": "bfloat16", "fp16": "float16"}  # torch dtype names
 
 
 @dataclass(frozen=True)
@@ -29,7 +35,12 @@ class Runtime:
     @property
     def autocast_dtype(self) -> torch.dtype | None:
         """dtype for `torch.autocast`, None for plain fp32."""
-        return _DTYPES[self.precision]
+        name = _DTYPES[self.precision]
+        if name is None:
+            return None
+        import torch
+
+        return getattr(torch, name)
 
     @contextlib.contextmanager
     def autocast(self) -> Iterator[None]:
@@ -38,6 +49,8 @@ class Runtime:
         if dtype is None:
             yield
             return
+        import torch
+
         with torch.autocast(device_type=self.device.split(":")[0], dtype=dtype):
             yield
 
@@ -72,6 +85,8 @@ def choose_runtime(device: str = "auto", precision: str = "auto") -> Runtime:
     Raises:
         ConfigError: a device was asked for that this machine does not have.
     """
+    if device != "cpu":  # a CPU runtime is chosen without torch
+        import torch
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     elif device == "cuda" and not torch.cuda.is_available():
@@ -93,11 +108,26 @@ def choose_runtime(device: str = "auto", precision: str = "auto") -> Runtime:
     return Runtime(device, "fp32", f"{device}: fp32")
 
 
+def deferred_runtime(device: str = "auto", precision: str = "auto") -> Callable[[], Runtime]:
+    """`choose_runtime(device, precision)`, made on the first call and kept.
+
+    Choosing `auto` asks torch whether there is CUDA, so a model holder given this instead of a
+    Runtime imports torch only once a model runs. Any other device is chosen now (a CPU without
+    torch): a device this machine lacks fails at start, not after an index run's listing.
+    """
+    if device != "auto":
+        chosen = choose_runtime(device, precision)
+        return lambda: chosen
+    return cache(lambda: choose_runtime(device, precision))
+
+
 def configure_threads() -> int:
     """Use every core this process may run on for torch's intra-op pool."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:
         cores = os.cpu_count() or 1
+    import torch
+
     torch.set_num_threads(cores)
     return cores
