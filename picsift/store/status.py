@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 from picsift.models.factory import store_model
 from picsift.settings import Settings
@@ -12,19 +12,24 @@ from picsift.store import Filter, ImageStore, IsEmpty, Match
 # Images per page when counting posts: only each post's dataset and id are read, but one image
 # may carry thousands of posts.
 POSTS_PAGE = 1000
-# The keys of `store_status`, in order; /api/status adds server facts (version, jobs) to them.
-FIELDS = (
-    "images",
-    "posts",
-    "post_links",
-    "topics",
-    "captioned",
-    "datasets",
-    "model",
-    "backend",
-    "store",
-    "topic_run",
-)
+
+
+class StoreStatus(TypedDict):
+    """What `store_status` returns (`picsift status --json`); /api/status adds server facts."""
+
+    images: int
+    posts: int
+    post_links: int  # image-post links: a post with three images is one post, three links
+    topics: int
+    captioned: int
+    datasets: dict[str, int]  # images per dataset
+    model: str
+    backend: str
+    store: str
+    topic_run: str | None
+
+
+FIELDS = tuple(StoreStatus.__annotations__)
 
 
 def count_posts(store: ImageStore) -> tuple[int, int]:
@@ -42,9 +47,9 @@ def count_posts(store: ImageStore) -> tuple[int, int]:
     return sum(map(len, seen.values())), links
 
 
-def store_status(store: ImageStore, settings: Settings) -> dict[str, Any]:
-    """Counts and provenance of a store, in the shape of `picsift status --json`."""
-    status: dict[str, Any] = {
+def store_status(store: ImageStore, settings: Settings) -> StoreStatus:
+    """Counts and provenance of a store."""
+    status: StoreStatus = {
         "images": 0,
         "posts": 0,
         "post_links": 0,
