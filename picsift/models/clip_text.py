@@ -1,6 +1,6 @@
-"""A CLIP model's text side on its own, for queries: the tokenizer (`tokenizers`) and the text
-tower (`text_tower`, plain torch), read from the model folder without sentence-transformers or
-transformers.
+"""A CLIP model's text side on its own, for queries: the tokenizer (`clip_tokenizer`, on
+`tokenizers`) and the text tower (`text_tower`, plain torch), read from the model folder
+without sentence-transformers or transformers.
 
 A one-shot `picsift search` on the toy model took 8.4 s on the development machine: importing
 sentence-transformers was 3.8 s of it (it drags in scikit-learn and pandas), and transformers'
@@ -12,9 +12,11 @@ with the folder's CLIPTokenizer (padded to the longest text, truncated at `model
 and takes `CLIPModel.get_text_features`; the tests hold the two paths to 1e-5. `read_spec`
 accepts only folders it can read exactly so: a plain Hugging Face CLIP folder, or a
 sentence-transformers folder whose one module is a legacy `CLIPModel` with no settings of its
-own (how sentence-transformers published its CLIP models), with a `tokenizer.json`, one
-checkpoint file and a config that spells out the text tower. Anything else gives None and goes
-through sentence-transformers as before.
+own (how sentence-transformers published its CLIP models), with one checkpoint file, a config
+that spells out the text tower, and a CLIP tokenizer that `clip_tokenizer` reads exactly:
+a `tokenizer.json`, or a `vocab.json` and `merges.txt` (the default model's) with nothing
+beyond CLIP's named special tokens. Anything else gives None and goes through
+sentence-transformers as before.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from picsift.models.clip_tokenizer import TokenizerFile, VocabMerges, read_tokenizer
 
 if TYPE_CHECKING:
     import torch
@@ -42,7 +46,6 @@ TEXT_CONFIG = (
     "eos_token_id",
     "max_position_embeddings",
 )
-DEFAULT_PAD = "<|endoftext|>"  # CLIPTokenizer's pad token when the folder names none
 
 
 @dataclass(frozen=True)
@@ -56,14 +59,17 @@ class TextSpec:
     activation: str
     eos_token_id: int
     max_length: int
-    pad_token: str
+    tokenizer: TokenizerFile | VocabMerges
     projection_dim: int | None
     dtype: str | None
 
 
 def read_spec(path: str | Path) -> TextSpec | None:
     """The text side of the model folder at `path`, or None when it is not a folder this module
-    reads exactly as sentence-transformers would (see the module docstring)."""
+    reads exactly as sentence-transformers would (see the module docstring): among others a
+    folder with neither `tokenizer.json` nor `vocab.json` and `merges.txt`, or whose vocab and
+    merges come with added tokens or tokenizer settings beyond CLIP's named special tokens
+    (`clip_tokenizer` lists the settings it knows to leave the ids alone)."""
     root = Path(path)
     folder = _clip_folder(root) if root.is_dir() else None
     if folder is None:
@@ -72,12 +78,13 @@ def read_spec(path: str | Path) -> TextSpec | None:
     tokenizer = _json(folder / "tokenizer_config.json")
     text = config.get("text_config") or {}
     weights = next((folder / n for n in WEIGHTS if (folder / n).is_file()), None)
+    files = read_tokenizer(folder, tokenizer)
     if (
         config.get("model_type") != "clip"
         or not all(key in text for key in TEXT_CONFIG)
         or text["hidden_act"] not in ("quick_gelu", "gelu")
         or weights is None
-        or not (folder / "tokenizer.json").is_file()
+        or files is None
         or tokenizer.get("tokenizer_class") not in CLIP_TOKENIZERS
     ):
         return None
@@ -93,7 +100,7 @@ def read_spec(path: str | Path) -> TextSpec | None:
         activation=text["hidden_act"],
         eos_token_id=int(text["eos_token_id"]),
         max_length=max_length,
-        pad_token=_pad_token(folder, tokenizer),
+        tokenizer=files,
         projection_dim=config.get("projection_dim"),
         dtype=config.get("dtype") or config.get("torch_dtype"),
     )
@@ -123,13 +130,6 @@ def _json(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
-def _pad_token(folder: Path, tokenizer: dict[str, Any]) -> str:
-    pad = tokenizer.get("pad_token") or _json(folder / "special_tokens_map.json").get("pad_token")
-    if isinstance(pad, dict):  # a serialised AddedToken
-        pad = pad.get("content")
-    return pad or DEFAULT_PAD
-
-
 class ClipText:
     """Texts -> CLIP text embeddings, with a folder's own tokenizer and text tower."""
 
@@ -143,19 +143,19 @@ class ClipText:
         """Read the tokenizer and the text tower of `spec`'s folder onto `device`.
 
         Raises:
-            ValueError: the checkpoint has no text tower that fits the config.
+            ValueError: the checkpoint has no text tower that fits the config, or the
+                tokenizer has no pad token.
         """
-        from tokenizers import Tokenizer
-
         from picsift.models.text_tower import load_text_tower
 
-        tokenizer = Tokenizer.from_file(str(spec.folder / "tokenizer.json"))
-        pad_id = tokenizer.token_to_id(spec.pad_token)
+        tokenizer = spec.tokenizer.load()
+        pad = spec.tokenizer.pad_token
+        pad_id = tokenizer.token_to_id(pad)
         if pad_id is None:
-            raise ValueError(f"{spec.folder}: pad token {spec.pad_token!r} not in tokenizer.json")
+            raise ValueError(f"{spec.folder}: pad token {pad!r} not in its tokenizer")
         # What transformers sets for padding=True, truncation="longest_first" on each call.
         tokenizer.enable_truncation(spec.max_length, strategy="longest_first")
-        tokenizer.enable_padding(pad_id=pad_id, pad_token=spec.pad_token)
+        tokenizer.enable_padding(pad_id=pad_id, pad_token=pad)
         tower = load_text_tower(
             spec.weights, spec.heads, spec.eps, spec.activation, spec.eos_token_id, spec.dtype
         )
