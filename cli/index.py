@@ -46,16 +46,13 @@ def _summary(report: dict, topics: str | None = None) -> None:
         typer.echo(topics)
 
 
-def _assign_topics(store: ImageStore, settings: Settings, ids: list[str]) -> str | None:
-    """New images join the current topic run (when there is one); returns a summary line."""
-    from topics.assign import assign_topics
-
-    report = assign_topics(store, settings.data_dir, ids)
-    if report.run is None:
+def _topics_line(topics: dict | None) -> str | None:
+    """The summary line of the new images joining the current topic run."""
+    if topics is None:
         return None
     return (
-        f"topics: {report.assigned:,} new images joined topics of run {report.run}, "
-        f"{report.unassigned:,} matched none (topic -1)"
+        f"topics: {topics['assigned']:,} new images joined topics of run {topics['run']}, "
+        f"{topics['unassigned']:,} matched none (topic -1)"
     )
 
 
@@ -77,6 +74,7 @@ class _Run:
         Returns the report (with `captions` when it captioned) and the topic summary.
         """
         from indexer.run import run_index
+        from search.tasks import join_topics
 
         mtimes = {p: p.stat().st_mtime for p in self.sources.paths if p.is_file()}
         with_posts = not only_new or mtimes != self.mtimes
@@ -89,10 +87,10 @@ class _Run:
             data_dir=self.settings.data_dir,
             **self.options,
         )
-        topics = _assign_topics(self.store, self.settings, run.new_ids) if run.new_ids else None
-        if run.enriched or topics:
-            self.store.refresh_index()
-        return run.report, topics
+        topics = join_topics(self.store, self.settings, run, self.options.get("progress"))
+        if topics is not None:
+            run.report["topics"] = topics
+        return run.report, _topics_line(topics)
 
     def watch(self, interval: float) -> None:
         """Look for new files every `interval` seconds until interrupted (Ctrl-C)."""
@@ -163,8 +161,7 @@ def index_sources(
         out = _index_served(server, paths, options)
         if report:
             report.write_text(json.dumps(out, indent=2, ensure_ascii=False))
-        topics = out.get("topics")
-        joined = topics and f"topics: {topics['assigned']:,} new images joined run {topics['run']}"
+        joined = _topics_line(out.get("topics"))
         _summary(out, joined or None)
         return out
     cache = IndexCache(settings.data_dir)

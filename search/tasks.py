@@ -13,6 +13,7 @@ from picsift.store import ImageStore
 from topics.table import current_run
 
 if TYPE_CHECKING:
+    from indexer.run import IndexRun
     from picsift.models.protocols import Encoder
 
 
@@ -63,7 +64,7 @@ def caption(store: ImageStore, settings: Settings, progress: Progress) -> dict[s
 def assign(
     store: ImageStore,
     settings: Settings,
-    progress: Progress,
+    progress: Progress | None,
     ids: list[str] | None = None,
     refresh: bool = True,
 ) -> dict[str, Any]:
@@ -128,8 +129,21 @@ def index(
         cache.close()
     report = run.report
     check_anything_read(report)
-    if run.new_ids and current_run(settings.data_dir) is not None:
-        report["topics"] = assign(store, settings, progress, ids=run.new_ids, refresh=False)
-    if run.enriched or "topics" in report:
-        store.refresh_index()
+    topics = join_topics(store, settings, run, progress)
+    if topics is not None:
+        report["topics"] = topics
     return report
+
+
+def join_topics(
+    store: ImageStore, settings: Settings, run: IndexRun, progress: Progress | None
+) -> dict[str, Any] | None:
+    """What crosses stages after an index run, on both front-ends: its new images join the
+    current topic run (the `topics.assign.AssignReport`, None without new images or topics),
+    then the search index is rebuilt after the run's writes."""
+    topics = None
+    if run.new_ids and current_run(settings.data_dir) is not None:
+        topics = assign(store, settings, progress, ids=run.new_ids, refresh=False)
+    if run.enriched or topics is not None:
+        store.refresh_index()
+    return topics

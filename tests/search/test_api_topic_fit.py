@@ -60,3 +60,35 @@ def test_fit_then_new_images_are_assigned(tmp_path, toy_clip):
             assert status["images"] == 108 and status["topic_run"] == run
     finally:
         store.close()
+
+
+@pytest.mark.slow
+def test_the_command_line_joins_new_images_to_topics_as_the_job_does(tmp_path):
+    """`picsift index` after a fit: the same `topics` report section as the index job's, and
+    the new images carry a topic of the run."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    write_4cat_zip(tmp_path / "first.zip", 96, seed=51)
+    write_4cat_zip(tmp_path / "later.zip", 12, seed=52)
+    runner = CliRunner()
+    env = {"PICSIFT_MODEL": "toy", "PICSIFT_CAPTION_MODEL": "none"}
+
+    def cli(*argv):
+        result = runner.invoke(app, ["--store", str(tmp_path / "store"), *argv], env=env)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert "topics:" not in cli("index", str(tmp_path / "first.zip"))  # no run yet
+    cli("topics", "fit", "--no-captions", "--min-topic-size", "5")
+    run = json.loads(cli("status", "--json"))["topic_run"]
+    out = cli("index", str(tmp_path / "later.zip"), "--report", str(tmp_path / "r.json"))
+    report = json.loads((tmp_path / "r.json").read_text())["topics"]
+    assert report["run"] == run and report["assigned"] + report["unassigned"] == 12
+    assert f"topics: {report['assigned']:,} new images joined topics of run {run}" in out
+    with EdgeStore(tmp_path / "store") as store:
+        later = [r.payload for r in store.images.scroll() if r.payload.get("topic_by") == "assign"]
+    assert len(later) == 12 and {p["topic_run"] for p in later} == {run}
