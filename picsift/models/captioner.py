@@ -161,12 +161,3 @@ class Captioner:
         except Exception as exc:  # whatever the model raised is this image's reason
             return item, None, f"{CAPTION_FAILED}: {type(exc).__name__}: {exc}"
         return item, caption, None
-
-
-def make_captioner(
-    name: str, runtime: Runtime | Callable[[], Runtime] | None = None
-) -> Captioner | None:
-    """A captioner for `PICSIFT_CAPTION_MODEL`, or None when it is `none`."""
-    if name.strip().lower() in {"", "none", "off"}:
-        return None
-    return Captioner(name, runtime)

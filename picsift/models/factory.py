@@ -49,11 +49,9 @@ def encoder_for(
 
 def captioner_for(settings: Settings) -> Captioner | None:
     """The captioner of PICSIFT_CAPTION_MODEL, None when captions are off."""
-    from picsift.models.captioner import make_captioner
+    from picsift.models.captioner import Captioner
     from picsift.models.runtime import deferred_runtime
 
     if not settings.caption_enabled:
         return None
-    return make_captioner(
-        settings.caption_model, deferred_runtime(settings.device, settings.precision)
-    )
+    return Captioner(settings.caption_model, deferred_runtime(settings.device, settings.precision))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from PIL import Image
 
-from picsift.models.captioner import Captioner, make_captioner
+from picsift.models.captioner import Captioner
+from picsift.models.factory import captioner_for
 from picsift.models.runtime import Runtime
 from picsift.models.toy import caption, sample
+from picsift.settings import Settings
 
 FP32 = Runtime("cpu", "fp32", "test")
 
@@ -32,9 +35,10 @@ def test_caption_sources_reports_bad_files(tmp_path):
     assert results["a.png"][1] is None and isinstance(results["a.png"][0], str)
 
 
-def test_none_switches_captions_off():
-    assert make_captioner("none") is None
-    assert make_captioner("toy").model_id == "toy"
+@pytest.mark.parametrize("off", ["none", "off", "", " None "])
+def test_none_switches_captions_off(off):
+    assert captioner_for(Settings(caption_model=off)) is None
+    assert captioner_for(Settings(caption_model="toy")).model_id == "toy"
 
 
 def test_a_caption_without_an_end_token_stops_at_the_decoder_positions():

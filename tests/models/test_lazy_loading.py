@@ -48,12 +48,12 @@ def test_a_run_that_embeds_nothing_loads_no_model():
     """What an index run with nothing new does: build the encoder and the captioner, ask the
     vector size, embed an empty list (its captions phase does not run)."""
     code = """
-from picsift.models.captioner import make_captioner
+from picsift.models.captioner import Captioner
 from picsift.models.encoder import ClipEncoder
 encoder = ClipEncoder("toy")
 assert encoder.dim == 64
 assert list(encoder.embed_sources([])) == []
-assert make_captioner("toy").model_id == "toy"
+assert Captioner("toy").model_id == "toy"
 """
     assert _loaded_after(code) == dict.fromkeys(HEAVY, False)
 
