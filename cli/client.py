@@ -5,12 +5,15 @@ index jobs) and print what they would have printed on their own."""
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+import typer
 
 from cli.display import shown
 from picsift.errors import InputError, PicsiftError, StoreLockedError
@@ -55,10 +58,32 @@ class Server:
         with self._open(path, params, None, what) as response:
             return json.loads(response.read())
 
-    def post(self, path: str, body: dict[str, Any], what: str = "the request") -> Any:
-        """POST a JSON `body` to `path` and its JSON answer."""
-        with self._open(path, (), json.dumps(body).encode(), what) as response:
+    def post(
+        self, path: str, body: dict[str, Any], what: str = "the request", method: str = "POST"
+    ) -> Any:
+        """POST (or `method`) a JSON `body` to `path` and its JSON answer."""
+        with self._open(path, (), json.dumps(body).encode(), what, method) as response:
             return json.loads(response.read())
+
+    def run_job(self, path: str, body: dict[str, Any], what: str) -> Any:
+        """Submit the job of `path` (e.g. /api/jobs/index) and follow it until it ends, as
+        the command would have run alone; its result.
+
+        Raises:
+            PicsiftError: the job failed or was cancelled (its error).
+        """
+        job = self.post(path, body, f"the {what} job")
+        typer.echo(
+            f"the store is open by picsift serve at {self.url}: {what} there as job {job['id']}"
+        )
+        while job["state"] in {"queued", "running"}:
+            time.sleep(1)
+            job = self.get(f"/api/jobs/{job['id']}", what=f"the {what} job")
+        if job["state"] != "done":
+            raise PicsiftError(
+                f"{what} job {job['id']} at {self.url} {job['state']}: {job['error']}"
+            )
+        return job["result"]
 
     def download(self, path: str, params: Params, out: Path, what: str) -> None:
         """GET `path` into the file `out`, streamed."""
@@ -66,9 +91,13 @@ class Server:
             while chunk := response.read(1 << 16):
                 fh.write(chunk)
 
-    def _open(self, path: str, params: Params, data: bytes | None, what: str):
+    def _open(
+        self, path: str, params: Params, data: bytes | None, what: str, method: str | None = None
+    ):
         query = f"?{urllib.parse.urlencode(params)}" if params else ""
-        request = urllib.request.Request(f"{self.url}{path}{query}", data, self.headers)
+        request = urllib.request.Request(
+            f"{self.url}{path}{query}", data, self.headers, method=method
+        )
         try:
             return urllib.request.urlopen(request, timeout=self.timeout)
         except urllib.error.HTTPError as exc:

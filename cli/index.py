@@ -11,7 +11,7 @@ import typer
 
 from cli.client import Server
 from cli.progress import Bars
-from picsift.errors import PicsiftError, StoreLockedError
+from picsift.errors import StoreLockedError
 from picsift.settings import Settings
 from picsift.store import ImageStore, open_store
 
@@ -107,24 +107,6 @@ class _Run:
             typer.echo("stopped watching")
 
 
-def _index_served(server: Server, paths: list[Path], options: dict) -> dict:
-    """Hand the run to the `picsift serve` that holds the embedded store: an index job,
-    followed until it ends. Returns the job's report."""
-    import time
-
-    body = {"paths": [str(p) for p in paths], **options}
-    job = server.post("/api/jobs/index", body, "the index job")
-    typer.echo(
-        f"the store is open by picsift serve at {server.url}: indexing there as job {job['id']}"
-    )
-    while job["state"] in {"queued", "running"}:
-        time.sleep(1)
-        job = server.get(f"/api/jobs/{job['id']}", what="the index job")
-    if job["state"] != "done":
-        raise PicsiftError(f"index job {job['id']} at {server.url} {job['state']}: {job['error']}")
-    return job["result"]
-
-
 def index_sources(
     settings: Settings,
     sources: list[Path],
@@ -158,7 +140,8 @@ def index_sources(
             raise
         server = Server.holding(settings, locked)
         options = {"dataset": dataset, "image_column": image_column, "captions": captions}
-        out = _index_served(server, paths, options)
+        body = {"paths": [str(p) for p in paths], **options}
+        out = server.run_job("/api/jobs/index", body, "indexing")
         if report:
             report.write_text(json.dumps(out, indent=2, ensure_ascii=False))
         joined = _topics_line(out.get("topics"))
@@ -261,8 +244,13 @@ def register(app: typer.Typer) -> None:
         from search import tasks
         from topics.relabel import RelabelReport
 
-        with open_store(settings, command="picsift caption") as store, _bars() as bars:
-            done = tasks.caption(store, settings, bars)
+        try:
+            store = open_store(settings, command="picsift caption")
+        except StoreLockedError as locked:
+            done = Server.holding(settings, locked).run_job("/api/jobs/caption", {}, "captioning")
+        else:
+            with store, _bars() as bars:
+                done = tasks.caption(store, settings, bars)
         typer.echo(f"captions: {done['written']:,} written, {len(done['failed']):,} failed")
         for failure in done["failed"]:
             typer.echo(f"  failed: {failure['id']}: {failure['reason']}")

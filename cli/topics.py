@@ -29,24 +29,16 @@ def _opened(settings: Settings, command: str) -> ImageStore:
     return store
 
 
-def _read(
-    ctx: typer.Context, command: str, path: str
-) -> tuple[Settings, ImageStore | dict[str, Any]]:
-    """The store opened for reading, or the answer of the server's `path` while a server
-    holds the store."""
+def _open_or_served(ctx: typer.Context, command: str) -> tuple[Settings, ImageStore | Server]:
+    """The store, opened, or the server that holds it (the command then goes through its
+    API)."""
     from cli.common import settings_from
 
     settings = settings_from(ctx)
     try:
         return settings, _opened(settings, command)
     except StoreLockedError as locked:
-        return settings, Server.holding(settings, locked).get(path, what=f"topics {command}")
-
-
-def _optimize(store: ImageStore) -> None:
-    if store.backend == "embedded":
-        typer.echo("rebuilding the search index ...")
-    store.refresh_index()
+        return settings, Server.holding(settings, locked)
 
 
 def _describe_run(info: Any) -> None:
@@ -110,36 +102,41 @@ def register(app: typer.Typer) -> None:
         ] = True,
     ) -> None:
         """Fit BERTopic on the stored vectors and write topic ids back."""
-        from picsift.models.factory import captioner_for
-        from topics.fit import FitParams, fit_topics
+        from search import tasks
+        from topics.table import RunInfo
 
-        settings, store = _open(ctx, "fit")
-        with store:
-            captioner = captioner_for(settings) if captions else None
-            params = FitParams(min_topic_size, nr_topics, seed, sample)
-            with Bars() as bars:
-                info = fit_topics(
-                    store, settings.data_dir, params, captioner=captioner, progress=bars
-                )
-            _optimize(store)
-        _describe_run(info)
+        params = {
+            "min_topic_size": min_topic_size,
+            "nr_topics": nr_topics,
+            "seed": seed,
+            "sample": sample,
+        }
+        settings, opened = _open_or_served(ctx, "fit")
+        if isinstance(opened, Server):
+            body = {"action": "fit", **params, "captions": captions}
+            done = opened.run_job("/api/jobs/topics", body, "fitting topics")
+        else:
+            with opened, Bars() as bars:
+                done = tasks.fit(opened, settings, bars, params, captions)
+        _describe_run(RunInfo(**done["run"]))
 
     @topics.command()
     def assign(ctx: typer.Context) -> None:
         """Give images without a topic the nearest fitted topic."""
-        from topics.assign import assign_topics
+        from search import tasks
 
-        settings, store = _open(ctx, "assign")
-        with store, Bars() as bars:
-            report = assign_topics(store, settings.data_dir, progress=bars)
-            if report.assigned or report.unassigned:
-                _optimize(store)
-        if report.run is None:
+        settings, opened = _open_or_served(ctx, "assign")
+        if isinstance(opened, Server):
+            report = opened.run_job("/api/jobs/topics", {"action": "assign"}, "assigning topics")
+        else:
+            with opened, Bars() as bars:
+                report = tasks.assign(opened, settings, bars)
+        if report["run"] is None:
             typer.echo("no topics yet: picsift topics fit")
         else:
             typer.echo(
-                f"run {report.run}: {report.assigned:,} images assigned, "
-                f"{report.unassigned:,} like no topic (-1, unassigned)"
+                f"run {report['run']}: {report['assigned']:,} images assigned, "
+                f"{report['unassigned']:,} like no topic (-1, unassigned)"
             )
 
     @topics.command()
@@ -161,9 +158,10 @@ def register(app: typer.Typer) -> None:
         """List topics with counts and labels."""
         from topics.table import TopicInfo, list_topics
 
-        _, opened = _read(ctx, "list", "/api/topics")
-        if isinstance(opened, dict):
-            found = [TopicInfo.from_payload(t) for t in opened["topics"]]
+        _, opened = _open_or_served(ctx, "list")
+        if isinstance(opened, Server):
+            served = opened.get("/api/topics", what="the topics")
+            found = [TopicInfo.from_payload(t) for t in served["topics"]]
         else:
             with opened:
                 found = list_topics(opened)
@@ -183,9 +181,9 @@ def register(app: typer.Typer) -> None:
         """Show one topic: label, words, representative images, collage."""
         from topics.table import TopicInfo, collage_path, get_topic
 
-        settings, opened = _read(ctx, "show", f"/api/topics/{topic}")
-        if isinstance(opened, dict):
-            info = TopicInfo.from_payload(opened)
+        settings, opened = _open_or_served(ctx, "show")
+        if isinstance(opened, Server):
+            info = TopicInfo.from_payload(opened.get(f"/api/topics/{topic}", what=f"topic {topic}"))
         else:
             with opened:
                 info = get_topic(opened, topic)
@@ -211,10 +209,17 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Rename a topic."""
         from topics.edits import rename_topic
+        from topics.table import TopicInfo
 
-        settings, store = _open(ctx, "rename")
-        with store:
-            info = rename_topic(store, settings.data_dir, topic, label)
+        settings, opened = _open_or_served(ctx, "rename")
+        if isinstance(opened, Server):
+            body = {"label": label}
+            info = TopicInfo.from_payload(
+                opened.post(f"/api/topics/{topic}", body, f"renaming topic {topic}", "PATCH")
+            )
+        else:
+            with opened:
+                info = rename_topic(opened, settings.data_dir, topic, label)
         typer.echo(f"topic {info.topic} is now {info.label!r}")
 
     @topics.command()
@@ -227,9 +232,14 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Merge topics into the first one given."""
         from topics.edits import merge_topics
+        from topics.table import TopicInfo
 
-        settings, store = _open(ctx, "merge")
-        with store:
-            info = merge_topics(store, settings.data_dir, topics_, label)
+        settings, opened = _open_or_served(ctx, "merge")
+        if isinstance(opened, Server):
+            body = {"topics": topics_, "label": label}
+            info = TopicInfo.from_payload(opened.post("/api/topics/merge", body, "the merge"))
+        else:
+            with opened:
+                info = merge_topics(opened, settings.data_dir, topics_, label)
         others = ", ".join(str(t) for t in dict.fromkeys(topics_) if t != info.topic)
         typer.echo(f"merged {others} into topic {info.topic} ({info.label}): {info.count:,} images")

@@ -72,7 +72,7 @@ def assign(
     from topics.assign import assign_topics
 
     report = assign_topics(store, settings.data_dir, ids, progress=progress)
-    if report.run is not None and refresh:
+    if (report.assigned or report.unassigned) and refresh:
         store.refresh_index()
     return _plain(report)
 

@@ -1,6 +1,7 @@
-"""Read-only commands beside a running `picsift serve`: the server owns the embedded store, so
-`search`, `status`, `topics list|show` and `export` go through its API and print what they
-print on their own."""
+"""Commands beside a running `picsift serve`: the server owns the embedded store, so `search`,
+`status`, `topics list|show` and `export` go through its API and print what they print on their
+own; `caption`, `topics fit|assign|rename|merge` run there too (as jobs or API edits); writes
+the API has no way to do are refused with the server's URL."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from picsift.store.edge import EdgeStore
 from tests.search.test_serve import MAIN, serving
 from tests.topics.conftest import PER_CLASS, add_images
 from topics.fit import FitParams, fit_topics
+from topics.table import list_topics
 
 pytestmark = pytest.mark.slow  # fits topics, starts a server
 
@@ -45,7 +47,7 @@ def _outputs(store, tmp_path, tag: str) -> dict[str, str]:
     return out
 
 
-def test_read_only_commands_go_through_the_server_and_print_the_same(tmp_path, shapes):
+def test_commands_beside_a_server_go_through_it_and_print_the_same(tmp_path, shapes):
     store = tmp_path / "store"
     with EdgeStore(store) as opened:
         add_images(opened, store, shapes, range(12 * PER_CLASS))
@@ -53,9 +55,7 @@ def test_read_only_commands_go_through_the_server_and_print_the_same(tmp_path, s
     alone = _outputs(store, tmp_path, "alone")
     assert "180" in alone["status"] and "0  " in alone["topics list"]
 
-    with serving(store, tmp_path, ENV) as (url, _):
-        locked = runner.invoke(app, ["--store", str(store), "topics", "fit"], env=ENV)
-        assert locked.exit_code != 0 and url in str(locked.exception)  # writes stay refused
+    with serving(store, tmp_path, {"PICSIFT_CAPTION_MODEL": "toy"}) as (url, _):
         beside = _outputs(store, tmp_path, "beside")
         whole = subprocess.run(
             [*MAIN, "--store", str(store), "status", "--json"],
@@ -64,9 +64,42 @@ def test_read_only_commands_go_through_the_server_and_print_the_same(tmp_path, s
             env={"PICSIFT_CAPTION_MODEL": "none", "PATH": "/usr/bin:/bin"},
             timeout=120,
         )
+        writes = _writes(store, tmp_path, url)
     served = f"the store is served at {url}: exporting through its API\n"
     assert beside["export"].startswith(served)
     beside["export"] = beside["export"].removeprefix(served)
     for name, printed in alone.items():
         assert beside[name] == printed, name
     assert whole.returncode == 0 and whole.stdout == alone["status --json"], whole.stderr
+    assert "topic 0 is now 'signs'" in writes["rename"]
+    assert "merged 2 into topic 1 (two kinds)" in writes["merge"]
+    assert "0 images assigned, 0 like no topic" in writes["assign"]
+    assert "topics fitted on 180 images" in writes["fit"] and "since run" in writes["fit"]
+    assert "captions: 0 written, 0 failed" in writes["caption"]
+    for name in ("assign", "fit", "caption"):
+        assert f"picsift serve at {url}: " in writes[name] and " there as job " in writes[name]
+    with EdgeStore(store) as opened:
+        labels = {t.topic: t.label for t in list_topics(opened)}
+    assert labels[0] == "signs" and labels[1] == "two kinds" and 2 not in labels
+
+
+def _writes(store, tmp_path, url: str) -> dict[str, str]:
+    """What the writes print beside the server."""
+    out: dict[str, str] = {}
+
+    def run(name: str, *argv: str) -> None:
+        env = {"PICSIFT_CAPTION_MODEL": "toy"}
+        result = runner.invoke(app, ["--store", str(store), *argv], env=env)
+        assert result.exit_code == 0, (name, result.output, result.exception)
+        out[name] = result.output
+
+    run("rename", "topics", "rename", "0", "signs")
+    run("merge", "topics", "merge", "1", "2", "--label", "two kinds")
+    run("assign", "topics", "assign")
+    run("caption", "caption")
+    codebook = tmp_path / "codebook.txt"
+    codebook.write_text("red circle\nblue square\n")
+    refused = runner.invoke(app, ["--store", str(store), "tag", str(codebook)], env=ENV)
+    assert refused.exit_code != 0 and url in str(refused.exception)
+    run("fit", "topics", "fit", "--no-captions", "--seed", "7", "--sample", "180")
+    return out
