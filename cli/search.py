@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from cli import filters
 from cli.client import Server
 from cli.display import json_line, shown
 from picsift.errors import StoreLockedError
@@ -52,17 +53,15 @@ def register(app: typer.Typer) -> None:
     def search(
         ctx: typer.Context,
         text: Annotated[list[str], typer.Argument(help="What to look for (terms add up).")],
-        not_: Annotated[list[str] | None, typer.Option("--not", help="Terms to subtract.")] = None,
-        topic: Annotated[list[int] | None, typer.Option(help="Only these topics.")] = None,
-        exclude_topic: Annotated[list[int] | None, typer.Option(help="Not these topics.")] = None,
-        dataset: Annotated[list[str] | None, typer.Option(help="Only these datasets.")] = None,
-        author: Annotated[list[str] | None, typer.Option(help="Only posts by these.")] = None,
-        tag: Annotated[list[str] | None, typer.Option(help="Only images with these tags.")] = None,
-        keyword: Annotated[
-            str | None, typer.Option(help="Words in the caption, post text or hashtags.")
-        ] = None,
-        date_from: Annotated[str | None, typer.Option(help="Posts from (YYYY-MM-DD).")] = None,
-        date_to: Annotated[str | None, typer.Option(help="Posts until (YYYY-MM-DD).")] = None,
+        not_: filters.Not = None,
+        topic: filters.Topic = None,
+        exclude_topic: filters.ExcludeTopic = None,
+        dataset: filters.Dataset = None,
+        author: filters.Author = None,
+        tag: filters.Tag = None,
+        keyword: filters.Keyword = None,
+        date_from: filters.DateFrom = None,
+        date_to: filters.DateTo = None,
         limit: Annotated[int, typer.Option(help="Number of hits (1..1000).")] = 20,
         offset: Annotated[int, typer.Option(help="Skip this many hits.")] = 0,
         min_score: Annotated[

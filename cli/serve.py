@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from cli import filters
 from cli.client import Server
 from cli.display import shown
 from picsift.errors import InputError, StoreLockedError
@@ -70,17 +71,15 @@ def register(app: typer.Typer) -> None:
             list[str] | None, typer.Argument(help="Rank by this query (default: no ranking).")
         ] = None,
         format: Annotated[str, typer.Option(help="csv or ndjson.")] = "csv",
-        not_: Annotated[list[str] | None, typer.Option("--not", help="Terms to subtract.")] = None,
-        topic: Annotated[list[int] | None, typer.Option(help="Only these topics.")] = None,
-        exclude_topic: Annotated[list[int] | None, typer.Option(help="Not these topics.")] = None,
-        dataset: Annotated[list[str] | None, typer.Option(help="Only these datasets.")] = None,
-        author: Annotated[list[str] | None, typer.Option(help="Only posts by these.")] = None,
-        tag: Annotated[list[str] | None, typer.Option(help="Only images with these tags.")] = None,
-        keyword: Annotated[
-            str | None, typer.Option(help="Words in the caption, post text or hashtags.")
-        ] = None,
-        date_from: Annotated[str | None, typer.Option(help="Posts from (YYYY-MM-DD).")] = None,
-        date_to: Annotated[str | None, typer.Option(help="Posts until (YYYY-MM-DD).")] = None,
+        not_: filters.Not = None,
+        topic: filters.Topic = None,
+        exclude_topic: filters.ExcludeTopic = None,
+        dataset: filters.Dataset = None,
+        author: filters.Author = None,
+        tag: filters.Tag = None,
+        keyword: filters.Keyword = None,
+        date_from: filters.DateFrom = None,
+        date_to: filters.DateTo = None,
         limit: Annotated[
             int | None,
             typer.Option(min=1, help="Images at most (with TEXT: the best N)."),

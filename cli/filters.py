@@ -1,0 +1,18 @@
+"""The query and filter options `picsift search` and `picsift export` share, named as the
+API's filter parameters are (search/deps.py)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+Not = Annotated[list[str] | None, typer.Option("--not", help="Terms to subtract.")]
+Topic = Annotated[list[int] | None, typer.Option(help="Only these topics.")]
+ExcludeTopic = Annotated[list[int] | None, typer.Option(help="Not these topics.")]
+Dataset = Annotated[list[str] | None, typer.Option(help="Only these datasets.")]
+Author = Annotated[list[str] | None, typer.Option(help="Only posts by these.")]
+Tag = Annotated[list[str] | None, typer.Option(help="Only images with these tags.")]
+Keyword = Annotated[str | None, typer.Option(help="Words in the caption, post text or hashtags.")]
+DateFrom = Annotated[str | None, typer.Option(help="Posts from (YYYY-MM-DD).")]
+DateTo = Annotated[str | None, typer.Option(help="Posts until (YYYY-MM-DD).")]
