@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from PIL import Image
 
@@ -16,12 +16,18 @@ from picsift.models.decode import Source, decode_many
 from picsift.models.registry import load_once, local_snapshot, quiet_transformers, resolve
 from picsift.models.runtime import Runtime, configure_threads, deferred_runtime
 
+if TYPE_CHECKING:
+    from transformers import BaseImageProcessor, PreTrainedTokenizerBase, VisionEncoderDecoderModel
+
+    # The loaded captioner: the model, its image processor and its tokenizer.
+    Parts = tuple[VisionEncoderDecoderModel, BaseImageProcessor, PreTrainedTokenizerBase]
+
 T = TypeVar("T")
 
 CAPTION_FAILED = "captioning failed"  # the start of the reason when the model failed
 
 
-def _load(path: str, device: str) -> tuple[Any, Any, Any]:
+def _load(path: str, device: str) -> Parts:
     from transformers import AutoImageProcessor, AutoTokenizer, VisionEncoderDecoderModel
 
     quiet_transformers()
@@ -47,7 +53,7 @@ def _quiet_generate() -> Iterator[None]:
         hf_logging.set_verbosity(previous)
 
 
-def _new_token_limit(model: Any, wanted: int) -> int:
+def _new_token_limit(model: VisionEncoderDecoderModel, wanted: int) -> int:
     """`wanted`, capped so the start token plus the caption fit the decoder's position table
     (a caption with no end token would otherwise run past it and fail the whole batch)."""
     positions = getattr(model.config.decoder, "max_position_embeddings", None)
@@ -81,7 +87,7 @@ class Captioner:
         """Device and precision the model runs in."""
         return self._runtime()
 
-    def _parts(self) -> tuple[Any, Any, Any]:
+    def _parts(self) -> Parts:
         configure_threads()
         return load_once(
             ("captioner", self.path, self.runtime.device),

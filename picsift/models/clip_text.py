@@ -31,6 +31,7 @@ from picsift.models.clip_tokenizer import TokenizerFile, VocabMerges, read_token
 
 if TYPE_CHECKING:
     import torch
+    from tokenizers import Tokenizer
 
     from picsift.models.text_tower import TextTower
 
@@ -133,7 +134,7 @@ def _json(path: Path) -> dict[str, Any]:
 class ClipText:
     """Texts -> CLIP text embeddings, with a folder's own tokenizer and text tower."""
 
-    def __init__(self, tokenizer: Any, tower: TextTower, device: str):
+    def __init__(self, tokenizer: Tokenizer, tower: TextTower, device: str):
         self.tokenizer = tokenizer
         self.tower = tower
         self.device = device

@@ -29,6 +29,7 @@ from picsift.models.runtime import Runtime, configure_threads, deferred_runtime
 
 if TYPE_CHECKING:
     from PIL import Image
+    from sentence_transformers import SentenceTransformer
 
     from picsift.models.quantized import Int8TextEncoder
 
@@ -36,7 +37,7 @@ T = TypeVar("T")
 _NOTHING: Any = object()  # what `next` gives for an empty iterable (None may be an item)
 
 
-def _load_sentence_transformer(path: str, device: str) -> Any:
+def _load_sentence_transformer(path: str, device: str) -> SentenceTransformer:
     from sentence_transformers import SentenceTransformer
 
     quiet_transformers()
@@ -102,7 +103,7 @@ class ClipEncoder:
         self.batch_size = batch_size
         self.decode_workers = decode_workers
         self.text_quantization = text_quantization
-        self._text: ClipText | Any | None = None
+        self._text: ClipText | SentenceTransformer | None = None
         self._text_choice: tuple[Int8TextEncoder | None, str] | None = None
 
     @property
@@ -111,12 +112,12 @@ class ClipEncoder:
         return self._runtime()
 
     @property
-    def model(self) -> Any:
+    def model(self) -> SentenceTransformer:
         """The image SentenceTransformer (and the text one where `clip_text` cannot read the
         folder)."""
         return self._sentence_transformer(self.path, self.name, "PICSIFT_MODEL")
 
-    def _sentence_transformer(self, path: str, name: str, env: str) -> Any:
+    def _sentence_transformer(self, path: str, name: str, env: str) -> SentenceTransformer:
         configure_threads()
         device = self.runtime.device
         return load_once(
@@ -128,14 +129,14 @@ class ClipEncoder:
         return _text_spec(self.path)
 
     @property
-    def text_encoder(self) -> ClipText | Any:
+    def text_encoder(self) -> ClipText | SentenceTransformer:
         """What encodes texts: the model's text side alone (`ClipText`) where its folder allows,
         else its SentenceTransformer; the separate text model's when one is set."""
         if self._text is None:
             self._text = self._load_text()
         return self._text
 
-    def _load_text(self) -> ClipText | Any:
+    def _load_text(self) -> ClipText | SentenceTransformer:
         if self.text_name:
             name, env = self.text_name, "PICSIFT_TEXT_MODEL"
             path = resolve(name, "clip")[0]
@@ -181,7 +182,9 @@ class ClipEncoder:
         scale = getattr(clip, "logit_scale", None)
         return float(scale.detach().exp()) if scale is not None else 100.0
 
-    def _encode(self, model: Any, inputs: list[Any]) -> np.ndarray:
+    def _encode(
+        self, model: ClipText | SentenceTransformer, inputs: list[str] | list[Image.Image]
+    ) -> np.ndarray:
         import torch
 
         with torch.inference_mode(), self.runtime.autocast():

@@ -19,13 +19,17 @@ top 10 and 99% of its top 1.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from picsift.models.clip_text import ClipText
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 MIN_COSINE = 0.97
 PROBES = (
@@ -109,7 +113,7 @@ class Int8TextEncoder:
     The trace is exact for any text length (checked in the tests) and only ever sees batch 1.
     """
 
-    def __init__(self, model: Any, tower: torch.nn.Module):
+    def __init__(self, model: ClipText | SentenceTransformer, tower: torch.nn.Module):
         self._model = model
         self._tower = tower
         self._traced: torch.jit.ScriptModule | None = None
@@ -133,7 +137,7 @@ class Int8TextEncoder:
         return self._traced(*args)
 
 
-def clip_text_tower(model: Any) -> torch.nn.Module | None:
+def clip_text_tower(model: ClipText | SentenceTransformer) -> torch.nn.Module | None:
     """The text tower of a `ClipText` or of a SentenceTransformer wrapping a Hugging Face
     CLIPModel, else None."""
     if isinstance(model, ClipText):
@@ -146,7 +150,9 @@ def clip_text_tower(model: Any) -> torch.nn.Module | None:
     return _TextTower(text_model, projection)
 
 
-def build_int8_text(model: Any, fp32_encode: Any) -> tuple[Int8TextEncoder | None, str]:
+def build_int8_text(
+    model: ClipText | SentenceTransformer, fp32_encode: Callable[[list[str]], np.ndarray]
+) -> tuple[Int8TextEncoder | None, str]:
     """An int8 text encoder for `model` and why, or None and why not.
 
     `fp32_encode(texts)` gives the reference (normalised) vectors the int8 ones must match.

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from picsift.errors import ModelUnavailableError
 from picsift.models.toy import TOY_CAPTIONER_DIR, TOY_CLIP_DIR
 
 TOY = "toy"
 _TOYS = {"clip": TOY_CLIP_DIR, "captioner": TOY_CAPTIONER_DIR}
-_cache: dict[tuple[str, ...], Any] = {}
+_cache: dict[tuple[str, ...], Any] = {}  # loaded models of any kind, by key
 _lock = threading.Lock()
+T = TypeVar("T")
 
 
 def resolve(name: str, kind: str = "clip") -> tuple[str, str]:
@@ -52,7 +54,7 @@ def local_snapshot(name: str, kind: str) -> str:
         return name
 
 
-def load_once(key: tuple[str, ...], loader: Any, name: str, env: str) -> Any:
+def load_once(key: tuple[str, ...], loader: Callable[[], T], name: str, env: str) -> T:
     """Load a model with `loader()` the first time `key` is asked for; reuse it after.
 
     Raises:
