@@ -122,6 +122,7 @@ class Indexer:
         run = self._new_run(media, posts, report)
         for chunk in self.hasher.chunks(media):
             self._index_chunk(chunk, run, report)
+            chunk.clear()  # its bytes go before the next chunk is read, not after
         report.new = len(run.written)
         report.known = len(run.known - run.written)
         linked = run.linked | self._link_stored_posts(posts, run.linked)

@@ -30,18 +30,20 @@ def _read_member(archive: zipfile.ZipFile, member: str) -> bytes:
 
 
 class MediaReader:
-    """Reads the bytes of media items for the decode threads.
+    """Reads the bytes of media items, from any number of threads.
 
-    Each thread keeps its own open `ZipFile` per archive, so reading many members does not parse
-    the zip's central directory again each time. At most `max_open_per_thread` archives stay
-    open per thread (the least recently used is closed first).
+    Open `ZipFile`s are pooled per archive: a read takes a free handle of its archive (or opens
+    one) and gives it back after, so reading many members does not parse the zip's central
+    directory again each time, and the handles open for an archive are at most the reads of it
+    running at once, however many thread pools come and go (the indexer decodes each chunk in a
+    pool of its own). At most `max_archives` archives keep handles; the least recently used
+    are closed first.
     """
 
-    def __init__(self, max_open_per_thread: int = 16):
-        self._max_open = max_open_per_thread
-        self._local = threading.local()
+    def __init__(self, max_archives: int = 16):
+        self._max_archives = max_archives
         self._lock = threading.Lock()
-        self._open: set[zipfile.ZipFile] = set()
+        self._free: OrderedDict[Path, list[zipfile.ZipFile]] = OrderedDict()
 
     def read(self, item: MediaItem) -> bytes:
         """The item's bytes.
@@ -52,15 +54,19 @@ class MediaReader:
         """
         if item.member is None:
             return read_media(lambda: item.path.open("rb"), item.size)
-        return _read_member(self._archive(item.path), item.member)
+        archive = self._take(item.path)
+        try:
+            return _read_member(archive, item.member)
+        finally:
+            self._give_back(item.path, archive)
 
     def close(self) -> None:
-        """Close every archive opened by any thread; later reads open them again."""
+        """Close every free handle; later reads open them again."""
         with self._lock:
-            archives, self._open = self._open, set()
-            self._local = threading.local()
-        for archive in archives:
-            archive.close()
+            pools, self._free = self._free, OrderedDict()
+        for handles in pools.values():
+            for archive in handles:
+                archive.close()
 
     def __enter__(self) -> MediaReader:
         return self
@@ -68,19 +74,20 @@ class MediaReader:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _archive(self, path: Path) -> zipfile.ZipFile:
-        cache: OrderedDict[Path, zipfile.ZipFile] | None = getattr(self._local, "zips", None)
-        if cache is None:
-            cache = self._local.zips = OrderedDict()
-        archive = cache.pop(path, None)
-        if archive is None:
-            archive = zipfile.ZipFile(path)
-            with self._lock:
-                self._open.add(archive)
-            if len(cache) >= self._max_open:
-                _, oldest = cache.popitem(last=False)
-                with self._lock:
-                    self._open.discard(oldest)
-                oldest.close()
-        cache[path] = archive
-        return archive
+    def _take(self, path: Path) -> zipfile.ZipFile:
+        with self._lock:
+            free = self._free.get(path)
+            if free:
+                self._free.move_to_end(path)
+                return free.pop()
+        return zipfile.ZipFile(path)
+
+    def _give_back(self, path: Path, archive: zipfile.ZipFile) -> None:
+        closing: list[zipfile.ZipFile] = []
+        with self._lock:
+            self._free.setdefault(path, []).append(archive)
+            self._free.move_to_end(path)
+            while len(self._free) > self._max_archives:
+                closing += self._free.popitem(last=False)[1]
+        for old in closing:
+            old.close()

@@ -404,7 +404,7 @@ def test_reader_reopens_after_close_and_evicts_old_archives(tmp_path):
     first = write_zip(tmp_path / "1.zip", {"a.jpg": one})
     second = write_zip(tmp_path / "2.zip", {"a.jpg": two})
     [item1], [item2] = scan_media(first, None).media, scan_media(second, None).media
-    reader = MediaReader(max_open_per_thread=1)
+    reader = MediaReader(max_archives=1)
     assert reader.read(item1) == one
     assert reader.read(item2) == two
     assert reader.read(item1) == one
