@@ -151,7 +151,9 @@ class VocabMerges:
 def read_tokenizer(folder: Path, config: dict[str, Any]) -> TokenizerFile | VocabMerges | None:
     """The tokenizer files of the CLIP folder `folder`, whose `tokenizer_config.json` holds
     `config`; None when it has neither kind, or vocab and merges with settings this module does
-    not reproduce (see the module docstring)."""
+    not reproduce (see the module docstring), such as truncating or padding on the left."""
+    if any(config.get(side, "right") != "right" for side in ("truncation_side", "padding_side")):
+        return None
     if (folder / "tokenizer.json").is_file():
         return TokenizerFile(folder / "tokenizer.json", _file_pad_token(folder, config))
     vocab, merges = folder / "vocab.json", folder / "merges.txt"

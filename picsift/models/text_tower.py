@@ -181,7 +181,10 @@ def _text_weights(path: Path) -> dict[str, torch.Tensor]:
             names = f.keys()  # not a dict: the file's handle has no iterator
             weights = {k: f.get_tensor(k) for k in names if k.startswith(PREFIXES)}
     else:
-        state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        except RuntimeError:  # a checkpoint of torch < 1.6 (not a zip) cannot be mapped
+            state = torch.load(path, map_location="cpu", weights_only=True)
         weights = {k: v for k, v in state.items() if k.startswith(PREFIXES)}
     # an old persistent buffer, not a weight (transformers drops it too)
     weights.pop("text_model.embeddings.position_ids", None)

@@ -195,13 +195,16 @@ def test_a_sentence_transformers_pipeline_goes_through_sentence_transformers(tmp
     )
 
 
-def test_a_pytorch_model_bin_checkpoint_reads_the_same(tmp_path):
-    """Older hub folders have `pytorch_model.bin` rather than safetensors."""
+@pytest.mark.parametrize("zipped", [True, False], ids=["torch >= 1.6 format", "older format"])
+def test_a_pytorch_model_bin_checkpoint_reads_the_same(tmp_path, zipped):
+    """Older hub folders have `pytorch_model.bin` rather than safetensors (saved before torch
+    1.6, not a zip, so not memory-mappable)."""
     from safetensors.torch import load_file
 
     root = _st_layout(tmp_path)
     weights = root / MODULE / "model.safetensors"
-    torch.save(load_file(weights), root / MODULE / "pytorch_model.bin")
+    checkpoint = root / MODULE / "pytorch_model.bin"
+    torch.save(load_file(weights), checkpoint, _use_new_zipfile_serialization=zipped)
     weights.unlink()
     assert read_spec(root).weights.name == "pytorch_model.bin"
     np.testing.assert_allclose(
@@ -226,6 +229,9 @@ UNREADABLE = {  # edits of a sentence-transformers CLIP folder (`_st_layout`)
         root / MODULE / "tokenizer_config.json", lambda c: c.update(tokenizer_class="BertTokenizer")
     ),
     "no tokenizer files": lambda root: (root / MODULE / "tokenizer.json").unlink(),
+    "truncation on the left": lambda root: _edit_json(
+        root / MODULE / "tokenizer_config.json", lambda c: c.update(truncation_side="left")
+    ),
     "a module config": lambda root: (root / MODULE / "sentence_bert_config.json").write_text(
         json.dumps({"max_seq_length": 8})
     ),
