@@ -4,12 +4,14 @@ index jobs) and print what they would have printed on their own."""
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import json
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -55,14 +57,15 @@ class Server:
 
     def get(self, path: str, params: Params = (), what: str = "the request") -> Any:
         """GET `path` and its JSON answer."""
-        with self._open(path, params, None, what) as response:
+        with self._talking(what), self._open(path, params, None, what) as response:
             return json.loads(response.read())
 
     def post(
         self, path: str, body: dict[str, Any], what: str = "the request", method: str = "POST"
     ) -> Any:
         """POST (or `method`) a JSON `body` to `path` and its JSON answer."""
-        with self._open(path, (), json.dumps(body).encode(), what, method) as response:
+        data = json.dumps(body).encode()
+        with self._talking(what), self._open(path, (), data, what, method) as response:
             return json.loads(response.read())
 
     def run_job(self, path: str, body: dict[str, Any], what: str) -> Any:
@@ -76,9 +79,13 @@ class Server:
         typer.echo(
             f"the store is open by picsift serve at {self.url}: {what} there as job {job['id']}"
         )
-        while job["state"] in {"queued", "running"}:
-            time.sleep(1)
-            job = self.get(f"/api/jobs/{job['id']}", what=f"the {what} job")
+        try:
+            while job["state"] in {"queued", "running"}:
+                time.sleep(1)
+                job = self.get(f"/api/jobs/{job['id']}", what=f"the {what} job")
+        except KeyboardInterrupt:
+            typer.echo(f"stopped following job {job['id']}; it goes on at {self.url}/api/jobs")
+            raise typer.Exit(130) from None
         if job["state"] != "done":
             raise PicsiftError(
                 f"{what} job {job['id']} at {self.url} {job['state']}: {job['error']}"
@@ -87,7 +94,11 @@ class Server:
 
     def download(self, path: str, params: Params, out: Path, what: str) -> None:
         """GET `path` into the file `out`, streamed."""
-        with self._open(path, params, None, what) as response, out.open("wb") as fh:
+        with (
+            self._talking(what),
+            self._open(path, params, None, what) as response,
+            out.open("wb") as fh,
+        ):
             while chunk := response.read(1 << 16):
                 fh.write(chunk)
 
@@ -109,6 +120,19 @@ class Server:
             held = f"{self.locked}; " if self.locked else ""
             raise PicsiftError(
                 f"{held}the server at {self.url} does not answer ({exc.reason})"
+            ) from None
+
+    @contextlib.contextmanager
+    def _talking(self, what: str) -> Iterator[None]:
+        """A server that stops answering half-way (a read timing out, a dropped connection)
+        is a PicsiftError saying so, not a traceback."""
+        try:
+            yield
+        except (TimeoutError, ConnectionError, http.client.HTTPException) as exc:
+            why = str(exc) or type(exc).__name__
+            raise PicsiftError(
+                f"the server at {self.url} stopped answering {what} ({why}; waited up to "
+                f"{self.timeout:g} s)"
             ) from None
 
 
