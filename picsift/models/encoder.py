@@ -24,7 +24,13 @@ import numpy as np
 from picsift.errors import ConfigError
 from picsift.models.clip_text import ClipText, TextSpec, read_spec
 from picsift.models.decode import Decoded, Source, bound_aspect, decode_many
-from picsift.models.registry import load_once, local_snapshot, quiet_transformers, resolve
+from picsift.models.registry import (
+    load_once,
+    loaded,
+    local_snapshot,
+    quiet_transformers,
+    resolve,
+)
 from picsift.models.runtime import Runtime, configure_threads, deferred_runtime
 
 if TYPE_CHECKING:
@@ -32,6 +38,7 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
     from picsift.models.quantized import Int8TextEncoder
+    from picsift.models.text_tower import TextTower
 
 T = TypeVar("T")
 _NOTHING: Any = object()  # what `next` gives for an empty iterable (None may be an item)
@@ -54,6 +61,32 @@ def _text_spec(path: str) -> TextSpec | None:
     except OSError:  # not cached, hub offline: the SentenceTransformer load names the fixes
         return None
     return read_spec(folder)
+
+
+def _share_tower(model: SentenceTransformer, tower: TextTower) -> None:
+    """Point the text parameters of `model`'s CLIP at `tower`'s tensors, freeing its own copy,
+    when every one of them has the same name, shape, dtype, device and values; else leave it."""
+    import torch
+
+    clip = getattr(model[0], "model", None)
+    if clip is None:
+        return
+    theirs = dict(clip.named_parameters())
+    pairs = [(theirs.get(name), param) for name, param in tower.named_parameters()]
+    if all(old is not None and old.data_ptr() == new.data_ptr() for old, new in pairs):
+        return  # shared already
+    with torch.no_grad():
+        same = all(
+            old is not None
+            and old.shape == new.shape
+            and old.dtype == new.dtype
+            and old.device == new.device
+            and torch.equal(old, new)
+            for old, new in pairs
+        )
+        if same:
+            for old, new in pairs:
+                old.data = new.data
 
 
 def normalise(vectors: np.ndarray) -> np.ndarray:
@@ -115,7 +148,22 @@ class ClipEncoder:
     def model(self) -> SentenceTransformer:
         """The image SentenceTransformer (and the text one where `clip_text` cannot read the
         folder)."""
-        return self._sentence_transformer(self.path, self.name, "PICSIFT_MODEL")
+        model = self._sentence_transformer(self.path, self.name, "PICSIFT_MODEL")
+        self._share_text_weights()
+        return model
+
+    def _share_text_weights(self) -> None:
+        """Hold the text weights once in a process that both embeds images and encodes texts
+        (a server): once the image SentenceTransformer and the `ClipText` of the same folder
+        are both loaded, whichever came first, the former's text tower uses the latter's
+        tensors. Same checkpoint, same values (checked before sharing), so no vector changes."""
+        if self.text_name or self._spec is None:
+            return
+        device = self.runtime.device
+        model = loaded(("st", self.path, device))
+        text = loaded(("clip-text", str(self._spec.folder), device))
+        if model is not None and text is not None:
+            _share_tower(model, text.tower)
 
     def _sentence_transformer(self, path: str, name: str, env: str) -> SentenceTransformer:
         configure_threads()
@@ -150,6 +198,7 @@ class ClipEncoder:
             device = self.runtime.device
             key = ("clip-text", str(spec.folder), device)
             text = load_once(key, lambda: ClipText.load(spec, device), name, env)
+            self._share_text_weights()
         if self.text_name and text.get_embedding_dimension() != self.dim:
             raise ConfigError(
                 f"PICSIFT_TEXT_MODEL {self.text_name!r} gives "

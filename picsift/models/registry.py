@@ -54,6 +54,12 @@ def local_snapshot(name: str, kind: str) -> str:
         return name
 
 
+def loaded(key: tuple[str, ...]) -> Any | None:
+    """What `load_once` loaded for `key`, None before that."""
+    with _lock:
+        return _cache.get(key)
+
+
 def load_once(key: tuple[str, ...], loader: Callable[[], T], name: str, env: str) -> T:
     """Load a model with `loader()` the first time `key` is asked for; reuse it after.
 

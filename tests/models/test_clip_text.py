@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -278,3 +280,36 @@ def test_a_text_model_of_another_dimension_is_a_config_error(tmp_path):
     encoder = ClipEncoder("toy", text_model=str(other), runtime=FP32)
     with pytest.raises(ConfigError, match=r"PICSIFT_TEXT_MODEL .* gives 512-d vectors .* 64-d"):
         encoder.embed_texts(["red"])
+
+
+SHARED = """
+import numpy as np
+from picsift.models.encoder import ClipEncoder
+from picsift.models.runtime import Runtime
+from picsift.models.toy import sample
+
+encoder = ClipEncoder("toy", runtime=Runtime("cpu", "fp32", "test"))
+images = [image for image, _, _ in sample(4, seed=1)]
+texts = ["a red circle", "blue square " * 20]
+first = {ORDER}
+vectors = {{}}
+for step in first:
+    vectors[step] = encoder.embed_texts(texts) if step == "texts" else encoder.embed_images(images)
+clip, tower = encoder.model[0].model, encoder.text_encoder.tower
+assert clip.text_projection.weight.data_ptr() == tower.text_projection.weight.data_ptr()
+name = "text_model.encoder.layers.0.self_attn.q_proj.weight"
+ours, theirs = dict(tower.named_parameters())[name], dict(clip.named_parameters())[name]
+assert ours.data_ptr() == theirs.data_ptr()
+assert np.array_equal(encoder.embed_texts(texts), vectors["texts"])
+assert np.array_equal(encoder.embed_images(images), vectors["images"])
+print("shared")
+"""
+
+
+@pytest.mark.parametrize("order", [("texts", "images"), ("images", "texts")])
+def test_a_process_that_embeds_images_and_texts_holds_the_text_weights_once(order):
+    """A server loads the image SentenceTransformer and the text side alone: the former's text
+    tower then uses the latter's tensors, whichever loaded first, and no vector changes."""
+    code = SHARED.format(ORDER=repr(order))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and out.stdout.strip() == "shared", out.stderr
