@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 def _bars() -> Bars:
-    return Bars(stages={"hash", "embed", "caption"})
+    return Bars(stages={"hash", "embed", "caption", "search index"})
 
 
 def _summary(report: dict, topics: str | None = None) -> None:

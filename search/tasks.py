@@ -31,6 +31,16 @@ class IndexSpec:
     roots: tuple[Path, ...] = ()
 
 
+def _refresh(store: ImageStore, progress: Progress | None) -> None:
+    """Rebuild the search index after writes (`ImageStore.refresh_index`), as a stage of its
+    own: on a large embedded store it takes a while after the bars of the work itself."""
+    if progress:
+        progress("search index", 0, 1)
+    store.refresh_index()
+    if progress:
+        progress("search index", 1, 1)
+
+
 def _plain(value: Any) -> Any:
     return asdict(value) if is_dataclass(value) and not isinstance(value, type) else value
 
@@ -54,7 +64,7 @@ def caption(store: ImageStore, settings: Settings, progress: Progress) -> dict[s
         return {"written": 0, "failed": []}
     done = Captions(captioner).run(store, settings.data_dir, progress)
     if done["written"]:
-        store.refresh_index()
+        _refresh(store, progress)
         relabeled = relabel_topics(store, settings.data_dir)
         if relabeled.run is not None:
             done["topics"] = _plain(relabeled)
@@ -73,7 +83,7 @@ def assign(
 
     report = assign_topics(store, settings.data_dir, ids, progress=progress)
     if (report.assigned or report.unassigned) and refresh:
-        store.refresh_index()
+        _refresh(store, progress)
     return _plain(report)
 
 
@@ -93,7 +103,7 @@ def fit(
     run = fit_topics(
         store, settings.data_dir, FitParams(**params), captioner=captioner, progress=progress
     )
-    store.refresh_index()
+    _refresh(store, progress)
     return {"run": _plain(run)}
 
 
@@ -145,5 +155,5 @@ def join_topics(
     if run.new_ids and current_run(settings.data_dir) is not None:
         topics = assign(store, settings, progress, ids=run.new_ids, refresh=False)
     if run.enriched or topics is not None:
-        store.refresh_index()
+        _refresh(store, progress)
     return topics

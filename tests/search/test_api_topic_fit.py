@@ -40,6 +40,8 @@ def test_fit_then_new_images_are_assigned(tmp_path, toy_clip):
             assert fit.status_code == 202 and fit.json()["kind"] == "topics-fit"
             job = wait(client, fit.json()["url"])
             assert job["state"] == "done", job
+            # Rebuilding the search index after the writes is a stage of its own.
+            assert job["stages"]["search index"] == {"stage": "search index", "done": 1, "total": 1}
             run = job["result"]["run"]["run"]
             body = client.get("/api/topics").json()
             assert body["run"]["run"] == run and body["run"]["params"]["min_topic_size"] == 5
