@@ -20,6 +20,7 @@ import typer
 from cli.display import shown
 from picsift.errors import InputError, PicsiftError, StoreLockedError
 from picsift.settings import Settings
+from picsift.store import ImageStore, open_store
 from picsift.store.lock import read_holder
 
 Params = Sequence[tuple[str, str]]
@@ -134,6 +135,19 @@ class Server:
                 f"the server at {self.url} stopped answering {what} ({why}; waited up to "
                 f"{self.timeout:g} s)"
             ) from None
+
+
+def open_or_served(settings: Settings, command: str) -> ImageStore | Server:
+    """The settings' store opened for `command`, or the server that holds it (the command
+    then does its work through the server's API).
+
+    Raises:
+        StoreLockedError: the store is held by a process that is no server.
+    """
+    try:
+        return open_store(settings, command=command)
+    except StoreLockedError as locked:
+        return Server.holding(settings, locked)
 
 
 def _detail(exc: urllib.error.HTTPError) -> str:

@@ -9,9 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cli.client import Server
+from cli.client import Server, open_or_served
 from cli.progress import Bars
-from picsift.errors import StoreLockedError
 from picsift.settings import Settings
 from picsift.store import ImageStore, open_store
 
@@ -133,19 +132,16 @@ def index_sources(
         check_dataset(dataset)
     worker = Shard.parse(shard) if shard else None
     paths = [p.expanduser().resolve() for p in sources]
-    try:
-        store = open_store(settings, command="picsift index")
-    except StoreLockedError as locked:
-        if watch or worker:
-            raise
-        server = Server.holding(settings, locked)
-        options = {"dataset": dataset, "image_column": image_column, "captions": captions}
-        body = {"paths": [str(p) for p in paths], **options}
-        out = server.run_job("/api/jobs/index", body, "indexing")
+    store = open_or_served(settings, "picsift index")
+    if isinstance(store, Server):
+        if watch or worker:  # a job indexes once, everything
+            raise store.locked
+        body = {"paths": [str(p) for p in paths], "dataset": dataset}
+        body |= {"image_column": image_column, "captions": captions}
+        out = store.run_job("/api/jobs/index", body, "indexing")
         if report:
             report.write_text(json.dumps(out, indent=2, ensure_ascii=False))
-        joined = _topics_line(out.get("topics"))
-        _summary(out, joined or None)
+        _summary(out, _topics_line(out.get("topics")))
         return out
     cache = IndexCache(settings.data_dir)
     with (
@@ -244,13 +240,12 @@ def register(app: typer.Typer) -> None:
         from search import tasks
         from topics.relabel import RelabelReport
 
-        try:
-            store = open_store(settings, command="picsift caption")
-        except StoreLockedError as locked:
-            done = Server.holding(settings, locked).run_job("/api/jobs/caption", {}, "captioning")
+        opened = open_or_served(settings, "picsift caption")
+        if isinstance(opened, Server):
+            done = opened.run_job("/api/jobs/caption", {}, "captioning")
         else:
-            with store, _bars() as bars:
-                done = tasks.caption(store, settings, bars)
+            with opened, _bars() as bars:
+                done = tasks.caption(opened, settings, bars)
         typer.echo(f"captions: {done['written']:,} written, {len(done['failed']):,} failed")
         for failure in done["failed"]:
             typer.echo(f"  failed: {failure['id']}: {failure['reason']}")

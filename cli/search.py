@@ -7,10 +7,8 @@ from typing import Annotated, Any
 import typer
 
 from cli import filters
-from cli.client import Server
+from cli.client import Server, open_or_served
 from cli.display import json_line, shown
-from picsift.errors import StoreLockedError
-from picsift.store import open_store
 
 POSTS_SHOWN = 3  # posts printed under each hit
 FIELDS = ("query", "min_score", "matched", "matched_capped", "relevance", "hits")  # of --json
@@ -91,14 +89,12 @@ def register(app: typer.Typer) -> None:
             min_score=min_score,
         ).validate()
         settings = settings_from(ctx)
-        try:
-            store = open_store(settings, command="picsift search")
-        except StoreLockedError as locked:
-            server = Server.holding(settings, locked)
-            found = server.get("/api/search", request.to_params(), "the search")
+        opened = open_or_served(settings, "picsift search")
+        if isinstance(opened, Server):
+            found = opened.get("/api/search", request.to_params(), "the search")
         else:
-            with store:
-                result = SearchService(store, encoder_for(store, settings)).search(request)
+            with opened:
+                result = SearchService(opened, encoder_for(opened, settings)).search(request)
             found = {name: getattr(result, name) for name in FIELDS}
         if as_json:
             typer.echo(json_line({name: found[name] for name in FIELDS}))

@@ -6,10 +6,8 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.client import Server
+from cli.client import Server, open_or_served
 from cli.display import json_line, shown
-from picsift.errors import StoreLockedError
-from picsift.store import open_store
 from picsift.store.status import FIELDS, store_status
 
 
@@ -38,14 +36,13 @@ def register(app: typer.Typer) -> None:
         from cli.common import settings_from
 
         settings = settings_from(ctx)
-        try:
-            store = open_store(settings, command="picsift status")
-        except StoreLockedError as locked:
-            served = Server.holding(settings, locked).get("/api/status", what="the status")
+        opened = open_or_served(settings, "picsift status")
+        if isinstance(opened, Server):
+            served = opened.get("/api/status", what="the status")
             result = {name: served[name] for name in FIELDS}
         else:
-            with store:
-                result = store_status(store, settings)
+            with opened:
+                result = store_status(opened, settings)
         if as_json:
             typer.echo(json_line(result))
         else:

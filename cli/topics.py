@@ -8,37 +8,22 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.client import Server
+from cli.client import Server, open_or_served
 from cli.progress import Bars
-from picsift.errors import StoreLockedError
 from picsift.settings import Settings
-from picsift.store import ImageStore, open_store
-
-
-def _open(ctx: typer.Context, command: str) -> tuple[Settings, ImageStore]:
-    from cli.common import settings_from
-
-    settings = settings_from(ctx)
-    return settings, _opened(settings, command)
-
-
-def _opened(settings: Settings, command: str) -> ImageStore:
-    store = open_store(settings, command=f"picsift topics {command}")
-    if settings.model:
-        store.check_model(settings.model)
-    return store
+from picsift.store import ImageStore
 
 
 def _open_or_served(ctx: typer.Context, command: str) -> tuple[Settings, ImageStore | Server]:
-    """The store, opened, or the server that holds it (the command then goes through its
-    API)."""
+    """The store, opened (and checked against PICSIFT_MODEL), or the server that holds it
+    (the command then goes through its API)."""
     from cli.common import settings_from
 
     settings = settings_from(ctx)
-    try:
-        return settings, _opened(settings, command)
-    except StoreLockedError as locked:
-        return settings, Server.holding(settings, locked)
+    opened = open_or_served(settings, f"picsift topics {command}")
+    if not isinstance(opened, Server) and settings.model:
+        opened.check_model(settings.model)
+    return settings, opened
 
 
 def _describe_run(info: Any) -> None:
@@ -145,9 +130,11 @@ def register(app: typer.Typer) -> None:
         (no refit: ids, renames and merges stay)."""
         from topics.relabel import relabel_topics
 
-        settings, store = _open(ctx, "relabel")
-        with store:
-            report = relabel_topics(store, settings.data_dir)
+        settings, opened = _open_or_served(ctx, "relabel")
+        if isinstance(opened, Server):  # the API has no relabelling
+            raise opened.locked
+        with opened:
+            report = relabel_topics(opened, settings.data_dir)
         typer.echo(report.summary())
 
     @topics.command(name="list")
