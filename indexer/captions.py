@@ -3,12 +3,12 @@ works when the original zip has moved, and never decodes a full-size file again)
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from picsift.models.captioner import CAPTION_FAILED
-from picsift.store import Filter, HasId, ImageStore, IsEmpty
+from picsift.progress import Progress
+from picsift.store import Filter, ImageStore, IsEmpty
 from picsift.thumbs import thumb_path
 
 if TYPE_CHECKING:
@@ -22,18 +22,16 @@ def caption_missing(
     captioner: ImageCaptioner,
     data_dir: Path,
     *,
-    ids: list[str] | None = None,
-    progress: Callable[[str, int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> tuple[int, list[tuple[str, str]]]:
-    """Caption every image (or those in `ids`) whose caption is empty. An image whose
+    """Caption every image whose caption is empty. An image whose
     thumbnail cannot be read, or that the model fails on, is left without a caption and
     listed with the reason; the others are captioned.
 
     Returns:
         How many captions were written, and `(image id, reason)` for images that failed.
     """
-    must: tuple = (HasId(tuple(ids)),) if ids else ()
-    flt = Filter(must=(*must, IsEmpty("caption")))
+    flt = Filter(must=(IsEmpty("caption"),))
     total = store.images.count(flt)
     done, failed = 0, []
     pending: list[tuple[str, str]] = []
