@@ -25,9 +25,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from picsift.models.clip_tokenizer import TokenizerFile, VocabMerges, read_tokenizer
+from picsift.models.clip_tokenizer import TokenizerFile, VocabMerges, read_json, read_tokenizer
 
 if TYPE_CHECKING:
     import torch
@@ -75,8 +75,8 @@ def read_spec(path: str | Path) -> TextSpec | None:
     folder = _clip_folder(root) if root.is_dir() else None
     if folder is None:
         return None
-    config = _json(folder / "config.json")
-    tokenizer = _json(folder / "tokenizer_config.json")
+    config = read_json(folder / "config.json")
+    tokenizer = read_json(folder / "tokenizer_config.json")
     text = config.get("text_config") or {}
     weights = next((folder / n for n in WEIGHTS if (folder / n).is_file()), None)
     files = read_tokenizer(folder, tokenizer)
@@ -116,7 +116,7 @@ def _clip_folder(root: Path) -> Path | None:
     if len(modules) != 1 or modules[0].get("type") != LEGACY_CLIP_MODULE:
         return None
     folder = root / modules[0]["path"]
-    pipeline = _json(root / "config_sentence_transformers.json")
+    pipeline = read_json(root / "config_sentence_transformers.json")
     # A module config (lengths, kwargs), a default prompt or a cut dimension change the vectors.
     if (
         any(folder.glob("sentence_*config.json"))
@@ -125,10 +125,6 @@ def _clip_folder(root: Path) -> Path | None:
     ):
         return None
     return folder
-
-
-def _json(path: Path) -> dict[str, Any]:
-    return json.loads(path.read_text()) if path.is_file() else {}
 
 
 class ClipText:

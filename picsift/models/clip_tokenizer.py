@@ -168,7 +168,7 @@ def _special_tokens(
 ) -> tuple[tuple[str, NamedToken], ...] | None:
     """The named special tokens as transformers' legacy loading reads them: tokenizer_config's,
     each overridden by special_tokens_map's; None for anything else in either file."""
-    tokens_map = _json(folder / "special_tokens_map.json")
+    tokens_map = read_json(folder / "special_tokens_map.json")
     if set(config) - INERT_KEYS - set(SPECIAL_TOKENS) or set(tokens_map) - set(SPECIAL_TOKENS):
         return None
     special = []
@@ -208,11 +208,12 @@ def _named_token(value: Any, in_config: bool) -> NamedToken | None:
 
 
 def _file_pad_token(folder: Path, config: dict[str, Any]) -> str:
-    pad = config.get("pad_token") or _json(folder / "special_tokens_map.json").get("pad_token")
+    pad = config.get("pad_token") or read_json(folder / "special_tokens_map.json").get("pad_token")
     if isinstance(pad, dict):  # a serialised AddedToken
         pad = pad.get("content")
     return pad or SPECIAL_TOKENS["pad_token"]
 
 
-def _json(path: Path) -> dict[str, Any]:
+def read_json(path: Path) -> dict[str, Any]:
+    """A model folder's JSON file, {} when the folder has none."""
     return json.loads(path.read_text()) if path.is_file() else {}
