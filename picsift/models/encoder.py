@@ -137,6 +137,7 @@ class ClipEncoder:
         self.decode_workers = decode_workers
         self.text_quantization = text_quantization
         self._text: ClipText | SentenceTransformer | None = None
+        self._text_shared = False
         self._text_choice: tuple[Int8TextEncoder | None, str] | None = None
 
     @property
@@ -157,13 +158,14 @@ class ClipEncoder:
         (a server): once the image SentenceTransformer and the `ClipText` of the same folder
         are both loaded, whichever came first, the former's text tower uses the latter's
         tensors. Same checkpoint, same values (checked before sharing), so no vector changes."""
-        if self.text_name or self._spec is None:
+        if self._text_shared or self.text_name or self._spec is None:
             return
         device = self.runtime.device
         model = loaded(("st", self.path, device))
         text = loaded(("clip-text", str(self._spec.folder), device))
         if model is not None and text is not None:
             _share_tower(model, text.tower)
+            self._text_shared = True  # both loaded once for the process: nothing more to do
 
     def _sentence_transformer(self, path: str, name: str, env: str) -> SentenceTransformer:
         configure_threads()
