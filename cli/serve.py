@@ -145,6 +145,7 @@ def register(app: typer.Typer) -> None:
 def _export_local(settings, request, fmt, limit, wanted, out: Path, manifest_path: Path) -> dict:
     from picsift.models.factory import encoder_for
     from search import export as exporting
+    from search import manifest as methods
     from search.service import SearchService
 
     if not out.parent.is_dir():
@@ -158,7 +159,7 @@ def _export_local(settings, request, fmt, limit, wanted, out: Path, manifest_pat
         with out.open("w", encoding="utf-8", newline="") as fh:
             for chunk in exporting.encode(rows, fmt, extra):
                 fh.write(chunk)
-        manifest = exporting.manifest(service, settings, request, fmt, limit, counts, extra, wanted)
+        manifest = methods.manifest(service, settings, request, fmt, limit, counts, extra, wanted)
     manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
     return manifest
 

@@ -1,10 +1,9 @@
-"""Post-level export (one row per post and image) as CSV or NDJSON, with a methods manifest
-that says how the set was made. Shared by `GET /api/export` and `picsift export`."""
+"""Post-level export (one row per post and image) as CSV or NDJSON (its methods manifest is in
+`search.manifest`). Shared by `GET /api/export` and `picsift export`."""
 
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import json
 from collections.abc import Iterable, Iterator
@@ -12,14 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from indexer.records import EXTRA_MAX_CHARS
-from picsift import __version__
 from picsift.errors import InputError
-from picsift.settings import Settings
-from picsift.store.ranking import RANK_WINDOWS
 from search.matches import Relevance
 from search.query import SearchRequest
 from search.service import MIN_SCORE_WITHOUT_Q, NOT_WITHOUT_Q, SearchService
-from topics.table import current_run, list_topics, run_dir
 
 Format = Literal["csv", "ndjson"]
 MAX_RANKED = 100_000  # images of a ranking exported at most
@@ -233,81 +228,6 @@ def _posts(payload: dict, request: SearchRequest) -> list[dict[str, Any]]:
     return [p for p in payload.get("posts") or [] if request.post_matches(p)]
 
 
-def _topic_edits(service: SearchService) -> dict[str, dict[str, Any]]:
-    """The researcher's renames and merges of the current run, by topic id: a topic filter
-    on a merged topic covers the topics it absorbed."""
-    return {
-        str(t.topic): {
-            "label": t.label,
-            "auto_label": t.auto_label,
-            "renamed": t.renamed,
-            "merged_from": t.merged_from,
-        }
-        for t in list_topics(service.store)
-        if t.renamed or t.merged_from
-    }
-
-
-def _edit_log(settings: Settings, run: str | None) -> list[dict[str, Any]]:
-    """The run's edit log (`edits.jsonl`), oldest first."""
-    path = run_dir(settings.data_dir, run) / "edits.jsonl" if run else None
-    if path is None or not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-
-
-def _selection(request: SearchRequest, limit: int | None) -> str:
-    group = (
-        f"; one image per {request.group_by} (the first of each, grouped by the image's "
-        "earliest post)"
-        if request.group_by
-        else ""
-    )
-    if not request.terms:
-        first = f" (first {limit:,})" if limit else ""
-        order = ", newest first" if request.group_by else ""
-        return f"every image matching the filters{first}{order}{group}"
-    if request.min_score is None:
-        which = f"the {limit:,} images most similar to the query (cosine, CLIP)"
-    else:
-        most = f"the {limit:,} best" if limit else f"at most {MAX_RANKED:,},"
-        which = (
-            f"the images scoring at least {request.min_score} for the query (cosine, CLIP; "
-            f"{most} best first)"
-        )
-    return (
-        f"{which} that match the filters{group}; ranks 1-{RANK_WINDOWS[0]} by approximate "
-        f"(HNSW) search with ef {RANK_WINDOWS[0]}, ranks up to {RANK_WINDOWS[-1]:,} by "
-        f"approximate search with ef {RANK_WINDOWS[-1]:,} (those not already ranked), deeper "
-        "ranks by exact search"
-    )
-
-
-def _cut(service: SearchService, request: SearchRequest, limit: int | None) -> dict[str, Any]:
-    """Where a ranking was cut, and where the query's strong matches end (null without a
-    query: an export of the filters alone is not ranked)."""
-    relevance = service.relevance(request) if request.terms else None
-    return {
-        "limit": limit,
-        "min_score": request.min_score,
-        "edge": relevance.edge if relevance else None,
-        "strong": relevance.strong if relevance else None,
-        "strong_capped": relevance.strong_capped if relevance else False,
-        "verdict": relevance.verdict if relevance else None,
-        "method": relevance.method if relevance else None,
-    }
-
-
-def _extra_cut(counts: Counts | None) -> str | None:
-    """Whether extra text may have been cut when it was indexed (null when no cell can be)."""
-    if counts is None or not counts.extra_at_max:
-        return None
-    return (
-        f"the index stores extra column text cut at {EXTRA_MAX_CHARS:,} characters; "
-        f"{counts.extra_at_max:,} exported cells have {EXTRA_MAX_CHARS:,} and may have been cut"
-    )
-
-
 def _dataset(payload: dict, request: SearchRequest) -> str:
     """The image's first dataset that the request selects (any, without a dataset filter)."""
     datasets = payload.get("datasets") or []
@@ -379,71 +299,3 @@ def _extra_cell(value: Any) -> Any:
     if isinstance(value, bool | list | dict):
         value = json.dumps(value, ensure_ascii=False)
     return _cell(value)
-
-
-def manifest(
-    service: SearchService,
-    settings: Settings,
-    request: SearchRequest,
-    fmt: Format,
-    limit: int | None,
-    counts: Counts | None,
-    extra: tuple[str, ...] | None,
-    wanted: tuple[str, ...] | None,
-) -> dict[str, Any]:
-    """How an export was made: software, model, topic run and its parameters, query, filters.
-
-    Args:
-        extra: The extra columns written, as `extra_columns` gave them (None: those that
-            `counts` met, an NDJSON export of all).
-        wanted: The extra columns asked for (None: all).
-    """
-    store = service.store
-    run = current_run(settings.data_dir)
-    written = list(extra if extra is not None else (counts.extra if counts else ()))
-    columns = list(COLUMNS)
-    if fmt == "csv":
-        columns += [EXTRA_PREFIX + name for name in written]
-    else:
-        columns.append("extra")
-    return {
-        "picsift_version": __version__,
-        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "format": fmt,
-        "csv_escaping": ESCAPING[fmt],
-        "columns": columns,
-        "extra_columns": written,
-        "extra_columns_are": "the table's other columns, kept in each post's `extra` (CSV "
-        f"headers {EXTRA_PREFIX}NAME, NDJSON an `extra` object of those the post has): "
-        + (
-            "those asked for (columns)"
-            if wanted is not None
-            else "all that the exported posts have, in first-seen order"
-        ),
-        "extra_cut": _extra_cut(counts),
-        "rows": counts.rows if counts else None,
-        "images": counts.images if counts else None,
-        "model": store.meta.model if store.meta else None,
-        # An export without a query encodes no text (and loads no text model to say how).
-        "query_encoding": service.texts.encoder.text_description if request.terms else None,
-        "store": {
-            "backend": store.backend,
-            "collection": store.collection,
-            "images": store.images.count() if store.exists else 0,
-            "images_per_dataset": store.images.facet("datasets") if store.exists else {},
-        },
-        "topic_run": run.to_dict() if run else None,
-        "topic_edits": _topic_edits(service),
-        "topic_edit_log": _edit_log(settings, run.run if run else None),
-        "query": {"q": list(request.terms), "not": list(request.negatives)},
-        "filters": {
-            k: v
-            for k, v in request.describe().items()
-            if k not in ("q", "not", "limit", "offset", "min_score")
-        },
-        "cut": _cut(service, request, limit),
-        "selection": _selection(request, limit),
-        "rows_are": "one per (post, image); post filters (dataset, author, dates) select the "
-        "posts, and author and dates must hold for the same post; an image with no post in "
-        "the selection (in a dataset by its file alone) has one row with empty post fields",
-    }

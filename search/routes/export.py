@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
-from search import export
+from search import export, manifest
 from search.deps import Filters, MinScore, ReadAccess, State
 from search.query import GroupBy
 
@@ -81,6 +81,6 @@ def export_manifest(
     counts = export.Counts()
     for _ in export.rows(state.service, request, limit, counts, extra):
         pass
-    return export.manifest(
+    return manifest.manifest(
         state.service, state.settings, request, fmt, limit, counts, extra, wanted
     )
