@@ -138,42 +138,6 @@ def test_chunks_bound_the_reads_ahead_of_the_writes(
     ]
 
 
-def test_zip_handles_stay_bounded_across_decode_pools(tmp_path, monkeypatch):
-    """Each chunk decodes in a thread pool of its own; a zip handle kept per thread was left
-    open when the pool's threads ended (4 more per chunk: 'Too many open files' on a large
-    re-index). Handles are pooled per archive instead: at most the reads running at once."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    import indexer.reader
-
-    archive = tmp_path / "images.zip"
-    write_4cat_zip(archive, 40)
-    live: set[int] = set()
-    lock = threading.Lock()
-
-    class Counted(zipfile.ZipFile):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            with lock:
-                live.add(id(self))
-
-        def close(self):
-            with lock:
-                live.discard(id(self))
-            super().close()
-
-    monkeypatch.setattr(indexer.reader.zipfile, "ZipFile", Counted)
-    with Counted(archive) as listing:
-        members = [n for n in listing.namelist() if n.endswith(".jpeg")]
-    items = [MediaItem(archive, member, 0, 0.0, "d") for member in members]
-    with MediaReader() as reader:
-        for _ in range(10):  # ten chunks, each with a fresh pool of 4 threads
-            with ThreadPoolExecutor(4) as pool:
-                assert all(pool.map(reader.read, items))
-        assert len(live) <= 4, len(live)
-    assert not live
-
-
 def test_a_chunk_s_bytes_are_let_go_before_the_next_chunk_is_read(tmp_path, toy_encoder):
     """The bytes held while reading are at most one chunk's plus the reads in flight: the loop
     that indexed chunk k no longer keeps its bytes while chunk k+1 is read."""

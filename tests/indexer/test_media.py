@@ -5,14 +5,12 @@ from __future__ import annotations
 import json
 import os
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from indexer.listing import IMAGE_EXTENSIONS, NOT_AN_IMAGE
 from indexer.media import is_media_source, scan_media
-from indexer.reader import MediaReader, read_item
 from indexer.records import Failure
 from tests.indexer.fixtures_media import (
     DATASET,
@@ -372,42 +370,3 @@ def test_is_media_source(tmp_path):
     assert not is_media_source(tmp_path / "c.csv")
     assert not is_media_source(tmp_path / "missing.zip")
     assert {".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff"} <= IMAGE_EXTENSIONS
-
-
-def test_reader_reads_members_from_many_threads_opening_each_zip_once_per_thread(
-    tmp_path, monkeypatch
-):
-    members = {f"m{i:03}.png": image_bytes("PNG", (i, 255 - i, 7)) for i in range(60)}
-    sources = [write_zip(tmp_path / f"{n}.zip", members) for n in ("one", "two")]
-    items = [item for source in sources for item in scan_media(source, None).media]
-    (tmp_path / "loose.jpg").write_bytes(image_bytes())
-    items += scan_media(tmp_path / "loose.jpg", None).media
-    expected = [read_item(item) for item in items]
-
-    opened: list[Path] = []
-    real_zipfile = zipfile.ZipFile
-
-    def counting(file, *args, **kwargs):
-        opened.append(Path(file))
-        return real_zipfile(file, *args, **kwargs)
-
-    monkeypatch.setattr(zipfile, "ZipFile", counting)
-    threads = 4
-    with MediaReader() as reader, ThreadPoolExecutor(threads) as pool:
-        for _ in range(3):
-            assert list(pool.map(reader.read, items)) == expected
-    assert 2 <= len(opened) <= threads * len(sources)
-
-
-def test_reader_reopens_after_close_and_evicts_old_archives(tmp_path):
-    one, two = image_bytes("PNG"), image_bytes("PNG", (1, 2, 3))
-    first = write_zip(tmp_path / "1.zip", {"a.jpg": one})
-    second = write_zip(tmp_path / "2.zip", {"a.jpg": two})
-    [item1], [item2] = scan_media(first, None).media, scan_media(second, None).media
-    reader = MediaReader(max_archives=1)
-    assert reader.read(item1) == one
-    assert reader.read(item2) == two
-    assert reader.read(item1) == one
-    reader.close()
-    assert reader.read(item2) == two
-    reader.close()
