@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
@@ -13,6 +15,15 @@ THUMB_SIDE = 256  # shorter side; the UI grid and the captioner (224 px) both fi
 def thumb_path(data_dir: Path, sha256: str) -> Path:
     """Where the thumbnail of an image with this content hash lives."""
     return data_dir / "thumbs" / sha256[:2] / f"{sha256}.jpg"
+
+
+def thumb_key(payload: Mapping[str, Any]) -> str | None:
+    """What a point's thumbnail is named by: an image's `sha256`, a video frame's `frame_key`
+    (a frame is no file: its `sha256` is empty); None when the payload has neither."""
+    return payload.get("sha256") or payload.get("frame_key") or None
+
+
+THUMB_FIELDS = ["sha256", "frame_key"]  # the payload keys `thumb_key` reads
 
 
 def write_thumb(data_dir: Path, sha256: str, image: Image.Image) -> Path:

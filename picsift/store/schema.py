@@ -43,6 +43,10 @@ IMAGE_INDEXES: dict[str, IndexKind] = {
     "topic": IndexKind.INTEGER,
     "topic_run": IndexKind.KEYWORD,
     "missing": IndexKind.BOOL,
+    "video_id": IndexKind.KEYWORD,
+    "video_sha256": IndexKind.KEYWORD,
+    "frame_index": IndexKind.INTEGER,
+    "frame_time": IndexKind.FLOAT,
 }
 
 TOPIC_INDEXES: dict[str, IndexKind] = {
