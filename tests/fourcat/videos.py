@@ -13,7 +13,9 @@ preset with its hidden step, and the frame and scene-frame extractors (see
   `processors/visualisation/video_scene_frames.py` `VideoSceneFrames.process`, both zipped with
   `shutil.make_archive` (folder entries included, deflated).
 
-Videos are placeholder bytes (an MP4 `ftyp` box), not decodable.
+A video is the bytes given for its post or URL (`videos=`: real ones from `toy_video`, toy
+shapes encoded with PyAV), else placeholder bytes (an MP4 `ftyp` box, not decodable: a broken
+download).
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -38,6 +42,7 @@ from tests.fourcat.archives import (
     zip_files,
 )
 from tests.fourcat.tables import mapped
+from tests.videos import write_video
 
 PROXY = "__localhost__"  # what 4CAT's proxied requests report when no proxy is configured
 FFMPEG_BANNER = (
@@ -61,6 +66,38 @@ def video_bytes(seed: str) -> bytes:
     return head + b"\x00\x00\x00\x18free" + hashlib.md5(seed.encode("utf-8")).digest()
 
 
+def toy_video(
+    scenes: Sequence[tuple[float, str]],
+    *,
+    duration: float = 2.0,
+    suffix: str = ".mp4",
+    seed: int = 0,
+    **options: object,
+) -> bytes:
+    """A real, decodable video of toy-shape scenes (`tests.videos.write_video`, e.g.
+    `[(0, "blue square"), (1, "red circle")]`); the same arguments give the same bytes, encoded
+    once per test session. `options` go to `write_video` (`fps`, `size`, `codec`, `audio`)."""
+    frozen = tuple((float(start), name) for start, name in scenes)
+    return _encoded(frozen, duration, suffix, seed, tuple(sorted(options.items())))
+
+
+@lru_cache(maxsize=64)
+def _encoded(scenes: tuple, duration: float, suffix: str, seed: int, options: tuple) -> bytes:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder, "video" + suffix)
+        write_video(path, scenes, duration=duration, seed=seed, **dict(options))
+        return path.read_bytes()
+
+
+def _content(url: str, post_ids: list[str], videos: Mapping[str, bytes]) -> bytes:
+    """The bytes served at `url`: given for the URL, else for the first of its posts given
+    one, else a placeholder."""
+    for name in (url, *post_ids):
+        if name in videos:
+            return videos[name]
+    return video_bytes(url)
+
+
 # --- video downloader ------------------------------------------------------------------------
 
 
@@ -71,10 +108,12 @@ def _download_videos(
     fail: Iterable[str],
     also_indirect: str,
     zip_name: str,
+    videos: Mapping[str, bytes],
 ) -> Path:
     """VideoDownloaderPlus on (post id, URLs, yt-dlp fallback URL) rows, every URL fetched
     directly: a video is saved under url_to_filename (taken names on disk get -1, -2...), an
-    image is "Not a Video", a URL in `fail` answers 404."""
+    image is "Not a Video", a URL in `fail` answers 404. A URL of several posts is one entry
+    (every post id) and one file."""
     urls: dict[str, dict[str, Any]] = {}
     for post_id, links, fallback in posts:
         for url in links:
@@ -96,7 +135,7 @@ def _download_videos(
             entry.update(retry=False, also_indirect=also_indirect)
         else:
             filename = url_to_filename(url, files, ".mp4")  # Content-Type video/mp4
-            files[filename] = video_bytes(url)
+            files[filename] = _content(url, entry["post_ids"], videos)
             entry["downloader"] = "direct_link"
             entry["files"] = [{"filename": filename, "metadata": {"proxy": PROXY}, "success": True}]
             entry["success"] = True
@@ -112,11 +151,14 @@ def video_downloader_zip(
     *,
     source_key: str,
     fail: Iterable[str] = (),
+    videos: Mapping[str, bytes] | None = None,
 ) -> Path:
     """4CAT's "Download videos" on a dataset (`from_dataset` = `source_key`), with 4CAT's default
     column: Instagram's `media_urls` (photos there are "Not a Video" entries, which 4CAT
     tolerates on Instagram datasets). TikTok: 4CAT refuses `tiktok-search` datasets; this is
-    an uploaded TikTok CSV (`upload-search`), default column `video_url`. Telegram: refused."""
+    an uploaded TikTok CSV (`upload-search`), default column `video_url`. Telegram: refused.
+    `videos`: the bytes of a video by post id or URL (see `toy_video`); others are
+    placeholders."""
     fail = tuple(fail)
     posts: list[tuple[str, list[str], str | None]] = []
     for item in items:
@@ -128,17 +170,24 @@ def video_downloader_zip(
         elif platform not in ("instagram", "tiktok"):
             raise ValueError(f"4CAT's video downloader does not run on {platform} datasets")
     name = result_file("video-downloader", key(f"video-downloader/{source_key}/{sorted(fail)}"))
-    return _download_videos(folder, source_key, posts, fail, "none", name)
+    return _download_videos(folder, source_key, posts, fail, "none", name, videos or {})
 
 
 def tiktok_video_preset(
-    folder: Path, items: list[dict[str, Any]], *, source_key: str, fail: Iterable[str] = ()
+    folder: Path,
+    items: list[dict[str, Any]],
+    *,
+    source_key: str,
+    fail: Iterable[str] = (),
+    videos: Mapping[str, bytes] | None = None,
 ) -> tuple[Path, str]:
     """4CAT's "Download TikTok videos": the hidden `tiktok-video-downloader-metadata` step writes a
     CSV (id, tiktok_url, video_url from TikTok's embed page, errors, fallback_only) and the
     video downloader runs on that CSV (`video_url`, fallback `tiktok_url`), so `from_dataset`
     is the helper's key. The CDN URLs end in `/`, so the videos are `file.mp4`, `file-1.mp4`...
-    Returns the preset's zip (the downloader's, copied) and the helper's key."""
+    `fail`: post ids whose video answers 404; `videos`: the bytes of a post's video (see
+    `toy_video`), placeholders for the others. Returns the preset's zip (the downloader's,
+    copied) and the helper's key."""
     fail = tuple(fail)
     preset = key(f"video-downloader-tiktok/{source_key}/{sorted(fail)}")
     helper = key(f"tiktok-video-downloader-metadata/{preset}")
@@ -150,7 +199,8 @@ def tiktok_video_preset(
         posts.append((str(row["id"]), [video_url], row["tiktok_url"]))
     failed = {TIKTOK_CDN.format(post_id=post_id) for post_id in fail}
     name = result_file("video-downloader-tiktok", preset)
-    return _download_videos(folder, helper, posts, failed, "all", name), helper
+    zip_path = _download_videos(folder, helper, posts, failed, "all", name, videos or {})
+    return zip_path, helper
 
 
 # --- frames ----------------------------------------------------------------------------------
