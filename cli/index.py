@@ -19,15 +19,23 @@ if TYPE_CHECKING:
 
 
 def _bars() -> Bars:
-    return Bars(stages={"hash", "embed", "caption", "search index"})
+    return Bars(stages={"hash", "embed", "video", "caption", "search index"})
 
 
 def _summary(report: dict, topics: str | None = None) -> None:
-    copies = report["found"] - report["new"] - report["known"] - len(report["failed"])
+    known = report["known"] + report["known_videos"]
+    distinct = report["new"] + report["new_videos"] + known
+    copies = report["found"] - distinct - len(report["failed"])
+    videos = report["new_videos"] or report["known_videos"]
     typer.echo(
         f"found {report['found']:,} files: {report['new']:,} new images, "
-        f"{report['known']:,} already indexed, {len(report['failed']):,} failed"
-        + (f", {copies:,} more copies of the same images" if copies > 0 else "")
+        + (
+            f"{report['new_videos']:,} new videos ({report['new_frames']:,} frames kept), "
+            if videos
+            else ""
+        )
+        + f"{known:,} already indexed, {len(report['failed']):,} failed"
+        + (f", {copies:,} more copies of the same content" if copies > 0 else "")
     )
     waiting = "not among this run's images" if report["found"] else "waiting for their images"
     typer.echo(
@@ -72,7 +80,7 @@ class _Run:
 
         Returns the report (with `captions` when it captioned) and the topic summary.
         """
-        from indexer.run import run_index
+        from indexer.run import frame_plan, run_index
         from search.tasks import join_topics
 
         mtimes = {p: p.stat().st_mtime for p in self.sources.paths if p.is_file()}
@@ -84,6 +92,7 @@ class _Run:
             only_new=only_new,
             with_posts=with_posts,
             data_dir=self.settings.data_dir,
+            frames=frame_plan(self.settings),
             **self.options,
         )
         topics = join_topics(self.store, self.settings, run, self.options.get("progress"))

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from picsift.models.captioner import CAPTION_FAILED
 from picsift.progress import Progress
 from picsift.store import Filter, ImageStore, IsEmpty
-from picsift.thumbs import thumb_path
+from picsift.thumbs import THUMB_FIELDS, thumb_key, thumb_path
 
 if TYPE_CHECKING:
     from picsift.models.protocols import ImageCaptioner
@@ -55,8 +55,8 @@ def caption_missing(
 
     # Pages are collected first: writing captions while scrolling a filter on `caption`
     # would shift the pages under the scroll.
-    for record in list(store.images.scroll(flt, with_payload=["sha256"], page_size=PAGE)):
-        pending.append((record.id, record.payload["sha256"]))
+    for record in list(store.images.scroll(flt, with_payload=THUMB_FIELDS, page_size=PAGE)):
+        pending.append((record.id, thumb_key(record.payload) or ""))
         if len(pending) >= PAGE:
             flush()
             pending = []

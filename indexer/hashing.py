@@ -1,9 +1,10 @@
 """The hash stage: each media item's SHA-256, read in a thread pool and handed on a chunk at a
 time, with the bytes read to compute it.
 
-A file the hash cache knows (same size and mtime) is not read. A file that is read keeps its bytes
-in its chunk, so that a new image is decoded from the same read (a zip member is decompressed
-once). The next chunk is read only when the caller asks for it, after indexing this one: the bytes
+A file the hash cache knows (same size and mtime) is not read. An image that is read keeps its
+bytes in its chunk, so that a new image is decoded from the same read (a zip member is
+decompressed once); a video is hashed a block at a time and keeps none (it is decoded from its
+file). The next chunk is read only when the caller asks for it, after indexing this one: the bytes
 held are at most `chunk_bytes` plus the last file read and the reads in flight (twice the workers).
 """
 
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 
 from indexer.cache import IndexCache
 from indexer.records import MediaItem
+from indexer.video import VideoError, hash_video
 from picsift.models.decode import READ_ERRORS, Unreadable
 from picsift.progress import Progress
 
@@ -30,7 +32,7 @@ class Hashed:
 
     item: MediaItem
     sha256: str | None = None
-    data: bytes | None = None  # None: the hash cache knew the file (not read), or it failed
+    data: bytes | None = None  # None: a video, the hash cache knew the file, or it failed
     error: str | None = None
 
 
@@ -84,6 +86,8 @@ class Hasher:
         cached = self.cache.cached_hash(item)
         if cached:
             return Hashed(item, cached)
+        if item.kind == "video":
+            return self._hash_video(item)
         try:
             data = self.read(item)
         except Unreadable as exc:
@@ -91,6 +95,15 @@ class Hasher:
         except READ_ERRORS as exc:
             return Hashed(item, error=f"cannot read: {exc}")
         return Hashed(item, hashlib.sha256(data).hexdigest(), data)
+
+    @staticmethod
+    def _hash_video(item: MediaItem) -> Hashed:
+        try:
+            return Hashed(item, hash_video(item))
+        except VideoError as exc:
+            return Hashed(item, error=str(exc))
+        except READ_ERRORS as exc:
+            return Hashed(item, error=f"cannot read: {exc}")
 
     def _remembered(self, chunk: list[Hashed]) -> list[Hashed]:
         self.cache.remember_hashes((h.item, h.sha256) for h in chunk if h.sha256 is not None)

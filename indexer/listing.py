@@ -1,5 +1,6 @@
-"""Listing a media source: every file of a folder, a zip or a single image, told apart into
-images (by name, else by content), skipped files (with the reason), metadata and failures."""
+"""Listing a media source: every file of a folder, a zip or a single image or video, told apart
+into images and videos (by content; image names are taken as they are), skipped files (with the
+reason), metadata and failures."""
 
 from __future__ import annotations
 
@@ -9,27 +10,31 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import BinaryIO, Literal
 
 from PIL import features
 
 from indexer.metadata import MAX_METADATA_BYTES, METADATA_NAME
 from indexer.reach import Reach
 from indexer.records import Failure, printable
-from picsift.models.decode import READ_ERRORS, looks_like_image
+from indexer.video import looks_like_video
+from picsift.models.decode import HEAD_BYTES, READ_ERRORS, image_header
 
 # Names taken for images without a look inside (a damaged one is a failure, not a skip); any
-# other file is an image when its first bytes are one (4CAT's `.mpo` phone photos).
+# other file is an image when its first bytes are one (4CAT's `.mpo` phone photos), else a
+# video when they are a video container's.
 IMAGE_EXTENSIONS = frozenset(
     {".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff"}
     | ({".avif"} if features.check("avif") else set())
 )
-# Only to say why a file is skipped: videos are not read (yet), their frames are.
+# Names taken for videos whatever their first bytes (a damaged one fails with PyAV's reason).
 VIDEO_EXTENSIONS = frozenset(
     {".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi", ".flv", ".3gp", ".mpg", ".mpeg", ".ts"}
 )
-NOT_AN_IMAGE = "not an image: Pillow does not recognise its content"
-A_VIDEO = "a video file: picsift indexes no videos yet (4CAT's frame extractors make images of it)"
+NOT_MEDIA = "neither an image nor a video: Pillow and PyAV do not recognise its content"
+A_ZIP = "a zip archive inside the source: not opened; give it as a source of its own"
+
+Kind = Literal["image", "video"]
 
 
 class SourceError(Exception):
@@ -43,42 +48,53 @@ class ListedFile:
     member: str | None
     size: int
     mtime: float
+    kind: Kind = "image"
 
 
 @dataclass
 class Listing:
-    images: list[ListedFile] = field(default_factory=list)
-    names: set[str] = field(default_factory=set)  # every file, images or not
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # (name, why): not images
+    media: list[ListedFile] = field(default_factory=list)  # images and videos
+    names: set[str] = field(default_factory=set)  # every file, media or not
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (name, why): not media
     zips: list[str] = field(default_factory=list)  # archives inside a folder source
     unsafe: list[str] = field(default_factory=list)  # zip members named to escape (zip slip)
     metadata: dict[str, bytes] = field(default_factory=dict)  # by folder prefix, '' = root
     failed: list[Failure] = field(default_factory=list)
 
-    def add_image(self, file: ListedFile) -> None:
+    def add_media(self, file: ListedFile) -> None:
         self.names.add(file.name)
-        self.images.append(file)
+        self.media.append(file)
 
     def add_other(self, name: str, reason: str) -> None:
         self.names.add(name)
         self.skipped.append((name, reason))
 
 
-def skip_reason(name: str, open_stream: Callable[[], BinaryIO]) -> str | None:
-    """None when the file is an image (by its name, else by its first bytes); otherwise why
-    it is skipped.
+def media_kind(name: str, open_stream: Callable[[], BinaryIO]) -> Kind | None:
+    """What the file is: an image (by its name, else its first bytes: Pillow recognises
+    them), a video (its first bytes are a video container's, or its name says so), or None
+    (skipped, for `skip_reason`).
 
     Raises:
         OSError, zipfile.BadZipFile, ...: its first bytes cannot be read (`READ_ERRORS`).
     """
     suffix = PurePosixPath(name).suffix.lower()
     if suffix in IMAGE_EXTENSIONS:
-        return None
+        return "image"
     if suffix == ".zip":
-        return "a zip archive inside the source: not opened; give it as a source of its own"
-    if looks_like_image(open_stream):
         return None
-    return A_VIDEO if suffix in VIDEO_EXTENSIONS else NOT_AN_IMAGE
+    with open_stream() as stream:
+        head = stream.read(HEAD_BYTES)
+    if head and image_header(head):
+        return "image"
+    if suffix in VIDEO_EXTENSIONS or looks_like_video(head):
+        return "video"
+    return None
+
+
+def skip_reason(name: str) -> str:
+    """Why a file that `media_kind` finds to be neither image nor video is skipped."""
+    return A_ZIP if PurePosixPath(name).suffix.lower() == ".zip" else NOT_MEDIA
 
 
 def list_source(path: Path, reach: Reach) -> Listing:
@@ -90,13 +106,13 @@ def list_source(path: Path, reach: Reach) -> Listing:
         return _list_zip(path)
     try:
         st = path.stat()
-        is_image = skip_reason(path.name, lambda: path.open("rb")) is None
+        kind = media_kind(path.name, lambda: path.open("rb"))
     except OSError as e:
         raise SourceError(f"cannot read file: {e.strerror or e}") from None
-    if not is_image:
-        raise SourceError("not a folder, zip archive or image file")
+    if kind is None:
+        raise SourceError("not a folder, zip archive, image or video file")
     listing = Listing()
-    listing.add_image(ListedFile(path.name, path, None, st.st_size, st.st_mtime))
+    listing.add_media(ListedFile(path.name, path, None, st.st_size, st.st_mtime, kind))
     return listing
 
 
@@ -127,14 +143,14 @@ def _list_folder(folder: Path, reach: Reach) -> Listing:
         if not stat.S_ISREG(st.st_mode) or (allowed := reach.allow(file_path)) is None:
             continue
         try:
-            why = skip_reason(name, lambda: allowed.open("rb"))
+            kind = media_kind(name, lambda: allowed.open("rb"))
         except OSError as e:
             listing.failed.append(Failure(str(file_path), f"cannot read file: {e.strerror or e}"))
             continue
-        if why is None:
-            listing.add_image(ListedFile(name, allowed, None, st.st_size, st.st_mtime))
+        if kind is not None:
+            listing.add_media(ListedFile(name, allowed, None, st.st_size, st.st_mtime, kind))
         else:
-            listing.add_other(name, why)
+            listing.add_other(name, skip_reason(name))
             if name.lower().endswith(".zip"):
                 listing.zips.append(name)
     return listing
@@ -194,14 +210,14 @@ def _list_member(
     if _hidden(name):
         return
     try:
-        why = skip_reason(name, lambda: archive.open(info))
+        kind = media_kind(name, lambda: archive.open(info))
     except READ_ERRORS as e:
         listing.failed.append(Failure(file_location(path, name), f"cannot read: {e}"))
         return
-    if why is None:
-        listing.add_image(ListedFile(name, path, name, info.file_size, mtime))
+    if kind is not None:
+        listing.add_media(ListedFile(name, path, name, info.file_size, mtime, kind))
     else:
-        listing.add_other(name, why)
+        listing.add_other(name, skip_reason(name))
 
 
 def _read_member(

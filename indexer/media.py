@@ -1,4 +1,5 @@
-"""Media sources: list the images of a folder, a zip or a 4CAT media archive, linked to posts."""
+"""Media sources: list the images and videos of a folder, a zip or a 4CAT media archive, linked
+to posts."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import os
 import re
 from pathlib import Path, PurePosixPath
 
-from indexer.listing import Listing, SourceError, file_location, list_source, skip_reason
+from indexer.listing import Listing, SourceError, file_location, list_source, media_kind
 from indexer.metadata import METADATA_NAME, MetadataError, MetadataTree, parse_metadata
 from indexer.reach import Reach, display_name
 from indexer.records import Failure, MediaItem, ScanResult, printable
@@ -15,15 +16,16 @@ _FRAME_NAME = re.compile(r"^(video_frame_\d+|.+_scene_\d+)$")
 
 
 def is_media_source(path: Path) -> bool:
-    """Whether `path` can be given to `scan_media`: a folder, a .zip or an image file (by its
-    name or its content)."""
+    """Whether `path` can be given to `scan_media`: a folder, a .zip, or an image or video file
+    (by its name or its content)."""
     if path.is_dir():
         return True
     if not path.is_file():
         return False
     try:
         return (
-            path.suffix.lower() == ".zip" or skip_reason(path.name, lambda: path.open("rb")) is None
+            path.suffix.lower() == ".zip"
+            or media_kind(path.name, lambda: path.open("rb")) is not None
         )
     except OSError:
         return False
@@ -37,10 +39,10 @@ def scan_media(
     numeric_stem_post_ids: bool = False,
     root: Path | None = None,
 ) -> ScanResult:
-    """List the images of one media source and link them to posts.
+    """List the images and videos of one media source and link them to posts.
 
     The source is a folder (searched recursively, hidden entries skipped), a zip, or a single
-    image. A `.metadata.json` (a 4CAT media archive) links the files of its folder to post
+    image or video. A `.metadata.json` (a 4CAT media archive) links the files of its folder to post
     ids, frames in `<video_stem>/` folders included; it may sit in a subfolder (an archive
     unzipped and zipped again, or a folder of several archives). Problems become `failed` entries
     and `warnings`; nothing is raised.
@@ -75,7 +77,7 @@ def scan_media(
     )
     _link(result, listing, meta, stem_post_ids, numeric_stem_post_ids)
     missing, frameless = (
-        meta.absent(listing.names, {f.name for f in listing.images}) if meta else ([], [])
+        meta.absent(listing.names, {f.name for f in listing.media}) if meta else ([], [])
     )
     for name in missing:
         reason = "listed in .metadata.json but not in the archive"
@@ -90,7 +92,8 @@ def scan_media(
     others = [n for n, _ in listing.skipped if n not in listing.zips]  # zips: a warning below
     if others:
         result.warnings.append(
-            f"skipped {len(others)} file(s) that are not images ({_first_names(others)}): each "
+            f"skipped {len(others)} file(s) that are neither images nor videos "
+            f"({_first_names(others)}): each "
             "is named with the reason in the report's skipped list"
         )
     if listing.zips:
@@ -122,7 +125,7 @@ def _link(
     numeric_stem_post_ids: bool,
 ) -> None:
     unlisted = stemmed = by_name = 0
-    for file in sorted(listing.images, key=lambda f: f.name):
+    for file in sorted(listing.media, key=lambda f: f.name):
         if meta is not None:
             post_ids = meta.post_ids_for(file.name)
             if post_ids is None and meta.named_by_post(file.name):
@@ -138,7 +141,7 @@ def _link(
             )
             stemmed += bool(post_ids)
         item = MediaItem(
-            file.path, file.member, file.size, file.mtime, result.dataset, post_ids or ()
+            file.path, file.member, file.size, file.mtime, result.dataset, post_ids or (), file.kind
         )
         result.media.append(item)
     if meta is not None and meta.failed_downloads:

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Iterable
 from typing import Any
 
 from indexer.records import MediaItem, Post, printable, raw_name
+from indexer.video import VideoFrames
 from picsift.models.decode import ImageInfo
 
 
 def image_id(sha256: str) -> str:
     """Point id of an image: a UUID made of the first 128 bits of its SHA-256 (hex)."""
     return str(uuid.UUID(hex=sha256[:32]))
+
+
+def frame_key(video_sha256: str, time: float) -> str:
+    """What names one frame of a video (its point id, as `image_id`, and its thumbnail): the
+    SHA-256 of the video's hash and the frame's time in milliseconds, so re-indexing the same
+    video writes the same points."""
+    return hashlib.sha256(f"{video_sha256}@{round(time * 1000)}".encode()).hexdigest()
 
 
 def file_entry(item: MediaItem) -> dict[str, Any]:
@@ -105,6 +114,31 @@ def new_payload(
     }
 
 
+def frame_payload(
+    video_sha256: str,
+    items: list[MediaItem],
+    posts: list[Post],
+    video: VideoFrames,
+    index: int,
+    indexed_at: str,
+    indexed_ts: int,
+) -> dict[str, Any]:
+    """Payload of the `index`-th kept frame of a video seen for the first time: an image's
+    (the video's files and posts), no `sha256` (a frame is no file), and where it sits in
+    its video."""
+    frame = video.frames[index]
+    info = ImageInfo(video.width, video.height, video.format)
+    return new_payload("", items, posts, info, indexed_at, indexed_ts) | {
+        "video_id": image_id(video_sha256),
+        "video_sha256": video_sha256,
+        "frame_time": frame.time,
+        "frame_index": index,
+        "video_frames": len(video.frames),
+        "video_duration": video.duration,
+        "frame_key": frame_key(video_sha256, frame.time),
+    }
+
+
 def merged_payload(
     existing: dict[str, Any], items: list[MediaItem], posts: list[Post]
 ) -> dict[str, Any] | None:
@@ -122,3 +156,10 @@ def merged_payload(
         **derived(posts_now, files_now, indexed_ts),
         "missing": False,
     }
+
+
+def changed_posts(old: dict[str, Any], update: dict[str, Any], keys: set) -> set:
+    """Which of the post `keys` an update of `merged_payload` adds or changes."""
+    before = {(p["dataset"], p["post_id"]): p for p in old.get("posts") or []}
+    after = {(p["dataset"], p["post_id"]): p for p in update["posts"]}
+    return {k for k in keys if after.get(k) != before.get(k)}

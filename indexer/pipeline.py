@@ -1,5 +1,7 @@
 """The indexing pipeline: hash -> skip known -> decode + embed -> thumbnail -> upsert, a chunk
 of files at a time (see `indexer.hashing`): a new image is decoded from the bytes read to hash it.
+Videos take the same path to their hash, then the video stage (`indexer.video_index`): one point
+a kept frame.
 
 Writes go out batch by batch, so a killed run loses at most the batch in flight; a re-run finds
 the written images by content hash and only merges their posts, so nothing is duplicated. The
@@ -17,10 +19,12 @@ from typing import TYPE_CHECKING, Any
 from indexer.cache import IndexCache
 from indexer.datasets import RETRIEVE_CHUNK, DatasetResolver
 from indexer.hashing import CHUNK_BYTES, CHUNK_FILES, Hashed, Hasher
-from indexer.payloads import image_id, merged_payload, new_payload
+from indexer.payloads import changed_posts, image_id, merged_payload, new_payload
 from indexer.reader import read_item
 from indexer.records import Failure, MediaItem, Post
 from indexer.shard import Shard
+from indexer.video import FramePlan
+from indexer.video_index import VideoFile, VideoStage
 from picsift.progress import Progress
 from picsift.store import Filter, ImageStore, MatchAny, PointData
 from picsift.thumbs import THUMB_SIDE, write_thumb
@@ -40,7 +44,10 @@ class IndexReport:
     posts_without_media: int = 0
     failed: list[Failure] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    skipped: list[Failure] = field(default_factory=list)  # files that are not images, and why
+    skipped: list[Failure] = field(default_factory=list)  # files that are not media, and why
+    new_videos: int = 0  # of the new points, videos decoded (each written as its frames)
+    known_videos: int = 0
+    new_frames: int = 0  # frame points written (not in `new`, which counts images)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form."""
@@ -60,6 +67,11 @@ class _Image:
     @property
     def id(self) -> str:
         return image_id(self.sha256)
+
+    @property
+    def kind(self) -> str:
+        """ "image" or "video" (what its first file was found to be)."""
+        return self.items[0].kind
 
 
 @dataclass
@@ -93,6 +105,7 @@ class Indexer:
         shard: Shard | None = None,
         chunk_files: int = CHUNK_FILES,
         chunk_bytes: int = CHUNK_BYTES,
+        frames: FramePlan | None = None,
     ):
         self.store = store
         self.encoder = encoder
@@ -103,6 +116,9 @@ class Indexer:
         self.progress = progress or (lambda stage, done, total: None)
         self.shard = shard
         self.datasets = DatasetResolver(store, cache)
+        self.videos = VideoStage(
+            store, encoder, data_dir, frames or FramePlan(), self.progress, on_new
+        )
         self.hasher = Hasher(
             cache,
             read,
@@ -140,8 +156,23 @@ class Indexer:
         if self.shard:
             # Posts of other workers' images count as linked: their owner links them.
             images = {sha: img for sha, img in images.items() if self.shard.owns(img.id)}
+        videos = [img for img in images.values() if img.kind == "video"]
+        images = {sha: img for sha, img in images.items() if img.kind != "video"}
         known = self._merge_known(images, run)
         self._embed_new([img for img in images.values() if img.id not in known], report, run)
+        if videos:
+            self._index_videos(videos, report, run)
+
+    def _index_videos(self, videos: list[_Image], report: IndexReport, run: _Run) -> None:
+        indexed_at, indexed_ts = _now()
+        files = [VideoFile(v.sha256, v.items, v.posts, v.cached) for v in videos]
+        done = self.videos.index(files, indexed_at, indexed_ts)
+        report.new_videos += done.new
+        report.known_videos += done.known
+        report.new_frames += done.frames
+        report.failed += done.failed
+        report.warnings += done.warnings
+        run.joined |= done.joined
 
     def _new_run(
         self, media: Sequence[MediaItem], posts: Sequence[Post], report: IndexReport
@@ -176,14 +207,13 @@ class Indexer:
                 update = merged_payload(record.payload, image.items, image.posts)
                 if update is not None:
                     updates.append((record.id, update))
-                    run.joined.update(_changed(record.payload, update, image.cached))
+                    run.joined.update(changed_posts(record.payload, update, image.cached))
             self.store.images.set_payloads(updates)
         run.known |= known
         return known
 
     def _embed_new(self, fresh: list[_Image], report: IndexReport, run: _Run) -> None:
-        now = dt.datetime.now(dt.UTC)
-        indexed_at, indexed_ts = now.isoformat(timespec="seconds"), int(now.timestamp())
+        indexed_at, indexed_ts = _now()
         run.fresh += len(fresh)
         batches = self.encoder.embed_sources(fresh, read=self._bytes, min_side=THUMB_SIDE)
         for batch in batches:
@@ -233,6 +263,12 @@ class Indexer:
         return newly
 
 
+def _now() -> tuple[str, int]:
+    """Now, as `indexed_at` (ISO, seconds) and unix seconds."""
+    now = dt.datetime.now(dt.UTC)
+    return now.isoformat(timespec="seconds"), int(now.timestamp())
+
+
 def _group_by_content(chunk: list[Hashed], report: IndexReport) -> dict[str, _Image]:
     images: dict[str, _Image] = {}
     for hashed in chunk:
@@ -276,10 +312,3 @@ def _warn_unmatched(posts: Sequence[Post], linked: set, n_media: int, report: In
             f"{n_media:,} files of this run or an indexed image: are the table and the archive "
             "from the same 4CAT dataset? The posts are kept for an archive indexed later"
         )
-
-
-def _changed(old: dict[str, Any], update: dict[str, Any], keys: set) -> set:
-    """Which of the post `keys` the update adds or changes."""
-    before = {(p["dataset"], p["post_id"]): p for p in old.get("posts") or []}
-    after = {(p["dataset"], p["post_id"]): p for p in update["posts"]}
-    return {k for k in keys if after.get(k) != before.get(k)}

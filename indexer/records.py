@@ -74,14 +74,15 @@ class Post:
 
 @dataclass(frozen=True)
 class MediaItem:
-    """One image file found in a source: a file on disk, or a member of a zip archive."""
+    """One image or video file found in a source: a file on disk, or a member of a zip."""
 
     path: Path  # the file, or the zip that holds it
     member: str | None  # name inside the zip, None for plain files
     size: int
     mtime: float  # of the file, or of the zip for members
     dataset: str
-    post_ids: tuple[str, ...] = ()  # posts that used this image (from .metadata.json, a table)
+    post_ids: tuple[str, ...] = ()  # posts that used this file (from .metadata.json, a table)
+    kind: str = "image"  # or "video"
 
     @property
     def _where(self) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 from indexer.cache import IndexCache
 from indexer.payloads import derived
 from picsift.store import Filter, ImageStore, Match
-from picsift.thumbs import thumb_path
+from picsift.thumbs import THUMB_FIELDS, thumb_key, thumb_path
 
 
 def remove_dataset(
@@ -16,7 +16,7 @@ def remove_dataset(
 ) -> tuple[int, int]:
     """Remove `dataset` everywhere. Returns (images kept with fewer posts, images deleted)."""
     flt = Filter(must=(Match("datasets", dataset),))
-    fields = ["sha256", "posts", "files", "first_seen"]
+    fields = [*THUMB_FIELDS, "posts", "files", "first_seen"]
     records = list(store.images.scroll(flt, with_payload=fields))
     updates, doomed = [], []
     for record in records:
@@ -32,6 +32,7 @@ def remove_dataset(
     store.images.set_payloads(updates)
     store.images.delete([r.id for r in doomed])
     for record in doomed:
-        thumb_path(data_dir, record.payload["sha256"]).unlink(missing_ok=True)
+        if key := thumb_key(record.payload):
+            thumb_path(data_dir, key).unlink(missing_ok=True)
     cache.forget_dataset(dataset)
     return len(updates), len(doomed)

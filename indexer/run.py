@@ -19,6 +19,7 @@ from indexer.reader import read_item
 from indexer.records import MediaItem
 from indexer.shard import Shard
 from indexer.sources import collect
+from indexer.video import FramePlan
 from picsift.progress import Progress
 from picsift.settings import Settings
 from picsift.store import ImageStore
@@ -80,6 +81,11 @@ def enrichment(settings: Settings, *, captions: bool = True) -> list[Phase]:
     return [Captions(captioner)] if captioner is not None else []
 
 
+def frame_plan(settings: Settings) -> FramePlan:
+    """Which frames of each video the settings keep."""
+    return FramePlan(every=settings.video_frame_every, max_frames=settings.video_max_frames)
+
+
 def run_index(
     store: ImageStore,
     encoder: Encoder,
@@ -88,6 +94,7 @@ def run_index(
     sources: Sources,
     *,
     phases: Sequence[Phase] = (),
+    frames: FramePlan | None = None,
     read: Callable[[MediaItem], bytes] = read_item,
     progress: Progress | None = None,
     shard: Shard | None = None,
@@ -97,6 +104,7 @@ def run_index(
     """Index the sources, then run each phase when the run added images.
 
     Args:
+        frames: Which frames of each new video are kept (default: `FramePlan()`).
         only_new: Index only files not hashed before (`--watch`).
         with_posts: Read the tables' posts (`--watch` leaves them out when no table changed).
     """
@@ -115,6 +123,7 @@ def run_index(
         on_new=new_ids.extend,
         progress=progress,
         shard=shard,
+        frames=frames,
     )
     result = indexer.run(found.media, found.posts)
     result.failed[:0] = found.failed

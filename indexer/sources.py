@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from indexer.listing import media_kind
 from indexer.media import is_media_source, scan_media
 from indexer.reach import Reach
 from indexer.records import Failure, MediaItem, Post
@@ -36,7 +37,7 @@ def collect(
     name: `dataset` if given, else the archive's (its 4CAT key, or its file name).
 
     Args:
-        sources: Folders, zips, image files and post tables.
+        sources: Folders, zips, image and video files, and post tables.
         dataset: The dataset name of everything found.
         image_column: The column of image paths, for a table that names its images.
         roots: For an index job, the folders it may read. Each source is held to the root
@@ -97,7 +98,7 @@ def _classify(
             unknown.append(
                 Failure(
                     str(path),
-                    "neither images (a folder, zip or image file) nor a post table (4CAT "
+                    "neither media (a folder, zip, image or video file) nor a post table (4CAT "
                     "CSV/NDJSON); for a table with a column of image paths, add "
                     "--image-column NAME",
                 )
@@ -127,11 +128,16 @@ def _items_from_pairs(pairs: list[tuple[Path, str]], dataset: str, reach: Reach)
     for path, post_id in pairs:
         try:
             stat = path.stat()
+            if (allowed := reach.allow(path)) is None:
+                continue
+            # Neither image nor video: read as an image, to fail with the reason.
+            kind = media_kind(allowed.name, lambda: allowed.open("rb")) or "image"
         except OSError as exc:
             reach.failed.append(Failure(str(path), f"cannot read: {exc.strerror or exc}"))
             continue
-        if (allowed := reach.allow(path)) is not None:
-            items.append(MediaItem(allowed, None, stat.st_size, stat.st_mtime, dataset, (post_id,)))
+        items.append(
+            MediaItem(allowed, None, stat.st_size, stat.st_mtime, dataset, (post_id,), kind)
+        )
     return items
 
 

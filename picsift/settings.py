@@ -87,6 +87,12 @@ class Settings(BaseSettings):
         description="int8: search on 4x smaller scalar-quantized vectors kept in RAM, rescored "
         "with the originals (set before the collection is created).",
     )
+    video_frame_every: float = Field(
+        5.0, gt=0, description="Videos: keep at least one frame this many seconds."
+    )
+    video_max_frames: int = Field(
+        24, ge=1, le=1000, description="Videos: keep at most this many frames of each."
+    )
     hnsw_m: int = Field(16, ge=4, le=128)
     hnsw_ef_construct: int = Field(100, ge=8, le=2048)
     hnsw_ef: int | None = Field(None, ge=1, description="Search-time ef; None = engine default.")

@@ -118,7 +118,7 @@ def index(
     """
     from indexer.cache import IndexCache
     from indexer.reader import MediaReader
-    from indexer.run import Sources, enrichment, run_index
+    from indexer.run import Sources, enrichment, frame_plan, run_index
     from indexer.sources import check_anything_read
 
     sources = Sources(spec.sources, spec.dataset, spec.image_column, spec.roots)
@@ -132,6 +132,7 @@ def index(
                 settings.data_dir,
                 sources,
                 phases=enrichment(settings, captions=spec.captions),
+                frames=frame_plan(settings),
                 read=reader.read,
                 progress=progress,
             )

@@ -93,8 +93,8 @@ class CaptionWords(BaseRepresentation):
             bare = [r for r in reps if not self.fit.texts[r].strip() and r not in self.captions]
             # Most representatives captioned already: the topic has words enough.
             if len(bare) * 2 > len(reps):
-                wanted.extend(r for r in bare if self.fit.sha256[r])
-        items = [(r, self.fit.sha256[r]) for r in wanted]
+                wanted.extend(r for r in bare if self.fit.thumbs[r])
+        items = [(r, self.fit.thumbs[r]) for r in wanted]
         captions = self.captioner.caption_sources(items, read=self._thumbnail)
         for done, ((row, _), caption, _) in enumerate(captions, 1):
             if caption:

@@ -14,6 +14,7 @@ import numpy as np
 
 from picsift.errors import InputError
 from picsift.store import Filter, ImageStore, Match, MatchAny, PointData
+from picsift.thumbs import THUMB_FIELDS, thumb_key
 from topics import storeio
 from topics.represent import auto_label, centroid, mmr, write_collage
 from topics.table import OUTLIER, TopicInfo, collage_path, get_topic, run_dir, topic_point_id
@@ -127,7 +128,7 @@ def _combined(
     """The merged topic's table entry; its collage is redrawn from the new representatives."""
     target, others = infos[0], infos[1:]
     rep_ids = list(dict.fromkeys(r for t in infos for r in t.representatives))
-    records = store.images.retrieve(rep_ids, with_payload=["sha256"], with_vectors=True)
+    records = store.images.retrieve(rep_ids, with_payload=THUMB_FIELDS, with_vectors=True)
     reps = []
     if records:
         reps = [records[i] for i in mmr(storeio.unit(np.stack([r.vector for r in records])))]
@@ -136,7 +137,7 @@ def _combined(
     absorbed = {m for t in others for m in (t.topic, *t.merged_from)}
     write_collage(
         data_dir,
-        [r.payload.get("sha256") for r in reps],
+        [thumb_key(r.payload) for r in reps],
         collage_path(data_dir, target.run, target.topic),
     )
     return TopicInfo(

@@ -255,10 +255,10 @@ def _save_files(
     raw = set(found.labels.tolist())
     ids = {str(t): s for t, s in sorted(matching.ids.items()) if t in raw}
     (folder / "ids.json").write_text(json.dumps(ids, indent=2), encoding="utf-8")
-    sha_of = dict(zip(fit.ids, fit.sha256, strict=True))
+    thumb_of = dict(zip(fit.ids, fit.thumbs, strict=True))
     for topic in topics:
         out = collage_path(data_dir, run, topic.topic)
-        write_collage(data_dir, [sha_of[r] for r in topic.representatives], out)
+        write_collage(data_dir, [thumb_of[r] for r in topic.representatives], out)
 
 
 def _assign_rest(

@@ -84,12 +84,12 @@ def _tile(path: Path | None) -> Image.Image:
     return Image.new("RGB", (TILE, TILE), _EMPTY_TILE)
 
 
-def write_collage(data_dir: Path, sha256s: Sequence[str | None], out: Path) -> Path:
+def write_collage(data_dir: Path, thumbs: Sequence[str | None], out: Path) -> Path:
     """A 3-column grid of the representatives' thumbnails, as the seed's `Visual_Aspect`.
 
     Images without a thumbnail get an empty tile, so the grid keeps its shape.
     """
-    tiles = [_tile(thumb_path(data_dir, sha) if sha else None) for sha in sha256s] or [_tile(None)]
+    tiles = [_tile(thumb_path(data_dir, key) if key else None) for key in thumbs] or [_tile(None)]
     columns = min(3, len(tiles))
     rows = -(-len(tiles) // columns)
     sheet = Image.new("RGB", (columns * TILE, rows * TILE), (255, 255, 255))

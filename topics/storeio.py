@@ -15,12 +15,13 @@ import numpy as np
 
 from picsift.progress import Progress
 from picsift.store import ImageStore, PointData, Record
+from picsift.thumbs import THUMB_FIELDS, thumb_key
 from topics.stable import NO_PRIOR, OldTopic
 from topics.table import OUTLIER, RunInfo, TopicInfo, run_dir, topic_point_id, topics_dir
 
 PAGE = 1000
 PLACE_PAGE = 4096  # images placed together: the neighbour search is faster in larger batches
-FIT_FIELDS = ["caption", "tags", "sha256", "topic", "topic_run"]
+FIT_FIELDS = ["caption", "tags", *THUMB_FIELDS, "topic", "topic_run"]
 
 
 @dataclass
@@ -30,7 +31,7 @@ class FitSet:
     ids: list[str]
     vectors: np.ndarray
     texts: list[str]
-    sha256: list[str | None]
+    thumbs: list[str | None]  # what each thumbnail is named by (`picsift.thumbs.thumb_key`)
     prior: np.ndarray  # each image's topic in the previous run, NO_PRIOR when it had none
 
 
@@ -88,7 +89,7 @@ def read_fit_set(
         vectors[start : start + len(page)] = unit(np.stack([r.vector for r in page]))
         fit.ids.extend(r.id for r in page)
         fit.texts.extend(text_of(r.payload) for r in page)
-        fit.sha256.extend(r.payload.get("sha256") for r in page)
+        fit.thumbs.extend(thumb_key(r.payload) for r in page)
         priors.extend(_prior(r.payload, previous) for r in page)
         report("read", len(fit.ids), expected)
     if vectors is not None:

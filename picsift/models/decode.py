@@ -40,7 +40,7 @@ Source = str | Path | bytes
 T = TypeVar("T")
 
 MAX_FILE_BYTES = 256 * 2**20  # a larger file or zip member is refused before it is read
-_HEAD_BYTES = 64 * 1024  # what decides whether a file is an image at all
+HEAD_BYTES = 64 * 1024  # what decides whether a file is an image at all
 
 
 class Unreadable(ValueError):
@@ -64,25 +64,13 @@ def read_media(open_stream: Callable[[], BinaryIO], declared: int) -> bytes:
     if declared > MAX_FILE_BYTES:
         raise Unreadable(f"too large: {declared:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit")
     with open_stream() as stream:
-        head = stream.read(_HEAD_BYTES)
-        if head and not _image_header(head):
+        head = stream.read(HEAD_BYTES)
+        if head and not image_header(head):
             raise Unreadable("not an image (unknown format)")
         data = head + stream.read(MAX_FILE_BYTES + 1 - len(head))
     if len(data) > MAX_FILE_BYTES:
         raise Unreadable(f"too large: over the {MAX_FILE_BYTES:,}-byte limit")
     return data
-
-
-def looks_like_image(open_stream: Callable[[], BinaryIO]) -> bool:
-    """Whether the file's first bytes are an image Pillow can open (its name aside: 4CAT names
-    multi-picture JPEGs `.mpo`).
-
-    Raises:
-        OSError, zipfile.BadZipFile, ...: the bytes cannot be read (see `READ_ERRORS`).
-    """
-    with open_stream() as stream:
-        head = stream.read(_HEAD_BYTES)
-    return bool(head) and _image_header(head)
 
 
 def _accepts(accept: Callable[[bytes], object], prefix: bytes) -> bool:
@@ -92,7 +80,7 @@ def _accepts(accept: Callable[[bytes], object], prefix: bytes) -> bool:
         return False
 
 
-def _image_header(head: bytes) -> bool:
+def image_header(head: bytes) -> bool:
     """Whether Pillow would take `head` for the start of an image: a format's signature, or
     for the few formats without one, a header Pillow can parse."""
     Image.init()

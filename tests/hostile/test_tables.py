@@ -70,7 +70,7 @@ def test_a_source_that_is_neither_fails_alone(tmp_path):
     assert report["new"] == 3
     [failure] = report["failed"]
     assert failure["path"] == str(tmp_path / "notes.txt")
-    assert failure["reason"].startswith("neither images")
+    assert failure["reason"].startswith("neither media")
 
 
 def authors_of_csv(path) -> dict[str, str]:

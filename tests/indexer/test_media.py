@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.listing import IMAGE_EXTENSIONS, NOT_AN_IMAGE
+from indexer.listing import IMAGE_EXTENSIONS, NOT_MEDIA
 from indexer.media import is_media_source, scan_media
 from indexer.records import Failure
 from tests.indexer.fixtures_media import (
@@ -125,9 +125,9 @@ def test_video_frame_archive_links_frames_through_their_folder(tmp_path):
     log = f"{VIDEO_POST}/ffmpeg_error.log"
     assert result.warnings == [
         ".metadata.json records 1 failed download(s)",
-        f"skipped 1 file(s) that are not images ({log}): {NAMED_IN_REPORT}",
+        f"skipped 1 file(s) that are neither images nor videos ({log}): {NAMED_IN_REPORT}",
     ]
-    assert result.skipped == [Failure(f"{source}!{log}", NOT_AN_IMAGE)]
+    assert result.skipped == [Failure(f"{source}!{log}", NOT_MEDIA)]
 
 
 def test_unpacked_frame_archive_gives_the_same_links(tmp_path):
@@ -179,9 +179,9 @@ def test_nested_folder_with_awkward_names(nested_folder):
     assert result.dataset == "my images"
     assert all(item.post_ids == () and item.member is None for item in result.media)
     assert result.warnings == [
-        f"skipped 1 file(s) that are not images (a/notes.txt): {NAMED_IN_REPORT}"
+        f"skipped 1 file(s) that are neither images nor videos (a/notes.txt): {NAMED_IN_REPORT}"
     ]
-    assert result.skipped == [Failure(str(nested_folder / "a" / "notes.txt"), NOT_AN_IMAGE)]
+    assert result.skipped == [Failure(str(nested_folder / "a" / "notes.txt"), NOT_MEDIA)]
     assert result.failed == []
     alias = result.media[1]
     assert alias.size == (nested_folder / "top.JPG").stat().st_size
@@ -198,7 +198,7 @@ def test_nested_zip_without_metadata(tmp_path):
     assert [item.member for item in result.media] == ["two.gif", "x/y/one.jpg"]
     assert result.dataset == "plain"
     assert result.warnings == [
-        f"skipped 1 file(s) that are not images (x/readme.md): {NAMED_IN_REPORT}"
+        f"skipped 1 file(s) that are neither images nor videos (x/readme.md): {NAMED_IN_REPORT}"
     ]
 
 
@@ -227,7 +227,7 @@ def test_missing_source_and_unknown_file_are_failures(tmp_path):
     other = scan_media(tmp_path / "table.csv", None)
     assert missing.failed == [Failure(str(tmp_path / "nope"), "does not exist")]
     assert other.failed == [
-        Failure(str(tmp_path / "table.csv"), "not a folder, zip archive or image file")
+        Failure(str(tmp_path / "table.csv"), "not a folder, zip archive, image or video file")
     ]
 
 
