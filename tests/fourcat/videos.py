@@ -163,12 +163,14 @@ def video_downloader_zip(
     posts: list[tuple[str, list[str], str | None]] = []
     for item in items:
         row = mapped(platform, item) if platform in ("instagram", "tiktok") else None
-        if platform == "instagram" and row is not None:
-            posts.append((row["id"], plain(row["media_urls"]).split(","), None))
-        elif platform == "tiktok" and row is not None:
-            posts.append((row["id"], [row["video_url"]], None))
-        elif platform not in ("instagram", "tiktok"):
+        if platform not in ("instagram", "tiktok"):
             raise ValueError(f"4CAT's video downloader does not run on {platform} datasets")
+        if row is not None:
+            cell = plain(row["media_urls" if platform == "instagram" else "video_url"])
+            # collect_video_urls: an empty cell gives no URL (a Polaris post has none)
+            links = [link for link in str(cell).split(",") if link]
+            if links:
+                posts.append((row["id"], links, None))
     name = result_file("video-downloader", key(f"video-downloader/{source_key}/{sorted(fail)}"))
     return _download_videos(folder, source_key, posts, fail, "none", name, videos or {})
 
