@@ -15,12 +15,13 @@ def _print_human(status: dict[str, Any]) -> None:
     typer.echo(f"store     {shown(status['store'])} ({status['backend']})")
     typer.echo(f"model     {shown(status['model'])}")
     typer.echo(f"images    {status['images']:,} ({status['captioned']:,} captioned)")
+    typer.echo(f"videos    {status['videos']:,} ({status['frames']:,} frames)")
     typer.echo(f"posts     {status['posts']:,} ({status['post_links']:,} image-post links)")
     run = f" (run {shown(status['topic_run'])})" if status["topic_run"] else ""
     typer.echo(f"topics    {status['topics']:,}{run}")
     for name, count in sorted(status["datasets"].items()):
         typer.echo(f"  dataset {shown(name)}: {count:,} images")
-    if not status["images"]:
+    if not status["images"] and not status["frames"]:
         typer.echo("nothing indexed yet: picsift index SOURCE (or picsift demo)")
 
 
@@ -32,7 +33,7 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     ) -> None:
-        """Show what is in the store: images, posts, datasets, topics, model."""
+        """Show what is in the store: images, videos, posts, datasets, topics, model."""
         from cli.common import settings_from
 
         settings = settings_from(ctx)

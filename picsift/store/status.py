@@ -1,5 +1,5 @@
-"""What a store holds: images, posts, captions, datasets, the topic run. One function for
-`picsift status` and the API's /api/status."""
+"""What a store holds: images, videos and their frames, posts, captions, datasets, the topic
+run. One function for `picsift status` and the API's /api/status."""
 
 from __future__ import annotations
 
@@ -12,17 +12,25 @@ from picsift.store import Filter, ImageStore, IsEmpty, Match
 # Images per page when counting posts: only each post's dataset and id are read, but one image
 # may carry thousands of posts.
 POSTS_PAGE = 1000
+# A video's kept frames are points of the images collection; only an image has no `video_id`,
+# and each video has exactly one frame numbered 0.
+IS_IMAGE = IsEmpty("video_id")
+IMAGES = Filter(must=(IS_IMAGE,))
+FRAMES = Filter(must_not=(IS_IMAGE,))
+VIDEOS = Filter(must=(Match("frame_index", 0),))
 
 
 class StoreStatus(TypedDict):
     """What `store_status` returns (`picsift status --json`); /api/status adds server facts."""
 
-    images: int
+    images: int  # image points: the frames of videos are counted apart
+    videos: int
+    frames: int  # the videos' kept frames, each a point searched like an image
     posts: int
     post_links: int  # image-post links: a post with three images is one post, three links
     topics: int
-    captioned: int
-    datasets: dict[str, int]  # images per dataset
+    captioned: int  # images with a caption
+    datasets: dict[str, int]  # points per dataset (images and frames: what a filter searches)
     model: str
     backend: str
     store: str
@@ -47,10 +55,18 @@ def count_posts(store: ImageStore) -> tuple[int, int]:
     return sum(map(len, seen.values())), links
 
 
+def media_counts(store: ImageStore) -> tuple[int, int, int]:
+    """Images, videos and video frames in the store (exact counts)."""
+    images = store.images
+    return images.count(IMAGES), images.count(VIDEOS), images.count(FRAMES)
+
+
 def store_status(store: ImageStore, settings: Settings) -> StoreStatus:
     """Counts and provenance of a store."""
     status: StoreStatus = {
         "images": 0,
+        "videos": 0,
+        "frames": 0,
         "posts": 0,
         "post_links": 0,
         "topics": 0,
@@ -64,9 +80,9 @@ def store_status(store: ImageStore, settings: Settings) -> StoreStatus:
     if not store.exists:
         return status
     images = store.images
-    status["images"] = images.count()
+    status["images"], status["videos"], status["frames"] = media_counts(store)
     status["posts"], status["post_links"] = count_posts(store)
-    status["captioned"] = images.count(Filter(must_not=(IsEmpty("caption"),)))
+    status["captioned"] = images.count(Filter(must=(IS_IMAGE,), must_not=(IsEmpty("caption"),)))
     status["datasets"] = images.facet("datasets")
     runs = store.topics.facet("run")
     if runs:

@@ -46,6 +46,8 @@ def test_status_json_on_an_empty_store(tmp_path):
     status = json.loads(result.output)
     assert status == {
         "images": 0,
+        "videos": 0,
+        "frames": 0,
         "posts": 0,
         "post_links": 0,
         "topics": 0,
