@@ -33,7 +33,7 @@ def _print_hits(hits: list[dict[str, Any]], offset: int) -> None:
         topic = "" if hit["topic"] is None else f"  topic {hit['topic']}"
         if hit["topic_label"]:
             topic += f" ({shown(hit['topic_label'])})"
-        typer.echo(f"{rank:>3}. {hit['score']:.3f}  {hit['id']}{topic}")
+        typer.echo(f"{rank:>3}. {hit['score']:.3f}  {hit['id']}{_frame(hit)}{topic}")
         if hit["caption"]:
             typer.echo(f"       {shown(hit['caption'])}")
         for post in hit["posts"][:POSTS_SHOWN]:
@@ -42,6 +42,13 @@ def _print_hits(hits: list[dict[str, Any]], offset: int) -> None:
             typer.echo("       " + shown(f"{post['dataset']} {post['post_id']}{who}{when}"))
         if hit["n_posts"] > POSTS_SHOWN:
             typer.echo(f"       ... and {hit['n_posts'] - POSTS_SHOWN:,} more posts")
+
+
+def _frame(hit: dict[str, Any]) -> str:
+    """Where in its video a frame hit is (`  video ID @ 3.0 s`); empty for an image."""
+    if hit["video_id"] is None:
+        return ""
+    return f"  video {hit['video_id']} @ {hit['frame_time']:.1f} s"
 
 
 def register(app: typer.Typer) -> None:
@@ -60,6 +67,7 @@ def register(app: typer.Typer) -> None:
         keyword: filters.Keyword = None,
         date_from: filters.DateFrom = None,
         date_to: filters.DateTo = None,
+        group_by: filters.GroupBy = None,
         limit: Annotated[int, typer.Option(help="Number of hits (1..1000).")] = 20,
         offset: Annotated[int, typer.Option(help="Skip this many hits.")] = 0,
         min_score: Annotated[
@@ -67,7 +75,9 @@ def register(app: typer.Typer) -> None:
         ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     ) -> None:
-        """Text-to-image search, filtered by topic, dataset, author, tag or date."""
+        """Text-to-image search, filtered by topic, dataset, author, tag or date; a video's
+        frames are hits of their own (printed with their time), or one per video with
+        --group-by video."""
         from cli.common import settings_from
         from picsift.models.factory import encoder_for
         from search.query import SearchRequest
@@ -84,6 +94,7 @@ def register(app: typer.Typer) -> None:
             tag=tag,
             date_from=date_from,
             date_to=date_to,
+            group_by=group_by,
             limit=limit,
             offset=offset,
             min_score=min_score,

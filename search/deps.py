@@ -178,7 +178,8 @@ def search_request(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Hits per page.")] = 20,
     offset: Annotated[int, Query(ge=0, le=1_000_000, description="Hits to skip.")] = 0,
     group_by: Annotated[
-        GroupBy | None, Query(description="At most one hit per post or per author.")
+        GroupBy | None,
+        Query(description="At most one hit per post, per author or per video (its best frame)."),
     ] = None,
     min_score: MinScore = None,
 ) -> SearchRequest:

@@ -25,6 +25,8 @@ COLUMNS = (
     "dataset",
     "image_id",
     "sha256",
+    "video_id",
+    "frame_time",
     "topic",
     "topic_label",
     "topic_score",
@@ -174,8 +176,9 @@ def rows(
 ) -> Iterator[dict[str, Any]]:
     """The export rows: with text terms the `limit` best images scoring at least `min_score`
     (ranked; at most `MAX_RANKED` without a limit), else every image matching the filters
-    (at most `limit`); with `group_by`, the first image of each post or
-    author in that order (newest first without terms), as search gives them. Post filters
+    (at most `limit`); with `group_by`, the first image of each post, author or video in
+    that order (newest first without terms), as search gives them. A video frame's row
+    names its video and time (`video_id`, `frame_time`; empty for an image). Post filters
     (dataset, author, dates) also pick which of an image's posts become rows; an image with
     no post in the selection (one in a dataset by its file alone) gives one row with empty
     post fields. A row's `extra` holds the post's `extra` columns named in `extra` (all of
@@ -239,6 +242,8 @@ def _image_columns(hit: Any, payload: dict, labels: dict[int, str], rank: int | 
     return {
         "image_id": hit.id,
         "sha256": payload.get("sha256", ""),
+        "video_id": payload.get("video_id"),
+        "frame_time": payload.get("frame_time"),
         "topic": topic,
         "topic_label": labels.get(topic) if topic is not None else None,
         "topic_score": payload.get("topic_score"),

@@ -12,6 +12,7 @@ from indexer.records import EXTRA_MAX_CHARS
 from picsift import __version__
 from picsift.settings import Settings
 from picsift.store.ranking import RANK_WINDOWS
+from picsift.store.status import media_counts
 from search.export import COLUMNS, ESCAPING, EXTRA_PREFIX, MAX_RANKED, Counts, Format
 from search.query import SearchRequest
 from search.service import SearchService
@@ -63,12 +64,7 @@ def manifest(
         "model": store.meta.model if store.meta else None,
         # An export without a query encodes no text (and loads no text model to say how).
         "query_encoding": service.texts.encoder.text_description if request.terms else None,
-        "store": {
-            "backend": store.backend,
-            "collection": store.collection,
-            "images": store.images.count() if store.exists else 0,
-            "images_per_dataset": store.images.facet("datasets") if store.exists else {},
-        },
+        "store": _store(service),
         "topic_run": run.to_dict() if run else None,
         "topic_edits": _topic_edits(service),
         "topic_edit_log": _edit_log(settings, run.run if run else None),
@@ -83,6 +79,20 @@ def manifest(
         "rows_are": "one per (post, image); post filters (dataset, author, dates) select the "
         "posts, and author and dates must hold for the same post; an image with no post in "
         "the selection (in a dataset by its file alone) has one row with empty post fields",
+    }
+
+
+def _store(service: SearchService) -> dict[str, Any]:
+    """What the exported store holds: images, videos and their frames, points per dataset."""
+    store = service.store
+    images, videos, frames = media_counts(store) if store.exists else (0, 0, 0)
+    return {
+        "backend": store.backend,
+        "collection": store.collection,
+        "images": images,
+        "videos": videos,
+        "frames": frames,
+        "images_per_dataset": store.images.facet("datasets") if store.exists else {},
     }
 
 
@@ -110,12 +120,7 @@ def _edit_log(settings: Settings, run: str | None) -> list[dict[str, Any]]:
 
 
 def _selection(request: SearchRequest, limit: int | None) -> str:
-    group = (
-        f"; one image per {request.group_by} (the first of each, grouped by the image's "
-        "earliest post)"
-        if request.group_by
-        else ""
-    )
+    group = _grouping(request.group_by)
     if not request.terms:
         first = f" (first {limit:,})" if limit else ""
         order = ", newest first" if request.group_by else ""
@@ -134,6 +139,18 @@ def _selection(request: SearchRequest, limit: int | None) -> str:
         f"approximate search with ef {RANK_WINDOWS[-1]:,} (those not already ranked), deeper "
         "ranks by exact search"
     )
+
+
+def _grouping(group_by: str | None) -> str:
+    """How the selection was grouped, in words (empty without grouping)."""
+    if group_by is None:
+        return ""
+    if group_by == "video":
+        return (
+            "; one frame per video (the first of each in that order; an image is a group of "
+            "its own)"
+        )
+    return f"; one image per {group_by} (the first of each, grouped by the image's earliest post)"
 
 
 def _cut(service: SearchService, request: SearchRequest, limit: int | None) -> dict[str, Any]:

@@ -1,6 +1,8 @@
 """Originals and thumbnails of stored images, found only through the image's own payload (no
 request names a path), and an original is handed out only while its bytes still hash to the
-indexed SHA-256, so a file swapped for a link to another one serves nothing of it (#23)."""
+indexed SHA-256, so a file swapped for a link to another one serves nothing of it (#23). A video
+frame is no file: its original is the video, checked against the video's SHA-256 the same way,
+and its thumbnail is named by its `frame_key` (`picsift.thumbs.thumb_key`)."""
 
 from __future__ import annotations
 
@@ -16,9 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from indexer.video import MAX_VIDEO_BYTES
 from picsift.models.decode import MAX_FILE_BYTES, READ_ERRORS, DecodeError, decode_image
 from picsift.store import ImageStore, Record
-from picsift.thumbs import THUMB_SIDE, thumb_path, write_thumb
+from picsift.thumbs import THUMB_FIELDS, THUMB_SIDE, thumb_key, thumb_path, write_thumb
 from search.service import NotFoundError
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -36,6 +39,17 @@ MEDIA_TYPES = {
     "tiff": "image/tiff",
     "avif": "image/avif",
 }
+VIDEO_TYPES = {  # by the file's suffix: a frame's `format` names the codec, not the container
+    ".mp4": "video/mp4",
+    ".m4v": "video/mp4",
+    ".mov": "video/quicktime",
+    ".webm": "video/webm",
+    ".mkv": "video/x-matroska",
+    ".avi": "video/x-msvideo",
+    ".3gp": "video/3gpp",
+}
+ORIGINAL_FIELDS = ["files", "format", "sha256", "video_id", "video_sha256"]  # what `original` reads
+THUMB_SOURCE_FIELDS = list(dict.fromkeys(THUMB_FIELDS + ORIGINAL_FIELDS))  # what `thumbnail` reads
 
 
 @dataclass
@@ -85,7 +99,8 @@ def stored_path(entry: dict[str, Any]) -> Path:
 
 
 def original(record: Record) -> Original:
-    """The first of the image's recorded files whose bytes still hash to its SHA-256.
+    """The first of the image's recorded files whose bytes still hash to its SHA-256; for a
+    video frame, the first of the video's files that still hash to the video's SHA-256.
 
     The recorded path is only a hint: whatever is there now (a link, an edited file) is read
     while hashing, and only bytes that match the hash taken at indexing are handed out.
@@ -94,26 +109,38 @@ def original(record: Record) -> Original:
         ChangedError: a file is there, but none holds the indexed bytes any more.
         GoneError: none of the files is there any more.
     """
-    sha = str(record.payload.get("sha256", ""))
-    media_type = MEDIA_TYPES.get(str(record.payload.get("format", "")).lower())
+    payload = record.payload
+    video = bool(payload.get("video_id"))
+    sha = str(payload.get("video_sha256" if video else "sha256", ""))
+    limit = MAX_VIDEO_BYTES if video else MAX_FILE_BYTES
+    what = f"the video of frame {record.id}" if video else f"the original of image {record.id}"
     changed = False
-    for entry in record.payload.get("files") or []:
+    for entry in payload.get("files") or []:
         member = entry.get("member")
         name = _UNSAFE.sub("_", Path(member).name if member else stored_path(entry).name)[:100]
         try:
-            body, size = _verified(_read(entry), sha)
+            body, size = _verified(_read(entry), sha, limit)
         except _GONE:
             continue
         except (_Mismatch, *READ_ERRORS):  # there, but not readable as what was indexed
             changed = True
             continue
-        return Original(media_type or "application/octet-stream", name, body, size)
+        return Original(_media_type(payload, name, video), name, body, size)
     if changed:
         raise ChangedError(
-            f"id: the original of image {record.id} changed since it was indexed (its bytes no "
-            "longer match the indexed SHA-256), so it is not served"
+            f"id: {what} changed since it was indexed (its bytes no longer match the indexed "
+            "SHA-256), so it is not served"
         )
-    raise GoneError(f"id: the original of image {record.id} is no longer where it was indexed")
+    raise GoneError(f"id: {what} is no longer where it was indexed")
+
+
+def _media_type(payload: dict[str, Any], name: str, video: bool) -> str:
+    """The media type to serve: an image's by its format, a video's by its file's suffix."""
+    if video:
+        found = VIDEO_TYPES.get(Path(name).suffix.lower())
+    else:
+        found = MEDIA_TYPES.get(str(payload.get("format", "")).lower())
+    return found or "application/octet-stream"
 
 
 class _Mismatch(Exception):
@@ -151,13 +178,16 @@ def _read(entry: dict[str, Any]) -> Iterator[BinaryIO]:
             yield stream
 
 
-def _verified(source: AbstractContextManager[BinaryIO], sha: str) -> tuple[BinaryIO, int]:
+def _verified(
+    source: AbstractContextManager[BinaryIO], sha: str, limit: int
+) -> tuple[BinaryIO, int]:
     """The source's bytes, copied while hashing, once they are known to hash to `sha`.
 
     A copy is served, never the path: the file cannot be swapped between check and send.
 
     Raises:
-        _Mismatch: other bytes, or more than any indexed file can hold.
+        _Mismatch: other bytes, or more than `limit` (what any indexed file of its kind can
+            hold).
     """
     digest = hashlib.sha256()
     size = 0
@@ -166,7 +196,7 @@ def _verified(source: AbstractContextManager[BinaryIO], sha: str) -> tuple[Binar
         with source as stream:
             while chunk := stream.read(CHUNK):
                 size += len(chunk)
-                if size > MAX_FILE_BYTES:
+                if size > limit:
                     raise _Mismatch
                 digest.update(chunk)
                 copy.write(chunk)
@@ -178,17 +208,23 @@ def _verified(source: AbstractContextManager[BinaryIO], sha: str) -> tuple[Binar
 
 
 def thumbnail(record: Record, data_dir: Path) -> Path:
-    """The cached thumbnail, made from the original when it is missing.
+    """The cached thumbnail; an image's is made from the original when it is missing (a video
+    frame's is made when its video is indexed).
 
     Raises:
         NotFoundError: no thumbnail and no readable original.
     """
-    sha = str(record.payload.get("sha256", ""))
-    if not _SHA256.match(sha):
+    key = thumb_key(record.payload) or ""
+    if not _SHA256.match(key):
         raise NotFoundError(f"id: image {record.id} has no thumbnail")
-    path = thumb_path(data_dir, sha)
+    path = thumb_path(data_dir, key)
     if path.is_file():
         return path
+    if record.payload.get("video_id"):
+        raise NotFoundError(
+            f"id: video frame {record.id} has no thumbnail any more (a frame's is made when "
+            f"its video {record.payload['video_id']} is indexed)"
+        )
     try:
         source = original(record)
     except NotFoundError as exc:
@@ -198,7 +234,7 @@ def thumbnail(record: Record, data_dir: Path) -> Path:
             image = decode_image(source.body.read(), THUMB_SIDE)
     except DecodeError as exc:
         raise NotFoundError(f"id: image {record.id} cannot be decoded any more ({exc})") from None
-    return write_thumb(data_dir, sha, image[0])
+    return write_thumb(data_dir, key, image[0])
 
 
 def _reason(exc: Exception) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from picsift.errors import InputError
 from picsift.names import check_dataset, check_text
@@ -14,7 +14,8 @@ from picsift.store import Filter, IsEmpty, Match, MatchAny, Nested, Range, Text
 MAX_LIMIT = 1000
 MAX_VALUES = 100  # per repeated filter parameter (topic=..&topic=..)
 MAX_TERMS = 20  # per q / not: each distinct term is one text encoding under the model lock
-GroupBy = Literal["post", "author"]
+GroupBy = Literal["post", "author", "video"]
+GROUPS = get_args(GroupBy)
 
 
 @dataclass(frozen=True)
@@ -110,8 +111,10 @@ class SearchRequest:
         # `not a <= x <= b` also refuses NaN, which no comparison satisfies.
         if self.min_score is not None and not -1 <= self.min_score <= 1:
             raise InputError(f"min_score: a cosine similarity, within -1..1, got {self.min_score}")
-        if self.group_by not in (None, "post", "author"):
-            raise InputError(f"group_by: must be 'post' or 'author', got {self.group_by!r}")
+        if self.group_by is not None and self.group_by not in GROUPS:
+            raise InputError(
+                f"group_by: must be 'post', 'author' or 'video', got {self.group_by!r}"
+            )
         start, end = _day("date_from", self.date_from), _day("date_to", self.date_to)
         if start is not None and end is not None and start > end:
             raise InputError(f"date_from: {self.date_from} is after date_to {self.date_to}")

@@ -30,6 +30,13 @@ class HitOut(BaseModel):
     topic: int | None
     topic_label: str | None
     caption: str | None
+    video_id: str | None = Field(
+        description="The video this hit is a frame of (null for an image); its frames share "
+        "the video's posts."
+    )
+    frame_time: float | None = Field(
+        description="Seconds from the video's start the frame shows (null for an image)."
+    )
     thumb_url: str
     n_posts: int = Field(description="How many posts use the image.")
     posts: list[PostOut] = Field(
@@ -101,6 +108,22 @@ class FileOut(BaseModel):
     name: str = Field(description="File name, or archive name and member (no server path).")
 
 
+class FrameOut(BaseModel):
+    id: str = Field(description="The frame's point id (an image id for every other route).")
+    frame_time: float = Field(description="Seconds from the video's start.")
+    thumb: str = Field(description="The frame's thumbnail URL.")
+
+
+class VideoOut(BaseModel):
+    """The video a frame is of, with all its kept frames (a strip to step through)."""
+
+    id: str = Field(description="The video id (`video_id` of its frames' hits).")
+    sha256: str = Field(description="SHA-256 of the video file's bytes.")
+    duration: float | None = Field(description="Seconds; null when the container does not say.")
+    frame_time: float = Field(description="Where in the video this frame is, in seconds.")
+    frames: list[FrameOut] = Field(description="Every kept frame of the video, in time order.")
+
+
 class ImageOut(BaseModel):
     id: str
     sha256: str
@@ -123,8 +146,9 @@ class ImageOut(BaseModel):
     posts: list[PostDetail]
     files: list[FileOut]
     thumb_url: str
-    file_url: str
+    file_url: str = Field(description="The original file (for a video frame: the video's).")
     similar_url: str
+    video: VideoOut | None = Field(description="Null for an image; for a video frame, its video.")
 
 
 class TopicOut(BaseModel):
@@ -262,7 +286,9 @@ class JobsOut(BaseModel):
 
 
 class StatusOut(BaseModel):
-    images: int
+    images: int = Field(description="Images (video frames are counted apart).")
+    videos: int = Field(description="Videos indexed as frames.")
+    frames: int = Field(description="Kept frames of the videos, each a point searched as images.")
     posts: int = Field(description="Distinct posts ((dataset, post id) pairs).")
     post_links: int = Field(description="Image-post links: a post with 3 images counts 3.")
     topics: int

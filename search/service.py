@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from picsift.errors import InputError
-from picsift.store import Filter, HasId, Hit, ImageStore, Record
+from picsift.store import Filter, HasId, Hit, ImageStore, Match, Record
+from picsift.store.filters import Condition
 from search.encoding import TextVectors
 from search.matches import Matches, Relevance
 from search.posts import HIT_POST_FIELDS, POSTS_IN_HIT, page, summary
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from picsift.models.protocols import Encoder
 
 NEGATIVE_WEIGHT = 1.0
-HIT_FIELDS = ["sha256", "topic", "caption", *HIT_POST_FIELDS]
+HIT_FIELDS = ["sha256", "topic", "caption", "video_id", "frame_time", *HIT_POST_FIELDS]
 GROUP_BATCH = 200  # hits read for the first grouped batch; later batches double
 GROUP_BATCH_MAX = 5000
 GROUP_SCAN_MAX = 20_000  # candidates looked at to fill grouped pages
@@ -75,8 +76,12 @@ def combine(positive: np.ndarray, negative: np.ndarray | None) -> np.ndarray:
 
 
 def group_key(hit: Record, group_by: str) -> Any:
-    """What makes two hits the same group: their first post, or its author. Hits without
-    one (no posts, no author) are groups of their own."""
+    """What makes two hits the same group: their first post, its author, or their video (the
+    frames of one video). Hits without one (no posts, no author, an image by video) are
+    groups of their own."""
+    if group_by == "video":
+        video = hit.payload.get("video_id")
+        return ("video", video) if video else ("image", hit.id)
     posts = hit.payload.get("posts") or []
     if not posts:
         return ("image", hit.id)
@@ -161,17 +166,24 @@ class SearchService:
         return SearchResult("", [self.hit(h, labels) for h in hits], matched)
 
     def similar(self, image_id: str, request: SearchRequest) -> SearchResult:
-        """Images like a stored one (itself left out), optionally mixed with text terms.
+        """Images like a stored one (itself left out), optionally mixed with text terms. From
+        a video frame, the other frames of its video are left out too: they are not variants
+        of it, and would fill the first page.
 
         Raises:
             NotFoundError: no image with that id.
         """
         request.validate(require_query=False)
-        records = self.store.images.retrieve([image_id], with_payload=False, with_vectors=True)
+        records = self.store.images.retrieve(
+            [image_id], with_payload=["video_id"], with_vectors=True
+        )
         if not records or records[0].vector is None:
             raise NotFoundError(f"id: no image {image_id} in the store")
+        exclude: tuple[Condition, ...] = (HasId((image_id,)),)
+        if records[0].payload.get("video_id"):
+            exclude += (Match("video_id", records[0].payload["video_id"]),)
         vector = self._mix(records[0].vector, request)
-        return self._run(vector, request, exclude=(image_id,))
+        return self._run(vector, request, exclude=exclude)
 
     def search_image(self, image: Any, request: SearchRequest) -> SearchResult:
         """Images like an uploaded (decoded) one, optionally mixed with text terms."""
@@ -192,13 +204,15 @@ class SearchService:
         return combine(positive, negative)
 
     def _run(
-        self, vector: np.ndarray, request: SearchRequest, exclude: tuple[str, ...]
+        self, vector: np.ndarray, request: SearchRequest, exclude: tuple[Condition, ...]
     ) -> SearchResult:
+        """The ranked page of a query vector under the request's filters, none of the
+        `exclude` conditions holding for a hit."""
         self.check_topics(request.topics + request.exclude_topics)
         flt = request.to_filter()
         if exclude:
             base = flt or Filter()
-            flt = Filter(base.must, base.should, (*base.must_not, HasId(exclude)))
+            flt = Filter(base.must, base.should, (*base.must_not, *exclude))
 
         def fetch(limit: int, offset: int) -> list[Hit]:
             return self.store.images.ranking(
@@ -342,6 +356,8 @@ class SearchService:
             "topic": topic,
             "topic_label": labels.get(topic) if topic is not None else None,
             "caption": payload.get("caption"),
+            "video_id": payload.get("video_id"),
+            "frame_time": payload.get("frame_time"),
             "thumb_url": self.thumb_url.format(id=hit.id),
             "n_posts": len(posts),
             "posts": [summary(p) for p in posts[:POSTS_IN_HIT]],

@@ -32,7 +32,8 @@ Columns = Annotated[
     ),
 ]
 Grouping = Annotated[
-    GroupBy | None, Query(description="At most one image per post or per author, as search.")
+    GroupBy | None,
+    Query(description="At most one image per post, per author or per video, as search."),
 ]
 
 

@@ -14,6 +14,8 @@ from search.deps import ReadAccess, Search, State
 from search.errors import documented, error_response
 from search.media import (
     CHUNK,
+    ORIGINAL_FIELDS,
+    THUMB_SOURCE_FIELDS,
     ChangedError,
     GoneError,
     file_name,
@@ -24,6 +26,7 @@ from search.media import (
 from search.posts import POSTS_IN_HIT, detail
 from search.routes.search import page
 from search.schemas import ErrorOut, ImageOut, SearchOut
+from search.videos import video_detail
 
 router = APIRouter(
     prefix="/api/images", tags=["images"], dependencies=[ReadAccess], responses=documented(404)
@@ -48,7 +51,7 @@ ImageId = Annotated[str, Depends(image_id)]
 @router.get("/{image_id}", response_model=ImageOut)
 def image(state: State, image_id: ImageId) -> dict[str, Any]:
     """An image's metadata with its first posts (`n_posts` counts them all; the rest page from
-    `/api/images/{id}/posts`)."""
+    `/api/images/{id}/posts`); for a video frame, its video with every kept frame."""
     record = get_record(state.store, image_id)
     p = record.payload
     posts = p.get("posts") or []
@@ -80,6 +83,7 @@ def image(state: State, image_id: ImageId) -> dict[str, Any]:
         "thumb_url": f"/api/images/{record.id}/thumb",
         "file_url": f"/api/images/{record.id}/file",
         "similar_url": f"/api/images/{record.id}/similar",
+        "video": video_detail(state.store, p),
     }
 
 
@@ -93,8 +97,9 @@ def image(state: State, image_id: ImageId) -> dict[str, Any]:
 )
 def image_file(state: State, image_id: ImageId) -> Response:
     """The original file, from where it was indexed, only while its bytes still hash to the
-    image's SHA-256 (409 when they do not, 410 when it is gone; the thumbnail still works)."""
-    record = get_record(state.store, image_id, ["files", "format", "sha256"])
+    image's SHA-256 (409 when they do not, 410 when it is gone; the thumbnail still works).
+    For a video frame: the video file, checked against the video's SHA-256."""
+    record = get_record(state.store, image_id, ORIGINAL_FIELDS)
     thumb = f"its thumbnail is still at /api/images/{record.id}/thumb"
     try:
         found = original(record)
@@ -117,8 +122,8 @@ def _chunks(body: BinaryIO) -> Iterator[bytes]:
 
 @router.get("/{image_id}/thumb", response_class=FileResponse)
 def image_thumb(state: State, image_id: ImageId) -> FileResponse:
-    """The cached thumbnail (JPEG, shorter side 256 px)."""
-    record = get_record(state.store, image_id, ["sha256", "files", "format"])
+    """The cached thumbnail (JPEG, shorter side 256 px), of an image or a video frame."""
+    record = get_record(state.store, image_id, THUMB_SOURCE_FIELDS)
     path = thumbnail(record, state.settings.data_dir)
     return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": THUMB_CACHE})
 

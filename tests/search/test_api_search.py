@@ -17,6 +17,8 @@ HIT_KEYS = {
     "topic",
     "topic_label",
     "caption",
+    "video_id",  # null for an image, as frame_time
+    "frame_time",
     "thumb_url",
     "n_posts",
     "posts",
@@ -39,6 +41,7 @@ def test_red_circle_ranks_red_circles_first(client, corpus):
     ] * 5
     hit = body["hits"][0]
     assert set(hit) == HIT_KEYS and hit["topic_label"] == "red shapes"
+    assert hit["video_id"] is None and hit["frame_time"] is None  # an image, not a frame
     assert set(hit["posts"][0]) == {"dataset", "post_id", "author", "timestamp", "url"}
     assert body["query"] == "red circle" and body["next_offset"] == 5
 
