@@ -185,3 +185,31 @@ def test_videos_in_a_zip_are_indexed(make_store, toy_encoder, tmp_path):
     assert (report["new_videos"], report["new_frames"], report["failed"]) == (1, 3, [])
     files = frames_of(store, "7001")[0].payload["files"]
     assert files == [{"path": str(archive), "member": "7001.mp4", "dataset": "tiktok"}]
+
+
+def test_picsift_index_captions_frames_and_counts_videos_apart(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from cli.main import app
+    from picsift.store.edge import EdgeStore
+
+    monkeypatch.setenv("PICSIFT_CAPTION_MODEL", "toy")
+    src = tmp_path / "src"
+    src.mkdir()
+    write_video(src / "7001.mp4", SCENES, duration=10)
+    shutil.copy(src / "7001.mp4", src / "7003.mp4")
+    shape_images(1)[0][0].save(src / "8000.jpg")
+    store = tmp_path / "store"
+    argv = ["--store", str(store), "--model", "toy", "index", str(src)]
+    result = CliRunner().invoke(app, argv, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert (
+        "found 3 files: 1 new images, 1 new videos (3 frames kept), 0 already indexed, 0 failed, "
+        "1 more copies of the same content"
+    ) in result.output
+    assert "captions: 4 written, 0 failed" in result.output
+    with EdgeStore(store) as opened:
+        captions = {
+            r.payload.get("frame_time"): r.payload["caption"] for r in opened.images.scroll()
+        }
+    assert len(captions) == 4 and all(captions.values())

@@ -90,7 +90,7 @@ def test_a_failing_job_reports_why(fresh):
     bad = fresh.root / "notes.txt"
     bad.write_text("neither images nor a post table")
     job = wait(fresh, fresh.post("/api/jobs/index", json={"paths": [str(bad)]}).json()["url"])
-    assert job["state"] == "failed" and "notes.txt: neither images" in job["error"]
+    assert job["state"] == "failed" and "notes.txt: neither media" in job["error"]
     assert "Traceback" not in job["error"]
 
 
