@@ -42,6 +42,9 @@ export function onCatalog(fn) {
   listeners.add(fn);
 }
 
+/** Whether a store status says the store holds nothing: no image and no video frame. */
+export const isEmptyStore = (status) => Boolean(status) && status.images === 0 && !status.frames;
+
 /** The label of a topic id ('' when unknown). */
 export function labelOf(topic) {
   return catalog.topics.find((t) => t.topic === Number(topic))?.label ?? '';

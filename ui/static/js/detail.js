@@ -8,6 +8,7 @@ import { fill, formatDate, h, notice, num, plural, safeUrl } from './dom.js';
 import { altText, currentResults, loadMore } from './grid.js';
 import { topicColour, topicName } from './palette.js';
 import { getState, subscribe, update } from './state.js';
+import { videoParts } from './video.js';
 
 const dialog = () => document.getElementById('detail');
 let shown = '';
@@ -140,7 +141,13 @@ function render(image, hit) {
   const total = image.n_posts ?? hit?.n_posts ?? posts.length;
   const file = (image.file_url ?? `api/images/${id}/file`).replace(/^\//, '');
   const thumb = (image.thumb_url ?? `api/images/${id}/thumb`).replace(/^\//, '');
-  const img = h('img', { src: file, alt: altText({ id, caption }), class: 'detail-img' });
+  const video = image.video ?? null;
+  // A frame is no file of its own: its image is its thumbnail (the file is the video).
+  const img = h('img', {
+    src: video ? thumb : file,
+    alt: altText({ id, caption, video }),
+    class: 'detail-img',
+  });
   img.addEventListener(
     'error',
     () => {
@@ -148,13 +155,20 @@ function render(image, hit) {
     },
     { once: true },
   );
+  const frames = video
+    ? videoParts(video, id, img, (frame) => update({ image: frame }, { replace: true }))
+    : null;
   return h(
     'div',
     { class: 'detail-inner' },
     h(
       'header',
       { class: 'detail-head' },
-      h('h2', { id: 'detail-title' }, caption || 'Image without a caption'),
+      h(
+        'h2',
+        { id: 'detail-title' },
+        caption || (video ? 'Video frame without a caption' : 'Image without a caption'),
+      ),
       h(
         'div',
         { class: 'row' },
@@ -194,7 +208,7 @@ function render(image, hit) {
     h(
       'div',
       { class: 'detail-body' },
-      h('figure', {}, img),
+      h('div', { class: 'detail-media' }, h('figure', {}, img, frames?.caption), frames?.strip),
       h(
         'div',
         { class: 'detail-meta' },
@@ -236,12 +250,20 @@ function render(image, hit) {
             },
             'More like this',
           ),
-          h('a', { class: 'button', href: file, target: '_blank', rel: 'noopener' }, 'Open file ↗'),
+          h(
+            'a',
+            { class: 'button', href: file, target: '_blank', rel: 'noopener' },
+            video ? 'Open the video ↗' : 'Open file ↗',
+          ),
         ),
         h('h3', {}, plural(total, 'post')),
         total
           ? postList(id, posts, total)
-          : h('p', { class: 'muted' }, 'No post uses this image (it came from a folder).'),
+          : h(
+              'p',
+              { class: 'muted' },
+              `No post uses this ${video ? 'video' : 'image'} (it came from a folder).`,
+            ),
       ),
     ),
   );
@@ -291,6 +313,11 @@ function close() {
 export function initDetail() {
   const d = dialog();
   d.addEventListener('close', () => {
+    shown = '';
+    close();
+  });
+  // Escape: the URL changes at once ('close' comes a task later, after the dialog is hidden).
+  d.addEventListener('cancel', () => {
     shown = '';
     close();
   });

@@ -88,6 +88,7 @@ function build(form) {
         ['', 'image (no grouping)'],
         ['post', 'post'],
         ['author', 'author'],
+        ['video', 'video (its best frame)'],
       ]),
     ),
     h(

@@ -1,11 +1,12 @@
 // The result grid: tiles with their score (always shown: phones have no hover) and topic on
 // hover, more pages as you scroll, and states that say what to do when there is nothing to show.
 
-import { getCatalog, labelOf, onCatalog } from './catalog.js';
+import { getCatalog, isEmptyStore, labelOf, onCatalog } from './catalog.js';
 import { code, fill, h, notice, num, plural, scoreText } from './dom.js';
 import { topicColour, topicName } from './palette.js';
 import { BROWSE_MAX, Results } from './results.js';
 import { getState, hrefFor, resultsKey, searchParams, subscribe, update } from './state.js';
+import { frameLabel, isFrame, timeBadge } from './video.js';
 
 let results = null;
 let key = null;
@@ -26,7 +27,8 @@ function announce(list) {
 
 /** Alt text of an image: its caption, else a plain description. */
 export function altText(hit) {
-  return hit.caption ? hit.caption : `Image ${hit.id.slice(0, 8)} (no caption yet)`;
+  if (hit.caption) return hit.caption;
+  return `${isFrame(hit) ? 'Video frame' : 'Image'} ${hit.id.slice(0, 8)} (no caption yet)`;
 }
 
 /** A hit's topic name: the catalog's current label (renames), else the search's. */
@@ -43,7 +45,12 @@ function tile(hit, state) {
         href: hrefFor(state, { image: hit.id }),
         class: 'tile-link',
         dataset: { id: hit.id },
-        'aria-label': [altText(hit), label, hit.score !== null && `score ${scoreText(hit.score)}`]
+        'aria-label': [
+          altText(hit),
+          frameLabel(hit),
+          label,
+          hit.score !== null && `score ${scoreText(hit.score)}`,
+        ]
           .filter(Boolean)
           .join('; '),
         onClick: (e) => {
@@ -56,6 +63,7 @@ function tile(hit, state) {
       hit.score !== null
         ? h('span', { class: 'score', 'aria-hidden': 'true' }, scoreText(hit.score))
         : null,
+      timeBadge(hit),
       h(
         'span',
         { class: 'tile-info', 'aria-hidden': 'true' },
@@ -66,8 +74,7 @@ function tile(hit, state) {
 }
 
 function emptyState(state) {
-  const status = getCatalog().status;
-  if (status && status.images === 0) {
+  if (isEmptyStore(getCatalog().status)) {
     return notice(
       'empty',
       'No images yet.',

@@ -155,6 +155,8 @@ function statusBlock() {
     return error ? notice('error', 'Cannot read the store status.', [error.message]) : null;
   const rows = [
     ['images', status.images],
+    // A store with videos counts them and their frames (each frame a point of its own).
+    ...(status.videos ? [['videos', status.videos], ['video frames', status.frames]] : []),
     ['posts', status.posts],
     ['topics', status.topics],
     ['captioned', status.captioned],

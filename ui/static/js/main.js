@@ -1,6 +1,6 @@
 // Boot: wire the views to the URL state and load what the server holds.
 
-import { getCatalog, onCatalog, reload } from './catalog.js';
+import { getCatalog, isEmptyStore, onCatalog, reload } from './catalog.js';
 import { initChips } from './chips.js';
 import { initDetail } from './detail.js';
 import { code, fill, notice } from './dom.js';
@@ -58,7 +58,7 @@ function banner() {
   const el = document.getElementById('banner');
   if (error && !status) {
     fill(el, notice('error', 'The picsift server did not answer.', [error.message]));
-  } else if (status && status.images === 0) {
+  } else if (isEmptyStore(status)) {
     fill(
       el,
       notice('empty', 'This store is empty.', [

@@ -21,6 +21,9 @@ function normaliseHit(hit) {
     caption: hit.caption ?? null,
     thumbUrl: (hit.thumb_url ?? `/api/images/${id}/thumb`).replace(/^\//, ''),
     posts: hit.posts ?? [],
+    // A frame of a video: the video's id and the frame's time (seconds); null for an image.
+    videoId: hit.video_id ? String(hit.video_id) : null,
+    frameTime: hit.video_id && Number.isFinite(hit.frame_time) ? hit.frame_time : null,
   };
 }
 
@@ -36,6 +39,9 @@ export function hitsFromRows(rows) {
         topic: row.topic,
         topic_label: row.topic_label,
         caption: row.caption,
+        // A CSV row has '' where NDJSON has null; the export is read as NDJSON.
+        video_id: row.video_id || null,
+        frame_time: row.frame_time ?? null,
         posts: [],
       });
     }

@@ -3,7 +3,7 @@
 // with the API key.
 
 import { api } from './api.js';
-import { getCatalog, onCatalog, reload } from './catalog.js';
+import { getCatalog, isEmptyStore, onCatalog, reload } from './catalog.js';
 import { code, fill, h, notice, num, plural, toast } from './dom.js';
 import { fitTopicsButton } from './jobs.js';
 import { topicColour, topicName } from './palette.js';
@@ -248,7 +248,7 @@ function render() {
     );
   }
   if (!topics.length) {
-    const noImages = status && status.images === 0;
+    const noImages = isEmptyStore(status);
     return fill(
       body,
       notice(
