@@ -149,7 +149,12 @@ class VideoStage:
         return video, frames
 
     def _write(
-        self, video: VideoFile, frames: VideoFrames, indexed_at: str, indexed_ts: int, report
+        self,
+        video: VideoFile,
+        frames: VideoFrames,
+        indexed_at: str,
+        indexed_ts: int,
+        report: VideoReport,
     ) -> None:
         vectors = self.encoder.embed_images([frame.image for frame in frames.frames])
         points = []

@@ -106,16 +106,16 @@ def _wait_ready(url: str, process: subprocess.Popen, log: Path, timeout: float =
 
 
 @contextlib.contextmanager
-def serve_corpus(root: Path, n_images: int, **env_extra: str) -> Iterator[Served]:
-    """Index a 4CAT-style toy corpus of `n_images` with the CLI, then `picsift serve` it (with
-    the API key, and `env_extra`) on 127.0.0.1 until the block ends."""
+def index_and_serve(
+    root: Path, sources: list[Path], serve_args: tuple[str, ...] = (), **env_extra: str
+) -> Iterator[str]:
+    """Index `sources` with the CLI into `root/store`, then `picsift serve` it (with the API
+    key, `serve_args` and `env_extra`) on 127.0.0.1 until the block ends; yields its URL."""
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: install it with `apt-get install -y chromium`")
-    images = write_4cat_zip(root / "images.zip", n_images, seed=11)
-    write_tiktok_csv(root / "posts.csv", n_images + 2, images)
     env = _env(root / "store")
     done = subprocess.run(
-        [str(PICSIFT), "index", str(root / "images.zip"), str(root / "posts.csv")],
+        [str(PICSIFT), "index", *map(str, sources)],
         env=env,
         capture_output=True,
         text=True,
@@ -127,7 +127,7 @@ def serve_corpus(root: Path, n_images: int, **env_extra: str) -> Iterator[Served
     log = root / "serve.log"
     with log.open("w") as out:
         process = subprocess.Popen(
-            [str(PICSIFT), "serve", "--index-root", str(root)],
+            [str(PICSIFT), "serve", *serve_args],
             env=env | env_extra,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -136,14 +136,25 @@ def serve_corpus(root: Path, n_images: int, **env_extra: str) -> Iterator[Served
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(url, process, log)
-        truth, posts = truth_of(root / "images.zip", images)
-        yield Served(url, root, truth, posts)
+        yield url
     finally:
         process.terminate()
         try:
             process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@contextlib.contextmanager
+def serve_corpus(root: Path, n_images: int, **env_extra: str) -> Iterator[Served]:
+    """Index a 4CAT-style toy corpus of `n_images` with the CLI, then `picsift serve` it (with
+    the API key, and `env_extra`) on 127.0.0.1 until the block ends."""
+    images = write_4cat_zip(root / "images.zip", n_images, seed=11)
+    write_tiktok_csv(root / "posts.csv", n_images + 2, images)
+    sources = [root / "images.zip", root / "posts.csv"]
+    with index_and_serve(root, sources, ("--index-root", str(root)), **env_extra) as url:
+        truth, posts = truth_of(root / "images.zip", images)
+        yield Served(url, root, truth, posts)
 
 
 @pytest.fixture(scope="session")
@@ -170,8 +181,16 @@ def browser() -> Iterator[Any]:
 def page(browser: Any, served: Served) -> Iterator[Any]:
     """A fresh browser context (no saved key) on the served UI; JavaScript errors fail the
     test."""
+    with open_page(browser, served.url) as page:
+        yield page
+
+
+@contextlib.contextmanager
+def open_page(browser: Any, url: str) -> Iterator[Any]:
+    """A fresh browser context (no saved key) on the UI at `url`; JavaScript errors fail the
+    test."""
     context = browser.new_context(
-        base_url=served.url, viewport={"width": 1280, "height": 860}, accept_downloads=True
+        base_url=url, viewport={"width": 1280, "height": 860}, accept_downloads=True
     )
     context.set_default_timeout(20_000)
     page = context.new_page()

@@ -5,13 +5,12 @@ frame's detail view steps through the video's frames, by mouse and by keyboard."
 from __future__ import annotations
 
 import re
-import subprocess
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.ui.conftest import API_KEY, CHROMIUM, PICSIFT, Served, _env, _free_port, _wait_ready
+from tests.ui.conftest import Served, index_and_serve, open_page
 from tests.ui.helpers import search, shape_png, snap, tile_ids, wait_for_query
 from tests.videos import write_video
 
@@ -29,8 +28,6 @@ def clock(seconds: float) -> str:
 @pytest.fixture(scope="module")
 def videos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """`picsift serve` over a folder of two videos and two images, indexed by the CLI."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install it with `apt-get install -y chromium`")
     root = tmp_path_factory.mktemp("videos")
     media = root / "media"
     media.mkdir()
@@ -38,41 +35,15 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     write_video(media / "other.webm", OTHER, duration=8, seed=1)
     (media / "circle.png").write_bytes(shape_png("red", "circle", seed=3))
     (media / "triangle.png").write_bytes(shape_png("blue", "triangle", seed=4))
-    env = _env(root / "store")
-    done = subprocess.run(
-        [str(PICSIFT), "index", str(media)], env=env, capture_output=True, text=True, timeout=600
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    port = _free_port()
-    env |= {"PICSIFT_HOST": "127.0.0.1", "PICSIFT_PORT": str(port), "PICSIFT_API_KEY": API_KEY}
-    log = root / "serve.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [str(PICSIFT), "serve"], env=env, stdout=out, stderr=subprocess.STDOUT, cwd=root
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(url, process, log)
+    with index_and_serve(root, [media]) as url:
         yield Served(url, root, {}, {})
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 @pytest.fixture
 def vpage(browser: Any, videos: Served) -> Iterator[Any]:
     """A fresh browser context on the video store; JavaScript errors fail the test."""
-    context = browser.new_context(base_url=videos.url, viewport={"width": 1280, "height": 860})
-    context.set_default_timeout(20_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield page
-    context.close()
-    assert not errors, f"JavaScript errors: {errors}"
+    with open_page(browser, videos.url) as page:
+        yield page
 
 
 def scenes_frame(videos: Served, at: float) -> dict:
