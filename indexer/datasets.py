@@ -1,26 +1,31 @@
 """Which dataset a run's tables and media belong to.
 
-A table given alone is named after its file; a 4CAT archive after its `from_dataset` key. This
-joins them: a table to the dataset its file name's key or its post ids point at, a dataset
-without a table to the table indexed alone that holds its posts, and the frames of 4CAT's
-"Download TikTok videos" (named after a hidden step) to the dataset holding their posts. Each
+A table given alone is named after its file (the 4CAT key in it, if any); a 4CAT archive after
+its `from_dataset` key. This joins them: a table to the dataset its file name's key or its post
+ids point at, a dataset without a table to the table indexed alone that holds its posts, and the
+videos and frames of 4CAT's "Download TikTok videos" (named after a hidden step) to the dataset
+holding their posts. Each
 decision that cannot be made is a warning naming what to pass (`--dataset NAME`).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import replace
 
 from indexer.cache import IndexCache
 from indexer.media import is_video_frame
+from indexer.metadata import is_dataset_key, key_in_name
 from indexer.payloads import relabeled
 from indexer.records import MediaItem, Post
 from picsift.store import Filter, ImageStore, Match, MatchAny
 
 RETRIEVE_CHUNK = 256  # ids per store filter
-_FOURCAT_KEY = re.compile(r"[0-9a-f]{32}")
+
+
+def _of_a_video(item: MediaItem) -> bool:
+    """A video file, or a frame file 4CAT's frame processors extracted from one."""
+    return item.kind == "video" or is_video_frame(item.member or item.path.as_posix())
 
 
 class DatasetResolver:
@@ -36,7 +41,7 @@ class DatasetResolver:
         """Name the dataset of each table given without its media: a table stem joined before
         keeps its dataset; a name the store does not know joins the one dataset without a
         table of its own that holds most (at least half) of its post ids, in this run's media
-        or the stored images."""
+        or the stored images; otherwise a name with a 4CAT key (`<query>-<key>`) is that key."""
         run_datasets = {item.dataset for item in media}
         ids_by_name: dict[str, set[str]] = {}
         for post in posts:
@@ -52,6 +57,11 @@ class DatasetResolver:
                         counts.setdefault(item.dataset, set()).add(post_id)
                 sizes = {d: len(s) for d, s in counts.items()}
                 dataset = self._claim(name, len(ids), sizes, warnings)
+                key = key_in_name(name)
+                if key and (dataset is None or self._videos_only(dataset, media)):
+                    # A table 4CAT named is that dataset, also when its posts' only media
+                    # are videos or frames of a hidden step: `derived` joins those to it.
+                    dataset = key
             if dataset is not None and dataset != name:
                 self.cache.bind(name, dataset)
                 target[name] = dataset
@@ -65,27 +75,32 @@ class DatasetResolver:
     def _key_in_name(self, name: str, run_datasets: set[str]) -> str | None:
         """The 4CAT dataset key a table's file is named with (`<query>-<key>.csv`), when this
         run's media or the store have that dataset."""
-        key = name.rsplit("-", 1)[-1]
-        if name == key or not _FOURCAT_KEY.fullmatch(key):
-            return None
-        return key if key in run_datasets or self._stored_dataset(key) else None
+        key = key_in_name(name)
+        return key if key and (key in run_datasets or self._stored_dataset(key)) else None
+
+    def _videos_only(self, dataset: str, media: Sequence[MediaItem]) -> bool:
+        """Whether all of a dataset's media, in this run or stored, are videos or frames."""
+        run = [item for item in media if item.dataset == dataset]
+        if run:
+            return all(map(_of_a_video, run))
+        return self._stored_frames(dataset)[1]
 
     def derived(
         self, media: Sequence[MediaItem], posts: Sequence[Post], warnings: list[str]
     ) -> list[MediaItem]:
-        """Video frames of a dataset without a table of its own, all of whose post ids are posts
-        of one dataset with a table, were made from that dataset: 4CAT's "Download TikTok
-        videos" downloads from a hidden step, so its videos and their frames name the step's
-        key. Such images join that dataset, in this run and in the store, and the step's key
-        stays an alias so later archives of it join too. Only frames: two scrapes' image
-        archives may share posts and stay two datasets."""
+        """Videos and video frames of a dataset without a table of its own, all of whose post
+        ids are posts of one dataset with a table, were made from that dataset: 4CAT's
+        "Download TikTok videos" downloads from a hidden step, so its videos and their frames
+        name the step's key. Such media join that dataset, in this run and in the store, and
+        the step's key stays an alias so later archives of it join too. Only videos and
+        frames: two scrapes' image archives may share posts and stay two datasets."""
         tabled = {p.dataset for p in posts}
         candidates: dict[str, set[str]] = {}
         not_frames: set[str] = set()
         for item in media:
             if item.dataset not in tabled:
                 candidates.setdefault(item.dataset, set()).update(item.post_ids)
-                if not is_video_frame(item.member or item.path.as_posix()):
+                if not _of_a_video(item):
                     not_frames.add(item.dataset)
         # Stored datasets without a table: the frames indexed before this table. Most stores
         # have none, and then the table's post ids are not looked up at all.
@@ -122,7 +137,8 @@ class DatasetResolver:
         counts = {
             other: n
             for other, n in self.cache.holders(ids).items()
-            if other != name and (other in established or self._stored_dataset(other))
+            if other != name
+            and (other in established or is_dataset_key(other) or self._stored_dataset(other))
         }
         best = self._best(counts, warnings, f"dataset {name!r}: tables")
         if best is None or counts[best] < len(ids):
@@ -135,13 +151,15 @@ class DatasetResolver:
         return best
 
     def _stored_frames(self, dataset: str) -> tuple[set[str], bool]:
-        """The post ids of a stored dataset's images, and whether all its files are frames."""
+        """The post ids of a stored dataset's points, and whether all are videos' frames
+        (cut by picsift or extracted by 4CAT)."""
         ids: set[str] = set()
         frames = True
         flt = Filter(must=(Match("datasets", dataset),))
-        for record in self.store.images.scroll(flt, with_payload=["posts", "files"]):
+        fields = ["posts", "files", "video_sha256"]
+        for record in self.store.images.scroll(flt, with_payload=fields):
             ids.update(p["post_id"] for p in record.payload["posts"] if p["dataset"] == dataset)
-            frames &= all(
+            frames &= "video_sha256" in record.payload or all(
                 is_video_frame(f["member"] or f["path"])
                 for f in record.payload["files"]
                 if f["dataset"] == dataset

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
@@ -13,6 +14,18 @@ from typing import Any
 METADATA_NAME = ".metadata.json"
 # 4CAT writes about 500 bytes an image: 512 MiB is a million images; larger is a bomb.
 MAX_METADATA_BYTES = 512 * 2**20
+_DATASET_KEY = re.compile(r"[0-9a-f]{32}")
+
+
+def is_dataset_key(name: str) -> bool:
+    """Whether `name` is a 4CAT dataset key (32 hex digits)."""
+    return _DATASET_KEY.fullmatch(name) is not None
+
+
+def key_in_name(name: str) -> str | None:
+    """The 4CAT dataset key a table's file is named with (`<query>-<key>.csv`), if any."""
+    key = name.rsplit("-", 1)[-1]
+    return key if name != key and is_dataset_key(key) else None
 
 
 class MetadataError(ValueError):

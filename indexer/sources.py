@@ -9,6 +9,7 @@ from pathlib import Path
 
 from indexer.listing import media_kind
 from indexer.media import is_media_source, scan_media
+from indexer.metadata import key_in_name
 from indexer.reach import Reach
 from indexer.records import Failure, MediaItem, Post
 from indexer.tables import is_post_table, read_image_table, read_posts
@@ -66,9 +67,12 @@ def collect(
         out.media.extend(scan.media)
         out.skipped.extend(scan.skipped)
         _absorb(out, scan.dataset, scan.failed, scan.warnings, path)
-    table_dataset = dataset or (out.datasets[0] if len(out.datasets) == 1 else None)
+    archive = out.datasets[0] if len(out.datasets) == 1 else None
     for path in tables:
-        name = table_dataset or path.stem
+        # A table named with another 4CAT key than the archive's is another dataset (the
+        # archive of a hidden step: "Download TikTok videos"); `DatasetResolver` joins them.
+        key = key_in_name(path.stem)
+        name = dataset or (archive if key in (None, archive) else None) or path.stem
         if image_column:
             scan, pairs = read_image_table(path, image_column, name)
             reach = Reach(path.parent, _root_of(path, roots), out.failed, scan.warnings)

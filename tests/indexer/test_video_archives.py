@@ -134,21 +134,31 @@ def test_preset_frames_carry_the_posts_of_their_video(tmp_path, toy_encoder):
         assert {p["post_id"] for _, x in frames[sha] for p in x["posts"]} == {post_id}, name
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="indexer.datasets.DatasetResolver.derived joins 4CAT's frame files "
-    "(is_video_frame) to the table's dataset, not the video files themselves: the preset's "
-    "videos keep the hidden step's key, their posts without the table's author and URL",
-)
-def test_preset_videos_join_the_dataset_of_their_table(tmp_path, toy_encoder):
-    videos, _ = preset(tmp_path, videos={p: toy(p) for p in TIKTOK_IDS})
+@pytest.mark.parametrize("order", ["one run", "table first", "videos first"])
+def test_preset_videos_join_the_dataset_of_their_table(tmp_path, toy_encoder, order):
+    # The preset's videos name the hidden step's key; the table is named with its own
+    # (`tiktok-cats-<key>.csv`): the videos join the table's dataset, whichever comes first.
+    videos, helper = preset(tmp_path, videos={p: toy(p) for p in TIKTOK_IDS})
+    table = tiktok_table(tmp_path)
     store = tmp_path / "store"
-    index(store, toy_encoder, tiktok_table(tmp_path), videos)
+    runs = {"one run": [(table, videos)], "table first": [(table,), (videos,)]}
+    warnings = []
+    for sources in runs.get(order, [(videos,), (table,)]):
+        warnings += index(store, toy_encoder, *sources)["warnings"]
+    assert any(
+        w.startswith(f"dataset {helper!r}: its video frames are of 3 posts") for w in warnings
+    )
     expected = {e.post_id: e for e in tiktok_expected()}
-    for payload in frame_points(store).values():
+    points = frame_points(store)
+    assert {p["post_id"] for x in points.values() for p in x["posts"]} == set(TIKTOK_IDS)
+    for payload in points.values():
         (post,) = payload["posts"]
         entry = expected[post["post_id"]]
         assert (post["dataset"], post["author"], post["url"]) == (TIKTOK, entry.author, entry.url)
+        assert {f["dataset"] for f in payload["files"]} == {TIKTOK}
+    again = index(store, toy_encoder, videos)
+    assert (again["new_videos"], again["known_videos"]) == (0, 3)
+    assert not any("join" in w for w in again["warnings"]), "the alias holds: nothing to join"
 
 
 def test_video_downloader_on_an_instagram_dataset(tmp_path, toy_encoder):
