@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -23,6 +24,10 @@ from tests.models.test_decode_limits import _damaged_zip
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[2]
+WATCHED_MAIN = (
+    "import faulthandler, signal; faulthandler.register(signal.SIGUSR1); "
+    "from cli.main import main; main()"
+)
 
 
 def _index(store: Path, *args: str) -> tuple[dict, str]:
@@ -172,7 +177,7 @@ def test_watch_indexes_files_as_they_arrive(tmp_path):
     argv = ["--store", str(store), "--model", "toy", "index", str(folder), "--no-captions"]
     argv += ["--watch", "--interval", "0.3"]
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from cli.main import main; main()", *argv],
+        [sys.executable, "-c", WATCHED_MAIN, *argv],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -192,7 +197,13 @@ def test_watch_indexes_files_as_they_arrive(tmp_path):
     (folder / "broken.jpg").write_bytes(b"\\x00" * 10)
     wait_for(5)
     proc.send_signal(signal.SIGINT)
-    output, _ = proc.communicate(timeout=30)
+    try:
+        output, _ = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGUSR1)  # faulthandler: every thread's stack, then fail
+        time.sleep(2)
+        proc.kill()
+        pytest.fail(f"--watch did not stop on Ctrl-C:\n{proc.communicate()[0]}")
     assert proc.returncode == 0, output
     assert "stopped watching" in output and "4 new images" in output
     with EdgeStore(store) as s:
