@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from typing import Annotated, Any, BinaryIO
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Header, Path
 from fastapi.responses import FileResponse, Response, StreamingResponse
 
 from picsift.errors import InputError
@@ -34,6 +35,7 @@ router = APIRouter(
 THUMB_CACHE = "public, max-age=31536000, immutable"  # thumbnails are named by content hash
 
 
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 _UUID = {"pattern": r"^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$"}
 
 
@@ -93,12 +95,20 @@ def image(state: State, image_id: ImageId) -> dict[str, Any]:
     responses={
         409: {"model": ErrorOut, "description": "The file changed since it was indexed"},
         410: {"model": ErrorOut, "description": "The file is no longer where it was indexed"},
+        206: {"description": "The byte range asked for (`Range: bytes=START-END`)"},
+        416: {"model": ErrorOut, "description": "The range is past the end of the file"},
     },
 )
-def image_file(state: State, image_id: ImageId) -> Response:
+def image_file(
+    state: State, image_id: ImageId, range_: Annotated[str | None, Header(alias="range")] = None
+) -> Response:
     """The original file, from where it was indexed, only while its bytes still hash to the
     image's SHA-256 (409 when they do not, 410 when it is gone; the thumbnail still works).
-    For a video frame: the video file, checked against the video's SHA-256."""
+    For a video frame: the video file, checked against the video's SHA-256.
+
+    One byte range (`Range: bytes=START-END`, as a browser asks to seek in a video) is answered
+    206 with that part, each time from bytes hashed again; a range past the end is 416, several
+    ranges get the whole file."""
     record = get_record(state.store, image_id, ORIGINAL_FIELDS)
     thumb = f"its thumbnail is still at /api/images/{record.id}/thumb"
     try:
@@ -107,16 +117,51 @@ def image_file(state: State, image_id: ImageId) -> Response:
         return error_response(409, "file_changed", f"{exc}; {thumb}")
     except GoneError as exc:
         return error_response(410, "file_gone", f"{exc} (moved or deleted); {thumb}")
-    headers = {
-        "Content-Disposition": f'inline; filename="{found.name}"',
-        "Content-Length": str(found.size),
-    }
-    return StreamingResponse(_chunks(found.body), media_type=found.media_type, headers=headers)
+    headers = {"Content-Disposition": f'inline; filename="{found.name}"', "Accept-Ranges": "bytes"}
+    part = _byte_range(range_, found.size)
+    if part is None:
+        found.body.close()
+        headers["Content-Range"] = f"bytes */{found.size}"
+        return error_response(
+            416, "range_not_satisfiable", f"range: {range_!r} is past the {found.size:,} bytes "
+            "of the file", headers=headers,
+        )  # fmt: skip
+    start, end = part
+    headers["Content-Length"] = str(end - start)
+    status = 200
+    if (start, end) != (0, found.size):
+        status = 206
+        headers["Content-Range"] = f"bytes {start}-{end - 1}/{found.size}"
+    found.body.seek(start)
+    return StreamingResponse(
+        _chunks(found.body, end - start),
+        status_code=status,
+        media_type=found.media_type,
+        headers=headers,
+    )
 
 
-def _chunks(body: BinaryIO) -> Iterator[bytes]:
+def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """The bytes [start, end) one `Range` header asks for: the whole file when there is none,
+    or it is not one byte range (RFC 9110 lets a server ignore it); None when it is past the
+    end."""
+    match = _RANGE.fullmatch(header.strip()) if header else None
+    first, last = match.groups() if match else ("", "")
+    if not (first or last):
+        return 0, size
+    if not first:  # the last N bytes
+        return (max(size - int(last), 0), size) if int(last) and size else None
+    start = int(first)
+    end = min(int(last) + 1, size) if last else size
+    if last and int(last) < start:
+        return 0, size  # not a valid range: ignored
+    return (start, end) if start < size else None
+
+
+def _chunks(body: BinaryIO, length: int) -> Iterator[bytes]:
     with body:
-        while chunk := body.read(CHUNK):
+        while length > 0 and (chunk := body.read(min(CHUNK, length))):
+            length -= len(chunk)
             yield chunk
 
 

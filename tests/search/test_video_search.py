@@ -143,6 +143,45 @@ def test_the_original_of_a_frame_is_its_video_while_it_is_unchanged(videos):
         path.write_bytes(saved)
 
 
+@pytest.mark.parametrize(
+    ("asked", "part"),
+    [
+        ("bytes=0-99", slice(0, 100)),
+        ("bytes=100-", slice(100, None)),
+        ("bytes=-50", slice(-50, None)),
+        ("bytes=10-999999999", slice(10, None)),
+    ],
+)
+def test_a_byte_range_of_the_video_is_answered_as_a_browser_seeks(videos, asked, part):
+    frame = frame_at(videos, videos.other, 0.0)
+    data = (videos.media / "other.mp4").read_bytes()
+    response = videos.client.get(f"/api/images/{frame['id']}/file", headers={"Range": asked})
+    assert response.status_code == 206, response.text
+    assert response.content == data[part]
+    start, stop, _ = part.indices(len(data))
+    assert response.headers["content-range"] == f"bytes {start}-{stop - 1}/{len(data)}"
+    assert response.headers["content-length"] == str(len(data[part]))
+    assert response.headers["accept-ranges"] == "bytes"
+
+
+@pytest.mark.parametrize("asked", ["bytes=0-9,20-29", "bytes=9-3", "items=0-9", "bytes=-"])
+def test_other_ranges_get_the_whole_video(videos, asked):
+    frame = frame_at(videos, videos.other, 0.0)
+    data = (videos.media / "other.mp4").read_bytes()
+    response = videos.client.get(f"/api/images/{frame['id']}/file", headers={"Range": asked})
+    assert (response.status_code, response.content) == (200, data)
+
+
+def test_a_range_past_the_end_is_416_naming_the_size(videos):
+    frame = frame_at(videos, videos.other, 0.0)
+    size = (videos.media / "other.mp4").stat().st_size
+    for asked in (f"bytes={size}-", "bytes=-0"):
+        response = videos.client.get(f"/api/images/{frame['id']}/file", headers={"Range": asked})
+        assert response.status_code == 416, asked
+        assert response.headers["content-range"] == f"bytes */{size}"
+        assert response.json()["parameter"] == "range" and f"{size:,} bytes" in response.text
+
+
 def test_export_names_the_video_and_time_of_frames(videos):
     response = videos.client.get("/api/export", params={"q": "red circle", "limit": 100})
     assert response.status_code == 200, response.text

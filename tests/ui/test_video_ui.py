@@ -142,9 +142,8 @@ def test_a_frames_detail_steps_through_its_video(vpage, videos, shots):
     dialog.get_by_role("button", name=re.compile(r"^Show this frame.s details$")).click()
     wait_for_query(vpage, "image", seven["id"])
     dialog.locator(f'.frame.opened[data-id="{seven["id"]}"]').wait_for()  # its own detail
-    assert dialog.get_by_role("link", name="Open the video ↗").get_attribute("href") == (
-        f"api/images/{seven['id']}/file"
-    )
+    link = dialog.get_by_role("link", name="Open the video at 0:07 ↗")
+    assert link.get_attribute("href") == f"api/images/{seven['id']}/file#t=7"
 
 
 def test_the_status_counts_videos_apart(vpage, videos):
@@ -156,3 +155,37 @@ def test_the_status_counts_videos_apart(vpage, videos):
     frames = videos.api("status")["frames"]
     assert re.search(rf"video frames\s+{frames}\b", text), text
     assert "This store is empty" not in vpage.inner_text("#banner")
+
+
+def test_the_video_opens_at_the_frame_and_seeks(vpage, videos):
+    # "Open the video at 0:05" is the file route with a media fragment: the browser starts
+    # there, and seeking elsewhere works because the route answers byte ranges.
+    hits = videos.api("search", q="yellow square", limit=100)["hits"]
+    frame = next(h for h in hits if h["frame_time"] == 5.0)  # only other.webm cuts at 5 s
+    vpage.goto(f"/?image={frame['id']}")
+    link = vpage.get_by_role("dialog").get_by_role("link", name="Open the video at 0:05 ↗")
+    opened = vpage.evaluate(
+        """async (href) => {
+          const video = document.createElement('video');
+          video.muted = true;
+          const ready = new Promise((ok, no) => {
+            video.addEventListener('loadedmetadata', ok, { once: true });
+            video.addEventListener('error', () => no(String(video.error?.message)), { once: true });
+          });
+          video.src = href;
+          document.body.append(video);
+          await ready;
+          const start = video.currentTime;
+          const seeked = new Promise((ok) => video.addEventListener('seeked', ok, { once: true }));
+          video.currentTime = 1.5;
+          await seeked;
+          const ranges = video.seekable.length ? video.seekable.end(0) : 0;
+          video.remove();
+          return { start, now: video.currentTime, duration: video.duration, ranges };
+        }""",
+        link.get_attribute("href"),
+    )
+    assert opened["start"] == pytest.approx(5.0, abs=0.05)
+    assert opened["now"] == pytest.approx(1.5, abs=0.05)
+    assert opened["ranges"] == pytest.approx(opened["duration"], abs=0.05)
+    assert opened["duration"] == pytest.approx(8.0, abs=0.1)

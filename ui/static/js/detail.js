@@ -8,7 +8,7 @@ import { fill, formatDate, h, notice, num, plural, safeUrl } from './dom.js';
 import { altText, currentResults, loadMore } from './grid.js';
 import { topicColour, topicName } from './palette.js';
 import { getState, subscribe, update } from './state.js';
-import { videoParts } from './video.js';
+import { timeText, videoParts } from './video.js';
 
 const dialog = () => document.getElementById('detail');
 let shown = '';
@@ -252,8 +252,15 @@ function render(image, hit) {
           ),
           h(
             'a',
-            { class: 'button', href: file, target: '_blank', rel: 'noopener' },
-            video ? 'Open the video ↗' : 'Open file ↗',
+            {
+              class: 'button',
+              // A media fragment: the browser opens the video at the frame (the file
+              // route answers its byte ranges).
+              href: video ? `${file}#t=${video.frame_time}` : file,
+              target: '_blank',
+              rel: 'noopener',
+            },
+            video ? `Open the video at ${timeText(video.frame_time)} ↗` : 'Open file ↗',
           ),
         ),
         h('h3', {}, plural(total, 'post')),
