@@ -182,6 +182,35 @@ def extract_frames(item: MediaItem, plan: FramePlan) -> VideoFrames:
             )
 
 
+def frame_at(stream: BinaryIO, time: float) -> Image.Image:
+    """The picture of the frame `extract_frames` kept at `time` seconds (timed from the first
+    frame, as it times them), to make a lost thumbnail again. Decodes from the start: frame
+    times then match exactly, where a seek lands wherever the codec's keyframes are.
+
+    Raises:
+        VideoError: not a readable video, or it has no frame at `time` any more.
+    """
+    import av
+
+    try:
+        container = av.open(stream, mode="r")  # a spooled copy is "w+b": av would write
+    except av.FFmpegError as exc:
+        raise VideoError(f"not a readable video: {_ffmpeg_reason(exc)}") from None
+    with container:
+        video = _video_stream(container)
+        start = None
+        try:
+            for frame in container.decode(video):
+                if frame.time is None:
+                    continue
+                start = frame.time if start is None else start
+                if round(frame.time - start, 3) >= round(time, 3):
+                    return _picture(frame)
+        except av.FFmpegError as exc:
+            raise VideoError(f"cannot decode its video: {_ffmpeg_reason(exc)}") from None
+    raise VideoError(f"no frame at {time:.3f} s: the picture ends before")
+
+
 def _video_stream(container: av.container.InputContainer) -> av.video.stream.VideoStream:
     if not container.streams.video:
         if container.streams.audio:

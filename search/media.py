@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from indexer.video import MAX_VIDEO_BYTES
+from indexer.video import MAX_VIDEO_BYTES, VideoError, frame_at
 from picsift.models.decode import MAX_FILE_BYTES, READ_ERRORS, DecodeError, decode_image
 from picsift.store import ImageStore, Record
 from picsift.thumbs import THUMB_FIELDS, THUMB_SIDE, thumb_key, thumb_path, write_thumb
@@ -49,7 +49,8 @@ VIDEO_TYPES = {  # by the file's suffix: a frame's `format` names the codec, not
     ".3gp": "video/3gpp",
 }
 ORIGINAL_FIELDS = ["files", "format", "sha256", "video_id", "video_sha256"]  # what `original` reads
-THUMB_SOURCE_FIELDS = list(dict.fromkeys(THUMB_FIELDS + ORIGINAL_FIELDS))  # what `thumbnail` reads
+# what `thumbnail` reads
+THUMB_SOURCE_FIELDS = list(dict.fromkeys([*THUMB_FIELDS, *ORIGINAL_FIELDS, "frame_time"]))
 
 
 @dataclass
@@ -208,8 +209,8 @@ def _verified(
 
 
 def thumbnail(record: Record, data_dir: Path) -> Path:
-    """The cached thumbnail; an image's is made from the original when it is missing (a video
-    frame's is made when its video is indexed).
+    """The cached thumbnail, made again from the original when it is missing: an image's from
+    its file, a video frame's from its video (decoded up to the frame's time).
 
     Raises:
         NotFoundError: no thumbnail and no readable original.
@@ -220,21 +221,21 @@ def thumbnail(record: Record, data_dir: Path) -> Path:
     path = thumb_path(data_dir, key)
     if path.is_file():
         return path
-    if record.payload.get("video_id"):
-        raise NotFoundError(
-            f"id: video frame {record.id} has no thumbnail any more (a frame's is made when "
-            f"its video {record.payload['video_id']} is indexed)"
-        )
+    frame = record.payload.get("video_id") is not None
+    what = f"video frame {record.id}" if frame else f"image {record.id}"
     try:
         source = original(record)
     except NotFoundError as exc:
-        raise NotFoundError(f"id: image {record.id} has no thumbnail, and {_reason(exc)}") from None
+        raise NotFoundError(f"id: {what} has no thumbnail, and {_reason(exc)}") from None
     try:
         with source.body:
-            image = decode_image(source.body.read(), THUMB_SIDE)
-    except DecodeError as exc:
-        raise NotFoundError(f"id: image {record.id} cannot be decoded any more ({exc})") from None
-    return write_thumb(data_dir, key, image[0])
+            if frame:
+                image = frame_at(source.body, float(record.payload.get("frame_time") or 0.0))
+            else:
+                image = decode_image(source.body.read(), THUMB_SIDE)[0]
+    except (DecodeError, VideoError) as exc:
+        raise NotFoundError(f"id: {what} cannot be decoded any more ({exc})") from None
+    return write_thumb(data_dir, key, image)
 
 
 def _reason(exc: Exception) -> str:

@@ -143,6 +143,32 @@ def test_the_original_of_a_frame_is_its_video_while_it_is_unchanged(videos):
         path.write_bytes(saved)
 
 
+def test_a_lost_frame_thumbnail_is_made_again_from_its_video(videos):
+    frame = frame_at(videos, videos.other, 4.0)  # its cut: the video is decoded up to 4 s
+    key = videos.store.images.retrieve([frame["id"]])[0].payload["frame_key"]
+    (thumb,) = videos.media.parent.rglob(f"thumbs/{key[:2]}/{key}.jpg")
+    made = thumb.read_bytes()
+    thumb.unlink()
+    response = videos.client.get(f"/api/images/{frame['id']}/thumb")
+    assert response.status_code == 200, response.text
+    assert response.content == made and thumb.read_bytes() == made  # the same frame, kept
+
+    video = videos.media / "other.mp4"
+    saved = video.read_bytes()
+    try:
+        thumb.unlink()
+        video.unlink()
+        gone = videos.client.get(f"/api/images/{frame['id']}/thumb")
+        assert gone.status_code == 404
+        assert gone.json()["message"] == (
+            f"id: video frame {frame['id']} has no thumbnail, and the video of frame "
+            f"{frame['id']} is no longer where it was indexed"
+        )
+    finally:
+        video.write_bytes(saved)
+    assert videos.client.get(f"/api/images/{frame['id']}/thumb").status_code == 200
+
+
 @pytest.mark.parametrize(
     ("asked", "part"),
     [
