@@ -88,9 +88,7 @@ def register(app: typer.Typer) -> None:
             float | None,
             typer.Option(help="With TEXT: only images scoring at least this (-1..1)."),
         ] = None,
-        group_by: Annotated[
-            str | None, typer.Option(help="One image per 'post' or per 'author', as search.")
-        ] = None,
+        group_by: filters.GroupBy = None,
         columns: Annotated[
             str | None,
             typer.Option(
