@@ -25,8 +25,8 @@ from tests.models.test_decode_limits import _damaged_zip
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[2]
 # The CLI as a terminal starts it. In full runs the child twice slept on in `watch` after
-# SIGINT (its stack, from faulthandler on SIGUSR1): it had inherited SIGINT ignored, as a
-# process does while another thread of its parent is inside C's system(). A terminal's picsift
+# SIGINT (its stack, from faulthandler on SIGUSR1): it must have inherited SIGINT ignored (a
+# fork while another thread of pytest is inside C's system() would). A terminal's picsift
 # has Python's own handler: so does this one.
 WATCHED_MAIN = (
     "import faulthandler, signal; faulthandler.register(signal.SIGUSR1); "
