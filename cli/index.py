@@ -49,6 +49,8 @@ def _summary(report: dict, topics: str | None = None) -> None:
         typer.echo(f"  warning: {warning}")
     if captions := report.get("captions"):
         typer.echo(f"captions: {captions['written']:,} written, {len(captions['failed']):,} failed")
+    if ocr := report.get("ocr"):
+        typer.echo(ocr_line(ocr))
     if topics:
         typer.echo(topics)
 
@@ -61,6 +63,13 @@ def _topics_line(topics: dict | None) -> str | None:
         f"topics: {topics['assigned']:,} new images joined topics of run {topics['run']}, "
         f"{topics['unassigned']:,} matched none (topic -1)"
     )
+
+
+def ocr_line(ocr: dict) -> str:
+    """The OCR phase's report in one line (or why it is off)."""
+    if ocr.get("off"):
+        return ocr["off"]
+    return f"ocr: {ocr['written']:,} images read, {len(ocr['failed']):,} failed"
 
 
 class _Run:
@@ -260,6 +269,26 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"  failed: {failure['id']}: {failure['reason']}")
         if "topics" in done:
             typer.echo(RelabelReport(**done["topics"]).summary())
+
+    @app.command()
+    def ocr(ctx: typer.Context) -> None:
+        """Read the text in the images that have none read yet (OCR, PICSIFT_OCR_LANGUAGES)."""
+        from cli.common import settings_from
+        from indexer.run import ocr_phase
+
+        settings = settings_from(ctx)
+        phase = ocr_phase(settings)
+        if phase.engine is None:
+            typer.echo(phase.off, err=True)
+            raise typer.Exit(1)
+        opened = open_or_served(settings, "picsift ocr")
+        if isinstance(opened, Server):
+            raise opened.locked
+        with opened, _bars() as bars:
+            done = phase.run(opened, settings.data_dir, bars)
+        typer.echo(ocr_line(done))
+        for failure in done["failed"]:
+            typer.echo(f"  failed: {failure['id']}: {failure['reason']}")
 
     @app.command()
     def remove(

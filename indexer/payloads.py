@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import uuid
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from indexer.records import MediaItem, Post, printable, raw_name
@@ -29,6 +31,14 @@ def file_entry(item: MediaItem) -> dict[str, Any]:
     entry = {"path": printable(str(item.path)), "member": item.member, "dataset": item.dataset}
     raw = raw_name(str(item.path))
     return entry | {"path_hex": raw} if raw else entry
+
+
+def stored_path(entry: dict[str, Any]) -> Path:
+    """The file a `files` entry names: from its bytes when the name is not UTF-8 (`path`
+    then holds a printable form with `\\xNN` escapes)."""
+    if entry.get("path_hex"):
+        return Path(os.fsdecode(bytes.fromhex(entry["path_hex"])))
+    return Path(str(entry.get("path", "")))
 
 
 def _merge_post(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:

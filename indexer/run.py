@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from indexer.cache import IndexCache
 from indexer.captions import caption_missing
+from indexer.ocr import ocr_missing
 from indexer.pipeline import Indexer
 from indexer.reader import read_item
 from indexer.records import MediaItem
 from indexer.shard import Shard
 from indexer.sources import collect
 from indexer.video import FramePlan
+from picsift.models.ocr import OcrEngine, OcrUnavailable
 from picsift.progress import Progress
 from picsift.settings import Settings
 from picsift.store import ImageStore
@@ -53,6 +55,30 @@ class Captions:
 
 
 @dataclass(frozen=True)
+class Ocr:
+    """The text in every image without an `ocr` payload (see `indexer.ocr`); with Tesseract
+    or a language missing, `off` says why and nothing is read."""
+
+    engine: OcrEngine | None
+    off: str | None = None
+    name: str = "ocr"
+
+    def run(self, store: ImageStore, data_dir: Path, progress: Progress) -> dict[str, Any]:
+        if self.engine is None:
+            return {"written": 0, "failed": [], "off": self.off}
+        written, failed = ocr_missing(store, self.engine, data_dir, progress=progress)
+        return {"written": written, "failed": [{"id": i, "reason": r} for i, r in failed]}
+
+
+def ocr_phase(settings: Settings) -> Ocr:
+    """OCR as the settings ask for it, or off with the reason (Tesseract missing...)."""
+    try:
+        return Ocr(OcrEngine(settings.ocr_languages, settings.ocr_min_confidence))
+    except OcrUnavailable as exc:
+        return Ocr(None, str(exc))
+
+
+@dataclass(frozen=True)
 class Sources:
     """What one run indexes (see `indexer.sources.collect`)."""
 
@@ -78,7 +104,8 @@ def enrichment(settings: Settings, *, captions: bool = True) -> list[Phase]:
     from picsift.models.factory import captioner_for
 
     captioner = captioner_for(settings) if captions else None
-    return [Captions(captioner)] if captioner is not None else []
+    phases: list[Phase] = [Captions(captioner)] if captioner is not None else []
+    return [*phases, ocr_phase(settings)] if settings.ocr else phases
 
 
 def frame_plan(settings: Settings) -> FramePlan:

@@ -93,6 +93,15 @@ class Settings(BaseSettings):
     video_max_frames: int = Field(
         24, ge=1, le=1000, description="Videos: keep at most this many frames of each."
     )
+    ocr: bool = Field(False, description="Read the text in new images while indexing (OCR).")
+    ocr_languages: str = Field(
+        "deu+eng",
+        pattern=r"^[a-z_]{3,}(\+[a-z_]{3,})*$",
+        description="OCR: Tesseract's languages, joined by '+' (each needs tesseract-ocr-LANG).",
+    )
+    ocr_min_confidence: float = Field(
+        70.0, ge=0, le=100, description="OCR: words Tesseract is less sure of (0..100) are dropped."
+    )
     hnsw_m: int = Field(16, ge=4, le=128)
     hnsw_ef_construct: int = Field(100, ge=8, le=2048)
     hnsw_ef: int | None = Field(None, ge=1, description="Search-time ef; None = engine default.")

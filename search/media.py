@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from indexer.payloads import stored_path
 from indexer.video import MAX_VIDEO_BYTES, VideoError, frame_at
 from picsift.models.decode import MAX_FILE_BYTES, READ_ERRORS, DecodeError, decode_image
 from picsift.store import ImageStore, Record
@@ -89,14 +90,6 @@ def file_name(entry: dict[str, Any]) -> str:
     """A file entry's name without the server's folders: `file.jpg` or `archive.zip!member`."""
     name = Path(str(entry.get("path", ""))).name
     return f"{name}!{entry['member']}" if entry.get("member") else name
-
-
-def stored_path(entry: dict[str, Any]) -> Path:
-    """The file a `files` entry names: from its bytes when the name is not UTF-8 (`path`
-    then holds a printable form with `\\xNN` escapes)."""
-    if entry.get("path_hex"):
-        return Path(os.fsdecode(bytes.fromhex(entry["path_hex"])))
-    return Path(str(entry.get("path", "")))
 
 
 def original(record: Record) -> Original:

@@ -149,6 +149,7 @@ class SearchRequest:
                 Filter(
                     should=(
                         Text("caption", words),
+                        Text("ocr.text", words),
                         Text("posts[].body", words),
                         Match("posts[].hashtags", words.lstrip("#").lower()),
                     )

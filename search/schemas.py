@@ -124,6 +124,18 @@ class VideoOut(BaseModel):
     frames: list[FrameOut] = Field(description="Every kept frame of the video, in time order.")
 
 
+class OcrOut(BaseModel):
+    """The text in an image, read by Tesseract (`picsift ocr`, or `index` with PICSIFT_OCR)."""
+
+    text: str = Field(description="Lines in reading order; empty when no text was found.")
+    language: str | None = Field(description="The language most letters were read in.")
+    confidence: float | None = Field(description="Mean word confidence, 0..100; null: no text.")
+    words: int
+    source: str = Field(description="'original' (the file, full size) or 'thumbnail'.")
+    languages: str = Field(description="The languages Tesseract was asked for (deu+eng).")
+    min_confidence: float = Field(description="Words less sure than this were dropped.")
+
+
 class ImageOut(BaseModel):
     id: str
     sha256: str
@@ -131,6 +143,7 @@ class ImageOut(BaseModel):
     height: int | None
     format: str | None
     caption: str | None
+    ocr: OcrOut | None = Field(description="The text read in the image (null: not read yet).")
     tags: list[str]
     topic: int | None
     topic_label: str | None

@@ -39,6 +39,7 @@ IMAGE_INDEXES: dict[str, IndexKind] = {
     "first_seen": IndexKind.INTEGER,
     "n_posts": IndexKind.INTEGER,
     "caption": IndexKind.TEXT,
+    "ocr.text": IndexKind.TEXT,
     "tags": IndexKind.KEYWORD,
     "topic": IndexKind.INTEGER,
     "topic_run": IndexKind.KEYWORD,

@@ -66,6 +66,7 @@ def image(state: State, image_id: ImageId) -> dict[str, Any]:
         "height": p.get("height"),
         "format": p.get("format"),
         "caption": p.get("caption"),
+        "ocr": p.get("ocr"),
         "tags": p.get("tags") or [],
         "topic": topic,
         "topic_label": labels.get(topic) if topic is not None else None,

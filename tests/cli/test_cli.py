@@ -16,8 +16,8 @@ from tests.conftest import point_id, unit_vectors
 
 runner = CliRunner()
 MAIN = [sys.executable, "-c", "from cli.main import main; main()"]
-COMMANDS = ["index", "caption", "tag", "topics", "search", "serve", "export", "remove", "store"]
-COMMANDS += ["status", "demo"]
+COMMANDS = ["index", "caption", "ocr", "tag", "topics", "search", "serve", "export", "remove"]
+COMMANDS += ["store", "status", "demo"]
 
 
 def test_help_lists_every_command():
