@@ -4,8 +4,8 @@ A table given alone is named after its file (the 4CAT key in it, if any); a 4CAT
 its `from_dataset` key. This joins them: a table to the dataset its file name's key or its post
 ids point at, a dataset without a table to the table indexed alone that holds its posts, and the
 videos and frames of 4CAT's "Download TikTok videos" (named after a hidden step) to the dataset
-holding their posts. Each
-decision that cannot be made is a warning naming what to pass (`--dataset NAME`).
+holding their posts. Each decision that cannot be made is a warning naming what to pass
+(`--dataset NAME`).
 """
 
 from __future__ import annotations

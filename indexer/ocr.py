@@ -54,10 +54,10 @@ def ocr_missing(
         original nor whose thumbnail could be read (left without, tried again next run).
     """
     flt = Filter(must=(IsEmpty("ocr"),))
-    total = store.images.count(flt)
     done, failed = 0, []
     # Collected first: writing `ocr` while scrolling a filter on it would shift the pages.
     records = list(store.images.scroll(flt, with_payload=FIELDS, page_size=256))
+    total = len(records)
     for start in range(0, len(records), PAGE):
         updates = []
         for record in records[start : start + PAGE]:

@@ -42,6 +42,11 @@ class Phase(Protocol):
         ...
 
 
+def _section(written: int, failed: list[tuple[str, str]]) -> dict[str, Any]:
+    """A phase's report section from its count and its `(image id, reason)` failures."""
+    return {"written": written, "failed": [{"id": i, "reason": r} for i, r in failed]}
+
+
 @dataclass(frozen=True)
 class Captions:
     """Captions for every image without one, read from the thumbnails."""
@@ -50,8 +55,7 @@ class Captions:
     name: str = "captions"
 
     def run(self, store: ImageStore, data_dir: Path, progress: Progress) -> dict[str, Any]:
-        written, failed = caption_missing(store, self.captioner, data_dir, progress=progress)
-        return {"written": written, "failed": [{"id": i, "reason": r} for i, r in failed]}
+        return _section(*caption_missing(store, self.captioner, data_dir, progress=progress))
 
 
 @dataclass(frozen=True)
@@ -66,8 +70,7 @@ class Ocr:
     def run(self, store: ImageStore, data_dir: Path, progress: Progress) -> dict[str, Any]:
         if self.engine is None:
             return {"written": 0, "failed": [], "off": self.off}
-        written, failed = ocr_missing(store, self.engine, data_dir, progress=progress)
-        return {"written": written, "failed": [{"id": i, "reason": r} for i, r in failed]}
+        return _section(*ocr_missing(store, self.engine, data_dir, progress=progress))
 
 
 def ocr_phase(settings: Settings) -> Ocr:
