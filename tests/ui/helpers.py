@@ -6,6 +6,7 @@ import io
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 
@@ -15,10 +16,12 @@ PAGE_SIZE = 60  # images per page of the grid (ui/static/js/results.js)
 
 
 def search(page: Any, text: str) -> list[str]:
-    """Type a query into the search bar, press Enter, and return the ids of the first page."""
+    """Type a query into the search bar, press Enter, and return the ids of the first page.
+    Waits for this query in the URL: an earlier search's `q=` and settled grid would let a
+    second search return before it has even started."""
     page.fill("#q", text)
     page.press("#q", "Enter")
-    page.wait_for_url(re.compile(r"[?&]q="))
+    page.wait_for_url(lambda url: parse_qs(urlsplit(url).query).get("q") == [text])
     return tile_ids(page)
 
 

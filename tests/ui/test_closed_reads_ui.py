@@ -64,3 +64,27 @@ def test_an_open_page_trades_its_key_again_before_the_session_ends(browser: Any,
     page.wait_for_function(ALL_IMAGES_LOADED)
     assert first >= 1 and len(trades) > first, trades
     context.close()
+
+
+def test_a_trade_that_failed_is_tried_again(browser: Any, closed: Served):
+    """The first trade never reaches the server (a dropped connection): the next call trades
+    again, so the images still load (before the fix the page stopped trading for good)."""
+    context = browser.new_context(base_url=closed.url, viewport={"width": 1280, "height": 860})
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    trades: list[str] = []
+
+    def drop_the_first(route: Any) -> None:
+        trades.append("dropped" if not trades else "sent")
+        if trades[-1] == "dropped":
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route("**/api/session", drop_the_first)
+    page.goto("/")
+    give_key(page)
+    search(page, "red circle")
+    page.wait_for_function(ALL_IMAGES_LOADED)
+    assert trades[:2] == ["dropped", "sent"], trades
+    context.close()

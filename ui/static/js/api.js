@@ -56,26 +56,38 @@ async function send(path, options, key) {
   }
 }
 
-let readCookie = { key: null, until: 0 }; // the key last traded for a read cookie, and until when
+// The key last traded for a read cookie, until when the cookie holds, and the trade under way.
+let readCookie = { key: null, until: 0, trade: null };
 
 /**
  * With closed reads, <img> tags cannot send the key: trade it for the server's read cookie
  * (HttpOnly, reads only), again a minute before the server ends that session
- * (PICSIFT_SESSION_TTL), so a page left open keeps showing images. A server with open reads
+ * (PICSIFT_SESSION_TTL), so a page left open keeps showing images. Calls made during a trade
+ * wait for it; a trade that failed is tried again by the next call. A server with open reads
  * answers without a cookie.
  */
 async function ensureReadCookie(key) {
-  if (!key || (readCookie.key === key && Date.now() < readCookie.until)) return;
-  readCookie = { key, until: Infinity }; // calls meanwhile do not trade again
-  try {
-    const response = await send('api/session', { method: 'POST' }, key);
-    const body = response.ok ? await response.json() : null;
-    if (body && body.expires_in) {
-      readCookie.until = Date.now() + Math.max(body.expires_in - 60, 1) * 1000;
+  if (!key) return;
+  if (readCookie.key === key && readCookie.trade) return readCookie.trade;
+  if (readCookie.key === key && Date.now() < readCookie.until) return;
+  const mine = { key, until: 0, trade: null };
+  mine.trade = (async () => {
+    try {
+      const response = await send('api/session', { method: 'POST' }, key);
+      const body = response.ok ? await response.json() : null;
+      // Open reads (or a refused key, which the call itself then asks again for) need no
+      // cookie: no trade again for this key.
+      mine.until = body?.expires_in
+        ? Date.now() + Math.max(body.expires_in - 60, 1) * 1000
+        : Infinity;
+    } catch {
+      /* unreachable server: the request itself will say so, and the next call trades again */
+    } finally {
+      mine.trade = null;
     }
-  } catch {
-    /* unreachable server: the request itself will say so */
-  }
+  })();
+  readCookie = mine;
+  return mine.trade;
 }
 
 /**
