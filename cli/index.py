@@ -274,18 +274,15 @@ def register(app: typer.Typer) -> None:
     def ocr(ctx: typer.Context) -> None:
         """Read the text in the images that have none read yet (OCR, PICSIFT_OCR_LANGUAGES)."""
         from cli.common import settings_from
-        from indexer.run import ocr_phase
+        from search import tasks
 
         settings = settings_from(ctx)
-        phase = ocr_phase(settings)
-        if phase.engine is None:
-            typer.echo(phase.off, err=True)
-            raise typer.Exit(1)
         opened = open_or_served(settings, "picsift ocr")
         if isinstance(opened, Server):
-            raise opened.locked
-        with opened, _bars() as bars:
-            done = phase.run(opened, settings.data_dir, bars)
+            done = opened.run_job("/api/jobs/ocr", {}, "ocr")
+        else:
+            with opened, _bars() as bars:
+                done = tasks.ocr(opened, settings, bars)
         typer.echo(ocr_line(done))
         for failure in done["failed"]:
             typer.echo(f"  failed: {failure['id']}: {failure['reason']}")

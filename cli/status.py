@@ -16,6 +16,8 @@ def _print_human(status: dict[str, Any]) -> None:
     typer.echo(f"model     {shown(status['model'])}")
     typer.echo(f"images    {status['images']:,} ({status['captioned']:,} captioned)")
     typer.echo(f"videos    {status['videos']:,} ({status['frames']:,} frames)")
+    media = status["images"] + status["frames"]
+    typer.echo(f"ocr       text read in {status['text_read']:,} of {media:,} images and frames")
     typer.echo(f"posts     {status['posts']:,} ({status['post_links']:,} image-post links)")
     run = f" (run {shown(status['topic_run'])})" if status["topic_run"] else ""
     typer.echo(f"topics    {status['topics']:,}{run}")

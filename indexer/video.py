@@ -18,7 +18,7 @@ import hashlib
 import statistics
 import zipfile
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO
@@ -183,15 +183,32 @@ def extract_frames(item: MediaItem, plan: FramePlan) -> VideoFrames:
 
 
 def frame_at(stream: BinaryIO, time: float) -> Image.Image:
-    """The picture of the frame `extract_frames` kept at `time` seconds (timed from the first
-    frame, as it times them), to make a lost thumbnail again. Decodes from the start: frame
-    times then match exactly, where a seek lands wherever the codec's keyframes are.
+    """The picture of the frame `extract_frames` kept at `time` seconds, at the thumbnail's
+    size, to make a lost thumbnail again.
 
     Raises:
         VideoError: not a readable video, or it has no frame at `time` any more.
     """
+    for _, picture in frames_at(stream, [time], THUMB_SIDE):
+        return picture
+    raise VideoError(f"no frame at {time:.3f} s: the picture ends before")
+
+
+def frames_at(
+    stream: BinaryIO, times: Iterable[float], side: int
+) -> Iterator[tuple[float, Image.Image]]:
+    """The pictures of the frames `extract_frames` kept at `times` (seconds, timed from the
+    first frame, as it times them), in time order, from one decoding pass, their shorter side
+    brought down to `side`. Decodes from the start: frame times then match exactly, where a
+    seek lands wherever the codec's keyframes are. A time past the picture's end yields
+    nothing.
+
+    Raises:
+        VideoError: not a readable video, or it broke off before the last time asked for.
+    """
     import av
 
+    wanted = deque(sorted({round(t, 3) for t in times}))
     try:
         container = av.open(stream, mode="r")  # a spooled copy is "w+b": av would write
     except av.FFmpegError as exc:
@@ -201,14 +218,18 @@ def frame_at(stream: BinaryIO, time: float) -> Image.Image:
         start = None
         try:
             for frame in container.decode(video):
+                if not wanted:
+                    return
                 if frame.time is None:
                     continue
                 start = frame.time if start is None else start
-                if round(frame.time - start, 3) >= round(time, 3):
-                    return _picture(frame)
+                at = round(frame.time - start, 3)
+                if at >= wanted[0]:
+                    picture = _picture(frame, side)
+                    while wanted and at >= wanted[0]:
+                        yield wanted.popleft(), picture
         except av.FFmpegError as exc:
             raise VideoError(f"cannot decode its video: {_ffmpeg_reason(exc)}") from None
-    raise VideoError(f"no frame at {time:.3f} s: the picture ends before")
 
 
 def _video_stream(container: av.container.InputContainer) -> av.video.stream.VideoStream:
@@ -296,10 +317,10 @@ def _thumb(frame: av.video.frame.VideoFrame) -> np.ndarray:
     return small.astype(np.float32) / 255.0
 
 
-def _picture(frame: av.video.frame.VideoFrame) -> Image.Image:
-    """The frame as an RGB image, its shorter side brought down to `THUMB_SIDE` (the encoder's
-    and the thumbnail's size)."""
-    scale = min(1.0, THUMB_SIDE / min(frame.width, frame.height))
+def _picture(frame: av.video.frame.VideoFrame, side: int = THUMB_SIDE) -> Image.Image:
+    """The frame as an RGB image, its shorter side brought down to `side` (by default the
+    encoder's and the thumbnail's size)."""
+    scale = min(1.0, side / min(frame.width, frame.height))
     width = max(1, round(frame.width * scale))
     height = max(1, round(frame.height * scale))
     return frame.reformat(width=width, height=height, format="rgb24").to_image()

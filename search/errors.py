@@ -55,6 +55,7 @@ _MEANING = {
     413: "The upload is over the size limit.",
     422: "A parameter is wrong; `parameter` names it and the message says why.",
     429: "Too many jobs wait; try again after Retry-After seconds.",
+    503: "A model or tool it needs cannot run on this server (the message says what is missing).",
 }
 
 

@@ -306,6 +306,9 @@ class StatusOut(BaseModel):
     post_links: int = Field(description="Image-post links: a post with 3 images counts 3.")
     topics: int
     captioned: int
+    text_read: int = Field(
+        description="Images and video frames whose text was read (OCR), none found included."
+    )
     datasets: dict[str, int]
     model: str
     backend: str

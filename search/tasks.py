@@ -7,13 +7,14 @@ from dataclasses import asdict, dataclass, is_dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from picsift.errors import ModelUnavailableError
 from picsift.progress import Progress
 from picsift.settings import Settings
 from picsift.store import ImageStore
 from topics.table import current_run
 
 if TYPE_CHECKING:
-    from indexer.run import IndexRun
+    from indexer.run import IndexRun, Ocr
     from picsift.models.protocols import Encoder
 
 
@@ -69,6 +70,41 @@ def caption(store: ImageStore, settings: Settings, progress: Progress) -> dict[s
         if relabeled.run is not None:
             done["topics"] = _plain(relabeled)
     return done
+
+
+def ocr(store: ImageStore, settings: Settings, progress: Progress) -> dict[str, Any]:
+    """`picsift ocr`, command and job alike: the OCR phase on every image and video frame
+    whose text is not read yet, then the search index rebuilt (the keyword filter reads
+    `ocr.text`).
+
+    Returns:
+        `written` and `failed`.
+
+    Raises:
+        ModelUnavailableError: Tesseract or a language's data is missing (the message says
+            what to install).
+    """
+    phase = ocr_ready(settings)
+    if not store.exists:
+        return {"written": 0, "failed": []}
+    done = phase.run(store, settings.data_dir, progress)
+    if done["written"]:
+        _refresh(store, progress)
+    return done
+
+
+def ocr_ready(settings: Settings) -> Ocr:
+    """The OCR phase the settings ask for.
+
+    Raises:
+        ModelUnavailableError: it is off (Tesseract or a language's data missing), naming why.
+    """
+    from indexer.run import ocr_phase
+
+    phase = ocr_phase(settings)
+    if phase.engine is None:
+        raise ModelUnavailableError(phase.off)
+    return phase
 
 
 def assign(

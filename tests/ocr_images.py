@@ -7,6 +7,7 @@ mistake for letters. Fonts: Debian's fonts-dejavu-core."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
@@ -104,3 +105,20 @@ def cases(n_per_style: int = 4, sizes: tuple[int, ...] = (30, 48), seed: int = 0
                     Case(overlay(picture, text, style, size, y), text, language, style, size)
                 )
     return out
+
+
+# Covers for the indexing, API and browser tests: file name -> (text, style).
+COVERS = {
+    "traktor.png": ("Traktor Blockade in Berlin", "outline"),
+    "bruecke.png": ("Größte Straße über der Brücke", "box"),
+    "speech.png": ("Free speech matters", "plain"),
+}
+
+
+def write_covers(folder: Path) -> None:
+    """The `COVERS` as 720x1280 PNGs in `folder` (made), and `no-text.png` without text."""
+    folder.mkdir()
+    for n, (name, (text, style)) in enumerate(COVERS.items()):
+        picture = background(np.random.default_rng(n), 720, 1280)
+        overlay(picture, text, style, 44, 300 + 200 * n).save(folder / name)
+    background(np.random.default_rng(9), 720, 1280).save(folder / "no-text.png")

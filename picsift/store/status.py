@@ -30,6 +30,7 @@ class StoreStatus(TypedDict):
     post_links: int  # image-post links: a post with three images is one post, three links
     topics: int
     captioned: int  # images with a caption
+    text_read: int  # images and video frames whose text was read (OCR), none found included
     datasets: dict[str, int]  # points per dataset (images and frames: what a filter searches)
     model: str
     backend: str
@@ -71,6 +72,7 @@ def store_status(store: ImageStore, settings: Settings) -> StoreStatus:
         "post_links": 0,
         "topics": 0,
         "captioned": 0,
+        "text_read": 0,
         "datasets": {},
         "model": store_model(store.meta, settings),
         "backend": store.backend,
@@ -83,6 +85,7 @@ def store_status(store: ImageStore, settings: Settings) -> StoreStatus:
     status["images"], status["videos"], status["frames"] = media_counts(store)
     status["posts"], status["post_links"] = count_posts(store)
     status["captioned"] = images.count(Filter(must=(IS_IMAGE,), must_not=(IsEmpty("caption"),)))
+    status["text_read"] = images.count(Filter(must_not=(IsEmpty("ocr"),)))
     status["datasets"] = images.facet("datasets")
     runs = store.topics.facet("run")
     if runs:

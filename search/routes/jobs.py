@@ -1,4 +1,4 @@
-"""Write jobs: index (server paths or an uploaded zip), caption, topics fit/assign; queued,
+"""Write jobs: index (server paths or an uploaded zip), caption, OCR, topics fit/assign; queued,
 one at a time, each with an id to poll for progress and the result report."""
 
 from __future__ import annotations
@@ -164,6 +164,14 @@ def caption(state: State) -> dict[str, Any]:
     """Caption every image that has no caption yet."""
     task = partial(tasks.caption, state.store, state.settings)
     return _submit(state, "caption", {}, task, "caption")
+
+
+@router.post("/ocr", **{**_JOB, "responses": {**_JOB["responses"], **documented(503)}})
+def ocr(state: State) -> dict[str, Any]:
+    """Read the text in every image and video frame that has none read yet (OCR)."""
+    tasks.ocr_ready(state.settings)  # refused at the door when Tesseract cannot run
+    task = partial(tasks.ocr, state.store, state.settings)
+    return _submit(state, "ocr", {"languages": state.settings.ocr_languages}, task, "ocr")
 
 
 @router.post("/topics", **_JOB)

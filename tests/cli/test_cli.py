@@ -52,6 +52,7 @@ def test_status_json_on_an_empty_store(tmp_path):
         "post_links": 0,
         "topics": 0,
         "captioned": 0,
+        "text_read": 0,
         "datasets": {},
         "model": "clip-ViT-B-32",
         "backend": "embedded",

@@ -238,7 +238,7 @@ def test_the_detail_view_pages_through_the_posts(chromium, served_small):
     page.goto(f"/?image={shared}")
     dialog = page.locator("#detail")
     dialog.locator(".post").first.wait_for()
-    assert dialog.locator("h3").first.inner_text() == "2 posts"
+    assert dialog.locator("h3.posts-head").inner_text() == "2 posts"
     assert dialog.locator(".post").count() == 1
     more = dialog.locator("button.more-posts")
     assert more.inner_text() == "Show 1 more (1 not shown)"

@@ -1,10 +1,10 @@
-// The detail view of one image: large image, caption, topic, the posts that used it (the first
-// ones, the rest a page at a time: one image can carry 50,000 posts), "more like this", and
-// previous/next with the arrow keys. Its state is `image=` in the URL.
+// The detail view of one image: large image, caption, topic, the text read in it (OCR), the posts
+// that used it (the first ones, the rest a page at a time: one image can carry 50,000 posts),
+// "more like this", and previous/next with the arrow keys. Its state is `image=` in the URL.
 
 import { api } from './api.js';
 import { labelOf } from './catalog.js';
-import { fill, formatDate, h, notice, num, plural, safeUrl } from './dom.js';
+import { code, fill, formatDate, h, notice, num, plural, safeUrl } from './dom.js';
 import { altText, currentResults, loadMore } from './grid.js';
 import { topicColour, topicName } from './palette.js';
 import { getState, subscribe, update } from './state.js';
@@ -132,6 +132,44 @@ function postList(id, first, total) {
   return [list, h('p', { class: 'row' }, more, status)];
 }
 
+const LANG = { deu: 'de', eng: 'en' }; // Tesseract's language names as HTML's
+
+/**
+ * The text read in the image (OCR): its lines, and how they were read; or that it was not read
+ * yet, or that none was found (a store searched by text must say where it cannot look).
+ */
+function ocrBlock(ocr) {
+  if (ocr === undefined) return null; // a hit, not yet the image's detail
+  const head = h('h3', {}, 'Text in the image');
+  if (ocr === null) {
+    return h(
+      'section',
+      { class: 'ocr' },
+      head,
+      h(
+        'p',
+        { class: 'muted' },
+        'Not read yet: run ',
+        code('picsift ocr'),
+        ' (or Jobs → Read text).',
+      ),
+    );
+  }
+  if (!ocr.text) {
+    return h('section', { class: 'ocr' }, head, h('p', { class: 'muted' }, 'No text found.'));
+  }
+  const how =
+    `Read by OCR from the ${ocr.source} (${ocr.languages}), ${plural(ocr.words, 'word')}, ` +
+    `mean confidence ${Math.round(ocr.confidence)}; words under ${ocr.min_confidence} left out.`;
+  return h(
+    'section',
+    { class: 'ocr' },
+    head,
+    h('p', { class: 'ocr-text', lang: LANG[ocr.language] ?? null }, ocr.text),
+    h('p', { class: 'muted' }, how),
+  );
+}
+
 function render(image, hit) {
   const id = String(image.id ?? shown);
   const topic = image.topic ?? hit?.topic ?? null;
@@ -239,6 +277,7 @@ function render(image, hit) {
         (image.tags ?? []).length
           ? h('p', { class: 'muted' }, `tags: ${image.tags.join(', ')}`)
           : null,
+        ocrBlock(image.ocr),
         h(
           'div',
           { class: 'row' },
@@ -263,7 +302,7 @@ function render(image, hit) {
             video ? `Open the video at ${timeText(video.frame_time)} ↗` : 'Open file ↗',
           ),
         ),
-        h('h3', {}, plural(total, 'post')),
+        h('h3', { class: 'posts-head' }, plural(total, 'post')),
         total
           ? postList(id, posts, total)
           : h(

@@ -1,5 +1,6 @@
-// Jobs: index a server path or an uploaded archive, caption, fit topics; each job shows its
-// progress until it ends. The list is the server's (GET /api/jobs), so every browser sees it.
+// Jobs: index a server path or an uploaded archive, caption, read text (OCR), fit topics; each
+// job shows its progress until it ends. The list is the server's (GET /api/jobs), so every
+// browser sees it.
 
 import { api, listOf } from './api.js';
 import { getCatalog, onCatalog, reload } from './catalog.js';
@@ -78,7 +79,7 @@ async function refreshList() {
   render();
 }
 
-/** Start a job (`kind`: index, caption, topics) and follow it; resolves to the ended job. */
+/** Start a job (`kind`: index, caption, ocr, topics) and follow it; resolves to the ended job. */
 export async function startJob(kind, { json, form } = {}) {
   const raw = await api(`jobs/${kind}`, {
     method: 'POST',
@@ -160,6 +161,8 @@ function statusBlock() {
     ['posts', status.posts],
     ['topics', status.topics],
     ['captioned', status.captioned],
+    // OCR: of the images and frames, how many had their text read (none found counts).
+    ['text read', `${num(status.text_read)} of ${num(status.images + status.frames)}`],
     ['model', status.model],
     ['backend', status.backend],
     ['store', status.store],
@@ -243,6 +246,17 @@ function formsBlock() {
       h('p', { class: 'muted' }, 'Caption the images that have none yet.'),
       h('button', { type: 'submit' }, 'Caption missing'),
     ),
+    h(
+      'form',
+      { onSubmit: onSubmit(() => run('ocr')) },
+      h('h3', {}, 'Text in images'),
+      h(
+        'p',
+        { class: 'muted' },
+        'Read the text (OCR) of the images and video frames that have none read yet.',
+      ),
+      h('button', { type: 'submit' }, 'Read text'),
+    ),
   );
 }
 
@@ -261,6 +275,8 @@ function build(view) {
       code('picsift index'),
       ', ',
       code('picsift caption'),
+      ', ',
+      code('picsift ocr'),
       ', ',
       code('picsift topics fit'),
       '.',
