@@ -18,8 +18,9 @@ if TYPE_CHECKING:
     from indexer.run import Sources
 
 
-def _bars() -> Bars:
-    return Bars(stages={"hash", "embed", "video", "caption", "search index"})
+def stage_bars() -> Bars:
+    """The bars of the indexing workflow's stages (hash, embed, videos, its phases)."""
+    return Bars(stages={"hash", "embed", "video", "caption", "ocr", "text", "search index"})
 
 
 def _summary(report: dict, topics: str | None = None) -> None:
@@ -51,6 +52,8 @@ def _summary(report: dict, topics: str | None = None) -> None:
         typer.echo(f"captions: {captions['written']:,} written, {len(captions['failed']):,} failed")
     if ocr := report.get("ocr"):
         typer.echo(ocr_line(ocr))
+    if text := report.get("text"):
+        typer.echo(text_line(text))
     if topics:
         typer.echo(topics)
 
@@ -70,6 +73,11 @@ def ocr_line(ocr: dict) -> str:
     if ocr.get("off"):
         return ocr["off"]
     return f"ocr: {ocr['written']:,} images read, {len(ocr['failed']):,} failed"
+
+
+def text_line(text: dict) -> str:
+    """The text phase's report in one line (or why the store has no text vectors)."""
+    return text.get("off") or f"text search: {text['written']:,} images' text vectors made"
 
 
 class _Run:
@@ -165,7 +173,7 @@ def index_sources(
     with (
         store,
         MediaReader() as reader,
-        _bars() as bars,
+        stage_bars() as bars,
     ):
         run = _Run(
             store,
@@ -262,7 +270,7 @@ def register(app: typer.Typer) -> None:
         if isinstance(opened, Server):
             done = opened.run_job("/api/jobs/caption", {}, "captioning")
         else:
-            with opened, _bars() as bars:
+            with opened, stage_bars() as bars:
                 done = tasks.caption(opened, settings, bars)
         typer.echo(f"captions: {done['written']:,} written, {len(done['failed']):,} failed")
         for failure in done["failed"]:
@@ -281,7 +289,7 @@ def register(app: typer.Typer) -> None:
         if isinstance(opened, Server):
             done = opened.run_job("/api/jobs/ocr", {}, "ocr")
         else:
-            with opened, _bars() as bars:
+            with opened, stage_bars() as bars:
                 done = tasks.ocr(opened, settings, bars)
         typer.echo(ocr_line(done))
         for failure in done["failed"]:

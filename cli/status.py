@@ -18,6 +18,10 @@ def _print_human(status: dict[str, Any]) -> None:
     typer.echo(f"videos    {status['videos']:,} ({status['frames']:,} frames)")
     media = status["images"] + status["frames"]
     typer.echo(f"ocr       text read in {status['text_read']:,} of {media:,} images and frames")
+    if status["text_languages"]:
+        typer.echo(f"text      searched in {', '.join(status['text_languages'])} (BM25)")
+    elif status["images"] or status["frames"]:
+        typer.echo("text      not searchable: made before text search; picsift store migrate")
     typer.echo(f"posts     {status['posts']:,} ({status['post_links']:,} image-post links)")
     run = f" (run {shown(status['topic_run'])})" if status["topic_run"] else ""
     typer.echo(f"topics    {status['topics']:,}{run}")

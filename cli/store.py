@@ -32,6 +32,30 @@ def register(app: typer.Typer) -> None:
             f"files to {out}"
         )
 
+    @store_app.command("migrate")
+    def migrate(ctx: typer.Context) -> None:
+        """Bring a store made by an earlier picsift up to date, in place: text vectors for
+        text and hybrid search (PICSIFT_TEXT_LANGUAGES), made from the stored text."""
+        from cli.common import settings_from
+        from cli.index import stage_bars, text_line
+        from indexer.run import TextVectors
+
+        settings = settings_from(ctx)
+        with open_store(settings, command="picsift store migrate") as store:
+            if store.has_text_vectors:
+                languages = ", ".join(store.meta.text_languages)
+                typer.echo(f"store {settings.store} is up to date (text vectors: {languages})")
+                return
+            meta = store.add_text_vectors()
+            with stage_bars() as progress:
+                text = TextVectors().run(store, settings.data_dir, progress)
+            store.refresh_index()
+        typer.echo(
+            f"migrated store {settings.store} to schema {meta.schema_version}: text vectors in "
+            f"{', '.join(meta.text_languages)}"
+        )
+        typer.echo(text_line(text))
+
     @store_app.command("import")
     def import_(
         ctx: typer.Context,
@@ -39,12 +63,17 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Load an exported store into the configured (empty) store, e.g. a Qdrant server."""
         from cli.common import settings_from
+        from cli.index import text_line
+        from indexer.run import TextVectors
         from picsift.store.portable import import_store
 
         settings = settings_from(ctx)
         with open_store(settings, command="picsift store import") as store:
             done = import_store(store, settings.data_dir, src.expanduser().resolve())
+            text = TextVectors().run(store, settings.data_dir, lambda *_: None)
+            store.refresh_index()
         typer.echo(
             f"imported {done.images:,} images, {done.topics:,} topics and {done.files:,} "
             f"files into {settings.store}"
         )
+        typer.echo(text_line(text))

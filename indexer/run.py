@@ -20,6 +20,7 @@ from indexer.reader import read_item
 from indexer.records import MediaItem
 from indexer.shard import Shard
 from indexer.sources import collect
+from indexer.text_vectors import text_vectors
 from indexer.video import FramePlan
 from picsift.models.ocr import OcrEngine, OcrUnavailable
 from picsift.progress import Progress
@@ -31,11 +32,13 @@ if TYPE_CHECKING:
 
 
 class Phase(Protocol):
-    """An enrichment of the stored images (captions today): it works on every image still
-    without its enrichment, so a run cut short is finished by the next one, and reports under
-    its `name` in the run's report."""
+    """An enrichment of the stored images: it works on every image still without its
+    enrichment, so a run cut short is finished by the next one, and reports under its `name`
+    in the run's report. It runs after a run that added images, and with `follows_posts`
+    also after one that only linked posts to known images."""
 
     name: str
+    follows_posts: bool
 
     def run(self, store: ImageStore, data_dir: Path, progress: Progress) -> dict[str, Any]:
         """Enrich what is missing; the report section: `written` (a count), failures."""
@@ -53,6 +56,7 @@ class Captions:
 
     captioner: ImageCaptioner
     name: str = "captions"
+    follows_posts: bool = False
 
     def run(self, store: ImageStore, data_dir: Path, progress: Progress) -> dict[str, Any]:
         return _section(*caption_missing(store, self.captioner, data_dir, progress=progress))
@@ -66,11 +70,33 @@ class Ocr:
     engine: OcrEngine | None
     off: str | None = None
     name: str = "ocr"
+    follows_posts: bool = False
 
     def run(self, store: ImageStore, data_dir: Path, progress: Progress) -> dict[str, Any]:
         if self.engine is None:
             return {"written": 0, "failed": [], "off": self.off}
         return _section(*ocr_missing(store, self.engine, data_dir, progress=progress))
+
+
+@dataclass(frozen=True)
+class TextVectors:
+    """The BM25 text vectors of every image whose text changed (see `indexer.text_vectors`):
+    last, after the phases that write text; a store made before text search (schema 1) is
+    left as it is, and `off` says how to give it text vectors."""
+
+    name: str = "text"
+    follows_posts: bool = True
+
+    def run(self, store: ImageStore, data_dir: Path, progress: Progress) -> dict[str, Any]:
+        if not store.has_text_vectors:
+            return {"written": 0, "failed": [], "off": NO_TEXT_VECTORS}
+        return {"written": text_vectors(store, progress=progress), "failed": []}
+
+
+NO_TEXT_VECTORS = (
+    "text search: this store was made before it (schema 1); `picsift store migrate` gives "
+    "it text vectors"
+)
 
 
 def ocr_phase(settings: Settings) -> Ocr:
@@ -108,7 +134,9 @@ def enrichment(settings: Settings, *, captions: bool = True) -> list[Phase]:
 
     captioner = captioner_for(settings) if captions else None
     phases: list[Phase] = [Captions(captioner)] if captioner is not None else []
-    return [*phases, ocr_phase(settings)] if settings.ocr else phases
+    if settings.ocr:
+        phases.append(ocr_phase(settings))
+    return [*phases, TextVectors()]
 
 
 def frame_plan(settings: Settings) -> FramePlan:
@@ -131,7 +159,8 @@ def run_index(
     only_new: bool = False,
     with_posts: bool = True,
 ) -> IndexRun:
-    """Index the sources, then run each phase when the run added images.
+    """Index the sources, then run each phase when the run added images (or, for a phase
+    that follows posts, linked posts).
 
     Args:
         frames: Which frames of each new video are kept (default: `FramePlan()`).
@@ -161,9 +190,10 @@ def run_index(
     result.skipped[:0] = found.skipped
     report = result.to_dict()
     enriched = 0
-    for phase in phases if new_ids else ():
-        report[phase.name] = phase.run(store, data_dir, progress or _quiet)
-        enriched += report[phase.name]["written"]
+    for phase in phases:
+        if new_ids or (phase.follows_posts and report["posts_linked"]):
+            report[phase.name] = phase.run(store, data_dir, progress or _quiet)
+            enriched += report[phase.name]["written"]
     return IndexRun(report, new_ids, enriched)
 
 

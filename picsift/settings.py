@@ -102,6 +102,11 @@ class Settings(BaseSettings):
     ocr_min_confidence: float = Field(
         70.0, ge=0, le=100, description="OCR: words Tesseract is less sure of (0..100) are dropped."
     )
+    text_languages: str = Field(
+        "german,english",
+        description="Text search: the languages of a new store's BM25 text vectors, comma-"
+        "separated (each its own stemming and stop words; a query is searched in each).",
+    )
     hnsw_m: int = Field(16, ge=4, le=128)
     hnsw_ef_construct: int = Field(100, ge=8, le=2048)
     hnsw_ef: int | None = Field(None, ge=1, description="Search-time ef; None = engine default.")
@@ -139,6 +144,27 @@ class Settings(BaseSettings):
         if "://" in value and not value.startswith(("http://", "https://")):
             raise ValueError(f"URL {value!r} must start with http:// or https://")
         return value
+
+    @field_validator("text_languages")
+    @classmethod
+    def _check_text_languages(cls, value: str) -> str:
+        import qdrant_edge as qe
+
+        names = [name.strip().lower() for name in value.split(",") if name.strip()]
+        for name in names:
+            try:
+                qe.Bm25(qe.Bm25Config(language=name))
+            except Exception:  # qdrant_edge says only "unsupported language"
+                raise ValueError(
+                    f"{name!r} is no language the text search knows (e.g. german, english, "
+                    "french, spanish, italian, dutch, russian, turkish)"
+                ) from None
+        return ",".join(dict.fromkeys(names))
+
+    @property
+    def text_language_list(self) -> tuple[str, ...]:
+        """`text_languages` as a tuple (empty: new stores get no text vectors)."""
+        return tuple(name for name in self.text_languages.split(",") if name)
 
     @field_validator("collection")
     @classmethod

@@ -309,6 +309,10 @@ class StatusOut(BaseModel):
     text_read: int = Field(
         description="Images and video frames whose text was read (OCR), none found included."
     )
+    text_languages: list[str] = Field(
+        description="Languages of the text vectors (text and hybrid search); empty: the store "
+        "was made before text search (`picsift store migrate`)."
+    )
     datasets: dict[str, int]
     model: str
     backend: str

@@ -54,7 +54,7 @@ def caption(store: ImageStore, settings: Settings, progress: Progress) -> dict[s
     Returns:
         `written`, `failed`, and `topics` (`topics.relabel.RelabelReport`) when it relabelled.
     """
-    from indexer.run import Captions
+    from indexer.run import Captions, TextVectors
     from picsift.models.factory import captioner_for
     from topics.relabel import relabel_topics
 
@@ -65,6 +65,7 @@ def caption(store: ImageStore, settings: Settings, progress: Progress) -> dict[s
         return {"written": 0, "failed": []}
     done = Captions(captioner).run(store, settings.data_dir, progress)
     if done["written"]:
+        done["text"] = TextVectors().run(store, settings.data_dir, progress)
         _refresh(store, progress)
         relabeled = relabel_topics(store, settings.data_dir)
         if relabeled.run is not None:
@@ -84,11 +85,14 @@ def ocr(store: ImageStore, settings: Settings, progress: Progress) -> dict[str, 
         ModelUnavailableError: Tesseract or a language's data is missing (the message says
             what to install).
     """
+    from indexer.run import TextVectors
+
     phase = ocr_ready(settings)
     if not store.exists:
         return {"written": 0, "failed": []}
     done = phase.run(store, settings.data_dir, progress)
     if done["written"]:
+        done["text"] = TextVectors().run(store, settings.data_dir, progress)
         _refresh(store, progress)
     return done
 

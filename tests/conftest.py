@@ -43,18 +43,19 @@ def point_id(i: int) -> str:
 
 @pytest.fixture(params=["embedded", "server"])
 def make_store(request: pytest.FixtureRequest, tmp_path) -> Iterator[Callable[[], ImageStore]]:
-    """Factory of stores on one backend; calling it again reopens the same store."""
+    """Factory of stores on one backend; calling it again reopens the same store (keyword
+    arguments go to the store, e.g. `text_languages`)."""
     opened: list[ImageStore] = []
     client = QdrantClient(":memory:") if request.param == "server" else None
 
-    def factory() -> ImageStore:
+    def factory(**kwargs: Any) -> ImageStore:
         for store in opened:
             if request.param == "embedded":
                 store.close()
         if request.param == "embedded":
-            store: ImageStore = EdgeStore(tmp_path / "store")
+            store: ImageStore = EdgeStore(tmp_path / "store", **kwargs)
         else:
-            store = ServerStore(client, location=":memory:")
+            store = ServerStore(client, location=":memory:", **kwargs)
         opened.append(store)
         return store
 

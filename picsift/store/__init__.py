@@ -71,6 +71,7 @@ def open_store(settings: Settings, command: str | None = None) -> ImageStore:
         on_disk=settings.on_disk,
         quantization=settings.quantization,
         command=command,
+        text_languages=settings.text_language_list,
     )
 
 
@@ -104,4 +105,5 @@ def _open_server(settings: Settings) -> ImageStore:
         hnsw_m=settings.hnsw_m,
         hnsw_ef_construct=settings.hnsw_ef_construct,
         hnsw_ef=settings.hnsw_ef,
+        text_languages=settings.text_language_list,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import abc
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import Any, Literal
 
 import numpy as np
@@ -12,12 +13,22 @@ import numpy as np
 from picsift.errors import ModelMismatchError, StoreError
 from picsift.store.filters import Filter, Range
 from picsift.store.ranking import Ranking
-from picsift.store.records import CollectionSpec, Hit, PayloadSelect, PointData, Record
+from picsift.store.records import (
+    CollectionSpec,
+    Hit,
+    Leg,
+    PayloadSelect,
+    PointData,
+    Record,
+    SparseVector,
+)
 from picsift.store.schema import (
+    DEFAULT_TEXT_LANGUAGES,
     IMAGE_INDEXES,
     SCHEMA_VERSION,
     TOPIC_INDEXES,
     StoreMeta,
+    text_vector_name,
     vector_name,
 )
 
@@ -227,6 +238,42 @@ class Collection(Ranking, abc.ABC):
         `score_threshold`)."""
 
     @abc.abstractmethod
+    def sparse_query(
+        self,
+        vector: SparseVector,
+        using: str,
+        *,
+        filter: Filter | None = None,
+        limit: int = 10,
+        with_payload: PayloadSelect = True,
+        score_threshold: float | None = None,
+    ) -> list[Hit]:
+        """Best points by the sparse vector `using` (dot product, IDF-weighted), best first;
+        only points sharing a token with `vector` score."""
+
+    @abc.abstractmethod
+    def fuse(
+        self,
+        legs: Sequence[Leg],
+        *,
+        k: int,
+        filter: Filter | None = None,
+        limit: int,
+        with_payload: PayloadSelect = False,
+    ) -> list[Hit]:
+        """The legs' rankings fused by reciprocal rank (score: the sum of 1 / (k + rank) over
+        the legs a point is in, ranks counted from 0), best first; every leg and the fusion
+        under `filter`. `k` is always passed: the backends' defaults differ."""
+
+    @abc.abstractmethod
+    def set_sparse(self, items: Iterable[tuple[str, Mapping[str, SparseVector]]]) -> None:
+        """Set sparse vectors point by point: [(id, {vector name: vector}), ...]."""
+
+    @abc.abstractmethod
+    def add_sparse(self, names: Sequence[str]) -> None:
+        """Add sparse vectors (IDF-weighted) to the collection's config, in place."""
+
+    @abc.abstractmethod
     def count(self, filter: Filter | None = None) -> int:
         """Exact number of matching points."""
 
@@ -264,9 +311,15 @@ class ImageStore(abc.ABC):
 
     backend: Backend
 
-    def __init__(self, collection: str, location: str):
+    def __init__(
+        self,
+        collection: str,
+        location: str,
+        text_languages: Sequence[str] = DEFAULT_TEXT_LANGUAGES,
+    ):
         self.collection = collection
         self.location = location
+        self.text_languages = tuple(text_languages)  # of the text vectors of a new store
         self._images: Collection | None = None
         self._topics: Collection | None = None
         self.meta: StoreMeta | None = None
@@ -308,9 +361,15 @@ class ImageStore(abc.ABC):
             vector_name=vector_name(model_id),
             schema_version=SCHEMA_VERSION,
             created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            text_languages=self.text_languages,
         )
         image_spec = CollectionSpec(
-            self.collection, meta.vector_name, dim, IMAGE_INDEXES, meta.to_dict()
+            self.collection,
+            meta.vector_name,
+            dim,
+            IMAGE_INDEXES,
+            meta.to_dict(),
+            tuple(meta.text_vectors),
         )
         topic_spec = CollectionSpec(
             f"{self.collection}_topics", meta.vector_name, dim, TOPIC_INDEXES, meta.to_dict()
@@ -343,6 +402,36 @@ class ImageStore(abc.ABC):
                 f"this picsift understands ({SCHEMA_VERSION}); upgrade picsift"
             )
         self.meta = meta
+
+    @property
+    def has_text_vectors(self) -> bool:
+        """Whether the images have text vectors to search (a store of schema 2)."""
+        return self.meta is not None and bool(self.meta.text_languages)
+
+    def add_text_vectors(self) -> StoreMeta:
+        """Give a store of schema 1 the text vectors of `text_languages` (empty: no point has
+        one until the text phase runs), in place; the meta is written last, so a store cut
+        off before it opens as schema 1 and is migrated again.
+
+        Raises:
+            StoreError: nothing indexed yet, or the store has text vectors already.
+        """
+        if self.meta is None:
+            raise StoreError(f"store {self.location} is empty: nothing to migrate")
+        if self.has_text_vectors:
+            raise StoreError(
+                f"store {self.location} has text vectors already "
+                f"({', '.join(self.meta.text_languages)}): nothing to migrate"
+            )
+        self.images.add_sparse([text_vector_name(lang) for lang in self.text_languages])
+        meta = replace(self.meta, schema_version=SCHEMA_VERSION, text_languages=self.text_languages)
+        self._save_meta(meta)
+        self.meta = meta
+        return meta
+
+    @abc.abstractmethod
+    def _save_meta(self, meta: StoreMeta) -> None:
+        """Record a changed meta with both collections (after `add_text_vectors`)."""
 
     def refresh_index(self) -> None:
         """Call after bulk payload writes: the embedded engine brute-forces rewritten points

@@ -11,6 +11,7 @@ import json
 import os
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +25,20 @@ from picsift.store.base import (
     CollectionSpec,
     Hit,
     ImageStore,
+    Leg,
     PayloadSelect,
     PointData,
     Record,
+    SparseVector,
 )
 from picsift.store.lock import StoreLock
-from picsift.store.schema import INT8_OVERSAMPLING, INT8_QUANTILE, IndexKind
+from picsift.store.schema import (
+    DEFAULT_TEXT_LANGUAGES,
+    INT8_OVERSAMPLING,
+    INT8_QUANTILE,
+    IndexKind,
+    StoreMeta,
+)
 
 _SCHEMAS: dict[IndexKind, Any] = {
     IndexKind.KEYWORD: qe.PayloadSchemaType.Keyword,
@@ -74,6 +83,15 @@ def _condition(cond: f.Condition) -> Any:
 
 def _with_payload(select: PayloadSelect) -> Any:
     return select if isinstance(select, bool) else list(select)
+
+
+def _sparse(vector: SparseVector) -> qe.SparseVector:
+    return qe.SparseVector(list(vector.indices), list(vector.values))
+
+
+def _sparse_params() -> qe.EdgeSparseVectorParams:
+    """Text vectors hold BM25 term weights; the engine weights them by IDF when queried."""
+    return qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)
 
 
 class EdgeCollection(Collection):
@@ -188,6 +206,86 @@ class EdgeCollection(Collection):
         )
         return self._hits(self._shard.query(request), with_vectors)
 
+    def sparse_query(
+        self,
+        vector: SparseVector,
+        using: str,
+        *,
+        filter: f.Filter | None = None,
+        limit: int = 10,
+        with_payload: PayloadSelect = True,
+        score_threshold: float | None = None,
+    ) -> list[Hit]:
+        request = qe.QueryRequest(
+            limit=limit,
+            query=qe.Query.Nearest(_sparse(vector), using=using),
+            filter=to_edge_filter(filter),
+            with_payload=_with_payload(with_payload),
+            with_vector=False,
+            score_threshold=score_threshold,
+        )
+        return self._hits(self._shard.query(request), False)
+
+    def fuse(
+        self,
+        legs: Sequence[Leg],
+        *,
+        k: int,
+        filter: f.Filter | None = None,
+        limit: int,
+        with_payload: PayloadSelect = False,
+    ) -> list[Hit]:
+        edge_filter = to_edge_filter(filter)
+        prefetches = [self._prefetch(leg, edge_filter) for leg in legs]
+        request = qe.QueryRequest(
+            limit=limit,
+            prefetches=prefetches,
+            query=qe.Fusion.Rrf(k=k),
+            filter=edge_filter,
+            with_payload=_with_payload(with_payload),
+            with_vector=False,
+        )
+        return self._hits(self._shard.query(request), False)
+
+    def _prefetch(self, leg: Leg, edge_filter: qe.Filter | None) -> qe.Prefetch:
+        if isinstance(leg.vector, SparseVector):
+            query = qe.Query.Nearest(_sparse(leg.vector), using=leg.using)
+            params = None
+        else:
+            dense = np.asarray(leg.vector, np.float32).tolist()
+            query = qe.Query.Nearest(dense, using=leg.using or self.spec.vector_name)
+            params = qe.SearchParams(
+                hnsw_ef=max(leg.limit, self.hnsw_ef or 0),
+                quantization=qe.QuantizationSearchParams(
+                    rescore=True, oversampling=INT8_OVERSAMPLING
+                ),
+            )
+        return qe.Prefetch(
+            limit=leg.limit,
+            query=query,
+            filter=edge_filter,
+            params=params,
+            score_threshold=leg.score_threshold,
+        )
+
+    def set_sparse(self, items: Iterable[tuple[str, Mapping[str, SparseVector]]]) -> None:
+        points = [
+            qe.PointVectors(uuid.UUID(i), {name: _sparse(v) for name, v in vectors.items()})
+            for i, vectors in items
+        ]
+        if points:
+            self._shard.update(qe.UpdateOperation.update_vectors(points))
+
+    def add_sparse(self, names: Sequence[str]) -> None:
+        # Edge takes a vector added this way (loading a shard with a config that adds one is
+        # refused as incompatible with its segments); adding one it has changes nothing.
+        for name in names:
+            self._shard.update(
+                qe.UpdateOperation.create_sparse_vector(name, modifier=qe.Modifier.Idf)
+            )
+        self._shard.flush()
+        self.spec = replace(self.spec, sparse=tuple(dict.fromkeys((*self.spec.sparse, *names))))
+
     def count(self, filter: f.Filter | None = None) -> int:
         return self._shard.count(qe.CountRequest(exact=True, filter=to_edge_filter(filter)))
 
@@ -237,9 +335,10 @@ class EdgeStore(ImageStore):
         on_disk: bool = False,
         quantization: str = "none",
         command: str | None = None,
+        text_languages: Sequence[str] = DEFAULT_TEXT_LANGUAGES,
     ):
         self.directory = Path(directory).expanduser().resolve()
-        super().__init__(collection, str(self.directory))
+        super().__init__(collection, str(self.directory), text_languages)
         self._hnsw = (hnsw_m, hnsw_ef_construct)
         self._hnsw_ef = hnsw_ef
         self._on_disk = on_disk
@@ -278,7 +377,12 @@ class EdgeStore(ImageStore):
 
     def _load(self, spec: CollectionSpec) -> EdgeCollection:
         spec = CollectionSpec(
-            spec.name, spec.vector_name, spec.dim, _kinds(spec.indexes), spec.metadata
+            spec.name,
+            spec.vector_name,
+            spec.dim,
+            _kinds(spec.indexes),
+            spec.metadata,
+            tuple(spec.sparse),
         )
         shard = qe.EdgeShard.load(str(self._shard_dir(spec.name)), self._config(spec))
         return EdgeCollection(spec, shard, self._meta_path(spec.name), self._hnsw_ef)
@@ -290,6 +394,7 @@ class EdgeStore(ImageStore):
         )
         return qe.EdgeConfig(
             vectors={spec.vector_name: params},
+            sparse_vectors={name: _sparse_params() for name in spec.sparse} or None,
             hnsw_config=qe.HnswIndexConfig(
                 m=m, ef_construct=ef_construct, full_scan_threshold=10_000
             ),
@@ -307,18 +412,28 @@ class EdgeStore(ImageStore):
             shard.flush()
             # The meta file is written last: a crash before it leaves no half-made collection
             # that would later open as if complete.
-            record = {
-                "spec": {
-                    "name": spec.name,
-                    "vector_name": spec.vector_name,
-                    "dim": spec.dim,
-                    "indexes": {k: v.value for k, v in spec.indexes.items()},
-                    "metadata": dict(spec.metadata),
-                }
-            }
-            _atomic_write(self._meta_path(spec.name), json.dumps(record, indent=2))
+            self._write_meta(spec)
             made.append(EdgeCollection(spec, shard, self._meta_path(spec.name), self._hnsw_ef))
         return tuple(made)
+
+    def _write_meta(self, spec: CollectionSpec) -> None:
+        record = {
+            "spec": {
+                "name": spec.name,
+                "vector_name": spec.vector_name,
+                "dim": spec.dim,
+                "indexes": {k: v.value for k, v in spec.indexes.items()},
+                "metadata": dict(spec.metadata),
+                "sparse": list(spec.sparse),
+            }
+        }
+        _atomic_write(self._meta_path(spec.name), json.dumps(record, indent=2))
+
+    def _save_meta(self, meta: StoreMeta) -> None:
+        # The topics' record first: the images' record is what says which schema the store has.
+        for coll in (self.topics, self.images):
+            coll.spec = replace(coll.spec, metadata=meta.to_dict())
+            self._write_meta(coll.spec)
 
     def close(self) -> None:
         try:

@@ -163,7 +163,10 @@ def _read_points(
             try:
                 item = json.loads(line)
                 vector = _decode(item["vector"], dim, where)
-                batch.append(PointData(item["id"], vector, item["payload"]))
+                # Text vectors are not exported: made again after the import, in the target
+                # store's languages, so their record of what they were made from goes.
+                payload = {k: v for k, v in item["payload"].items() if k != "text_sha"}
+                batch.append(PointData(item["id"], vector, payload))
             except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
                 raise InputError(f"{where}: not a stored point ({exc})") from None
             if len(batch) == BATCH:

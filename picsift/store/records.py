@@ -39,6 +39,26 @@ class Hit(Record):
 
 
 @dataclass(frozen=True)
+class SparseVector:
+    """A sparse vector (BM25 of a text): token ids and their weights."""
+
+    indices: tuple[int, ...]
+    values: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One ranking a fused query reads: `vector` under `using` (None: the collection's dense
+    vector; a name: one of its sparse vectors), its best `limit` points, none scoring below
+    `score_threshold`."""
+
+    vector: np.ndarray | SparseVector
+    using: str | None
+    limit: int
+    score_threshold: float | None = None
+
+
+@dataclass(frozen=True)
 class CollectionSpec:
     """How to create a collection."""
 
@@ -47,3 +67,4 @@ class CollectionSpec:
     dim: int
     indexes: Mapping[str, IndexKind]
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    sparse: tuple[str, ...] = ()  # sparse vectors (text, BM25 weights; IDF at query time)

@@ -7,7 +7,10 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
-SCHEMA_VERSION = 1
+# 1: dense image vectors; 2: and a sparse BM25 vector of each image's text per language
+# (`text_vector_name`), which `ImageStore.add_text_vectors` adds to a store of version 1.
+SCHEMA_VERSION = 2
+DEFAULT_TEXT_LANGUAGES = ("german", "english")
 # int8 quantization maps this central share of each dimension's values onto 256 levels; the
 # extremes beyond it are clipped (rescoring with the original vectors repairs the order).
 INT8_QUANTILE = 0.99
@@ -63,6 +66,11 @@ def vector_name(model_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", tail) or "default"
 
 
+def text_vector_name(language: str) -> str:
+    """Name of the sparse BM25 vector of the images' text in `language` (`bm25-german`)."""
+    return f"bm25-{language}"
+
+
 @dataclass(frozen=True)
 class StoreMeta:
     """Recorded with the image collection: what made the vectors."""
@@ -72,13 +80,22 @@ class StoreMeta:
     vector_name: str
     schema_version: int = SCHEMA_VERSION
     created_at: str = ""
+    # The languages of the text vectors (schema 2; empty: a store without them).
+    text_languages: tuple[str, ...] = ()
+
+    @property
+    def text_vectors(self) -> dict[str, str]:
+        """Sparse vector name -> its language."""
+        return {text_vector_name(lang): lang for lang in self.text_languages}
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able form."""
-        return asdict(self)
+        return asdict(self) | {"text_languages": list(self.text_languages)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StoreMeta:
         """Inverse of `to_dict`; unknown keys (from newer versions) are ignored."""
         names = set(cls.__dataclass_fields__)
-        return cls(**{k: v for k, v in data.items() if k in names})
+        known = {k: v for k, v in data.items() if k in names}
+        known["text_languages"] = tuple(known.get("text_languages") or ())
+        return cls(**known)

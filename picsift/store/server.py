@@ -7,6 +7,7 @@ indexes and cluster settings; what is sent for those is checked by its own tests
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -20,16 +21,20 @@ from picsift.store.base import (
     CollectionSpec,
     Hit,
     ImageStore,
+    Leg,
     PayloadSelect,
     PointData,
     Record,
+    SparseVector,
 )
 from picsift.store.schema import (
+    DEFAULT_TEXT_LANGUAGES,
     IMAGE_INDEXES,
     INT8_OVERSAMPLING,
     INT8_QUANTILE,
     TOPIC_INDEXES,
     IndexKind,
+    StoreMeta,
 )
 
 _SCHEMAS: dict[IndexKind, Any] = {
@@ -78,6 +83,14 @@ def _condition(cond: f.Condition) -> Any:
 
 def _with_payload(select: PayloadSelect) -> Any:
     return select if isinstance(select, bool) else list(select)
+
+
+def _sparse(vector: SparseVector) -> qm.SparseVector:
+    return qm.SparseVector(indices=list(vector.indices), values=list(vector.values))
+
+
+# Text vectors hold BM25 term weights; the engine weights them by IDF when queried.
+_SPARSE_PARAMS = qm.SparseVectorParams(modifier=qm.Modifier.IDF)
 
 
 class ServerCollection(Collection):
@@ -204,6 +217,93 @@ class ServerCollection(Collection):
         )
         return self._hits(response.points, with_vectors)
 
+    def sparse_query(
+        self,
+        vector: SparseVector,
+        using: str,
+        *,
+        filter: f.Filter | None = None,
+        limit: int = 10,
+        with_payload: PayloadSelect = True,
+        score_threshold: float | None = None,
+    ) -> list[Hit]:
+        response = self._client.query_points(
+            self.name,
+            query=_sparse(vector),
+            using=using,
+            query_filter=to_qdrant_filter(filter),
+            limit=limit,
+            with_payload=_with_payload(with_payload),
+            with_vectors=False,
+            score_threshold=score_threshold,
+        )
+        return self._hits(response.points, False)
+
+    def fuse(
+        self,
+        legs: Sequence[Leg],
+        *,
+        k: int,
+        filter: f.Filter | None = None,
+        limit: int,
+        with_payload: PayloadSelect = False,
+    ) -> list[Hit]:
+        qfilter = to_qdrant_filter(filter)
+        response = self._client.query_points(
+            self.name,
+            prefetch=[self._prefetch(leg, qfilter) for leg in legs],
+            query=qm.RrfQuery(rrf=qm.Rrf(k=k)),
+            query_filter=qfilter,
+            limit=limit,
+            with_payload=_with_payload(with_payload),
+            with_vectors=False,
+        )
+        return self._hits(response.points, False)
+
+    def _prefetch(self, leg: Leg, qfilter: qm.Filter | None) -> qm.Prefetch:
+        if isinstance(leg.vector, SparseVector):
+            return qm.Prefetch(
+                query=_sparse(leg.vector),
+                using=leg.using,
+                filter=qfilter,
+                limit=leg.limit,
+                score_threshold=leg.score_threshold,
+            )
+        return qm.Prefetch(
+            query=np.asarray(leg.vector, np.float32).tolist(),
+            using=leg.using or self.spec.vector_name,
+            filter=qfilter,
+            limit=leg.limit,
+            score_threshold=leg.score_threshold,
+            params=qm.SearchParams(
+                hnsw_ef=max(leg.limit, self.hnsw_ef or 0),
+                quantization=qm.QuantizationSearchParams(
+                    rescore=True, oversampling=INT8_OVERSAMPLING
+                ),
+            ),
+        )
+
+    def set_sparse(self, items: Iterable[tuple[str, Mapping[str, SparseVector]]]) -> None:
+        points = [
+            qm.PointVectors(id=i, vector={name: _sparse(v) for name, v in vectors.items()})
+            for i, vectors in items
+        ]
+        for start in range(0, len(points), _BATCH):
+            self._client.update_vectors(self.name, points[start : start + _BATCH], wait=True)
+
+    def add_sparse(self, names: Sequence[str]) -> None:
+        config = self._client.get_collection(self.name).config.params.sparse_vectors or {}
+        for name in names:
+            if name not in config:
+                self._client.create_vector_name(
+                    self.name,
+                    name,
+                    qm.SparseVectorNameConfig(
+                        sparse=qm.SparseVectorConfig(modifier=qm.Modifier.IDF)
+                    ),
+                )
+        self.spec = replace(self.spec, sparse=tuple(dict.fromkeys((*self.spec.sparse, *names))))
+
     def count(self, filter: f.Filter | None = None) -> int:
         return self._client.count(
             self.name, count_filter=to_qdrant_filter(filter), exact=True
@@ -250,8 +350,9 @@ class ServerStore(ImageStore):
         hnsw_m: int = 16,
         hnsw_ef_construct: int = 100,
         hnsw_ef: int | None = None,
+        text_languages: Sequence[str] = DEFAULT_TEXT_LANGUAGES,
     ):
-        super().__init__(collection, location or "qdrant")
+        super().__init__(collection, location or "qdrant", text_languages)
         self.client = client
         self._cluster = (shard_number, replication_factor)
         self._on_disk = on_disk
@@ -285,8 +386,11 @@ class ServerStore(ImageStore):
                 "(it records no model); choose another PICSIFT_COLLECTION"
             )
         name, dim = self.meta.vector_name, self.meta.dim
+        sparse = tuple(self.meta.text_vectors)
         self._images = ServerCollection(
-            CollectionSpec(self.collection, name, dim, IMAGE_INDEXES), self.client, self._hnsw_ef
+            CollectionSpec(self.collection, name, dim, IMAGE_INDEXES, sparse=sparse),
+            self.client,
+            self._hnsw_ef,
         )
         self._topics = ServerCollection(
             CollectionSpec(f"{self.collection}_topics", name, dim, TOPIC_INDEXES),
@@ -306,6 +410,7 @@ class ServerStore(ImageStore):
                             size=spec.dim, distance=qm.Distance.COSINE, on_disk=self._on_disk
                         )
                     },
+                    sparse_vectors_config={name: _SPARSE_PARAMS for name in spec.sparse} or None,
                     shard_number=shards,
                     replication_factor=replicas,
                     hnsw_config=self._hnsw,
@@ -318,6 +423,11 @@ class ServerStore(ImageStore):
                     )
             made.append(ServerCollection(spec, self.client, self._hnsw_ef))
         return tuple(made)
+
+    def _save_meta(self, meta: StoreMeta) -> None:
+        # The topics' first: the images' metadata is what says which schema the store has.
+        for coll in (self.topics, self.images):
+            self.client.update_collection(coll.name, metadata=meta.to_dict())
 
     def close(self) -> None:
         self.client.close()

@@ -31,6 +31,7 @@ class StoreStatus(TypedDict):
     topics: int
     captioned: int  # images with a caption
     text_read: int  # images and video frames whose text was read (OCR), none found included
+    text_languages: list[str]  # of the text vectors; empty: a store made before text search
     datasets: dict[str, int]  # points per dataset (images and frames: what a filter searches)
     model: str
     backend: str
@@ -73,6 +74,7 @@ def store_status(store: ImageStore, settings: Settings) -> StoreStatus:
         "topics": 0,
         "captioned": 0,
         "text_read": 0,
+        "text_languages": [],
         "datasets": {},
         "model": store_model(store.meta, settings),
         "backend": store.backend,
@@ -81,6 +83,7 @@ def store_status(store: ImageStore, settings: Settings) -> StoreStatus:
     }
     if not store.exists:
         return status
+    status["text_languages"] = list(store.meta.text_languages) if store.meta else []
     images = store.images
     status["images"], status["videos"], status["frames"] = media_counts(store)
     status["posts"], status["post_links"] = count_posts(store)

@@ -53,6 +53,7 @@ def test_status_json_on_an_empty_store(tmp_path):
         "topics": 0,
         "captioned": 0,
         "text_read": 0,
+        "text_languages": [],
         "datasets": {},
         "model": "clip-ViT-B-32",
         "backend": "embedded",

@@ -59,7 +59,7 @@ def test_ensure_records_model_and_schema(make_store):
         _ = store.images
     meta = store.ensure("sentence-transformers/clip-ViT-B-32", DIM)
     assert meta.vector_name == "clip-ViT-B-32"
-    assert meta.schema_version == 1
+    assert (meta.schema_version, meta.text_languages) == (2, ("german", "english"))
     assert store.images.metadata()["model"] == "sentence-transformers/clip-ViT-B-32"
     assert make_store().meta == meta
 

@@ -1,0 +1,65 @@
+"""A store made by the last release before text search (schema 1: `tests/fixtures/
+store-v1.tar.gz`, six toy images of a 4CAT zip and their TikTok CSV indexed by picsift at
+commit d2167b3 with the toy model) opens, searches by image, says how to get text search, and
+`picsift store migrate` gives it text vectors in place, keeping every payload and vector."""
+
+from __future__ import annotations
+
+import json
+import tarfile
+from pathlib import Path
+
+import numpy as np
+from typer.testing import CliRunner
+
+from cli.main import app
+from picsift.store.edge import EdgeStore
+from picsift.text import Bm25Texts
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "store-v1.tar.gz"
+runner = CliRunner()
+
+
+def cli(store: Path, *args: str) -> str:
+    result = runner.invoke(app, ["--store", str(store), *args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def unpacked(tmp_path: Path) -> Path:
+    with tarfile.open(FIXTURE) as tar:
+        tar.extractall(tmp_path, filter="data")
+    return tmp_path / "v1store"
+
+
+def points(store: Path) -> dict:
+    with EdgeStore(store) as opened:
+        return {r.id: (r.payload, r.vector) for r in opened.images.scroll(with_vectors=True)}
+
+
+def test_a_store_of_the_last_release_is_migrated_in_place(tmp_path):
+    store = unpacked(tmp_path)
+    before = points(store)
+    with EdgeStore(store) as opened:
+        assert (opened.meta.schema_version, opened.has_text_vectors) == (1, False)
+    assert json.loads(cli(store, "status", "--json"))["text_languages"] == []
+    assert "picsift store migrate" in cli(store, "status")
+    assert len(json.loads(cli(store, "search", "red", "--json", "--limit", "3"))["hits"]) == 3
+
+    out = cli(store, "store", "migrate")
+    assert "to schema 2: text vectors in german, english" in out
+    assert "text search: 6 images' text vectors made" in out
+    after = points(store)
+    assert after.keys() == before.keys()
+    for key, (payload, vector) in before.items():
+        new_payload, new_vector = after[key]
+        assert {k: v for k, v in new_payload.items() if not k.startswith("text_")} == payload
+        assert np.allclose(new_vector, vector)
+    with EdgeStore(store) as opened:
+        assert opened.meta.schema_version == 2
+        query = Bm25Texts(["english"]).query("farmers")["bm25-english"]
+        found = opened.images.sparse_query(query, "bm25-english", limit=10)
+    # The odd posts' hashtags say "farmers".
+    odd = {k for k, (p, _) in after.items() if "farmers" in p["posts"][0]["hashtags"]}
+    assert {h.id for h in found} == odd and odd
+    assert "is up to date (text vectors: german, english)" in cli(store, "store", "migrate")
