@@ -20,3 +20,17 @@ GroupBy = Annotated[
     str | None,
     typer.Option(help="One hit per 'post', per 'author' or per 'video' (its best frame)."),
 ]
+Mode = Annotated[
+    str,
+    typer.Option(
+        help="Rank by the 'image' (CLIP), the images' 'text' (OCR, caption, posts: BM25), or "
+        "'hybrid' (both, fused by rank)."
+    ),
+]
+MinScore = Annotated[
+    float | None,
+    typer.Option(
+        help="Leave out hits scoring below this: cosine (-1..1) in image mode, BM25 (>= 0) in "
+        "text mode."
+    ),
+]

@@ -11,7 +11,8 @@ from cli.client import Server, open_or_served
 from cli.display import json_line, shown
 
 POSTS_SHOWN = 3  # posts printed under each hit
-FIELDS = ("query", "min_score", "matched", "matched_capped", "relevance", "hits")  # of --json
+# Of --json.
+FIELDS = ("query", "mode", "min_score", "matched", "matched_capped", "relevance", "hits")
 
 
 def _print_summary(found: dict[str, Any]) -> None:
@@ -19,6 +20,12 @@ def _print_summary(found: dict[str, Any]) -> None:
     list of matches."""
     count = f"{found['matched']:,}{'+' if found['matched_capped'] else ''}"
     cut = f" scoring at least {found['min_score']}" if found["min_score"] is not None else ""
+    if found["mode"] != "image":
+        typer.echo(
+            f"{count} images ranked by {found['mode']} search{cut} (score: fused rank; "
+            "each hit's evidence below it)"
+        )
+        return
     typer.echo(f"{count} images match{cut}")
     if found["relevance"]:
         typer.echo(found["relevance"]["verdict"])
@@ -36,12 +43,26 @@ def _print_hits(hits: list[dict[str, Any]], offset: int) -> None:
         typer.echo(f"{rank:>3}. {hit['score']:.3f}  {hit['id']}{_frame(hit)}{topic}")
         if hit["caption"]:
             typer.echo(f"       {shown(hit['caption'])}")
+        if hit.get("evidence"):
+            typer.echo(f"       {_evidence(hit['evidence'])}")
         for post in hit["posts"][:POSTS_SHOWN]:
             who = f" @{post['author']}" if post["author"] else ""
             when = f" {post['timestamp'][:10]}" if post["timestamp"] else ""
             typer.echo("       " + shown(f"{post['dataset']} {post['post_id']}{who}{when}"))
         if hit["n_posts"] > POSTS_SHOWN:
             typer.echo(f"       ... and {hit['n_posts'] - POSTS_SHOWN:,} more posts")
+
+
+def _evidence(evidence: dict[str, Any]) -> str:
+    """What a text or hybrid hit's rank rests on, in one line: the image's cosine, the BM25
+    score per language, the words matched by part."""
+    image = evidence["image"]
+    parts = [f"image {image:.3f}" if image is not None else "image -"]
+    parts.append("text " + ", ".join(f"{lang} {s:.2f}" for lang, s in evidence["text"].items()))
+    if evidence["matched"]:
+        words = "; ".join(f"{part}: {' '.join(ws)}" for part, ws in evidence["matched"].items())
+        parts.append(f"matched {shown(words)}")
+    return " · ".join(parts)
 
 
 def _frame(hit: dict[str, Any]) -> str:
@@ -70,9 +91,8 @@ def register(app: typer.Typer) -> None:
         group_by: filters.GroupBy = None,
         limit: Annotated[int, typer.Option(help="Number of hits (1..1000).")] = 20,
         offset: Annotated[int, typer.Option(help="Skip this many hits.")] = 0,
-        min_score: Annotated[
-            float | None, typer.Option(help="Leave out hits scoring below this (-1..1).")
-        ] = None,
+        min_score: filters.MinScore = None,
+        mode: filters.Mode = "image",
         as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     ) -> None:
         """Text-to-image search, filtered by topic, dataset, author, tag or date; a video's
@@ -98,6 +118,7 @@ def register(app: typer.Typer) -> None:
             limit=limit,
             offset=offset,
             min_score=min_score,
+            mode=mode,
         ).validate()
         settings = settings_from(ctx)
         opened = open_or_served(settings, "picsift search")

@@ -84,10 +84,8 @@ def register(app: typer.Typer) -> None:
             int | None,
             typer.Option(min=1, help="Images at most (with TEXT: the best N)."),
         ] = None,
-        min_score: Annotated[
-            float | None,
-            typer.Option(help="With TEXT: only images scoring at least this (-1..1)."),
-        ] = None,
+        min_score: filters.MinScore = None,
+        mode: filters.Mode = "image",
         group_by: filters.GroupBy = None,
         columns: Annotated[
             str | None,
@@ -99,7 +97,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Export a post-level table with topics (for 4CAT, pandas or R), plus its manifest.
 
-        With TEXT, say where the ranking ends: --limit N (the best N) and/or --min-score S.
+        With TEXT, say where the ranking ends: --limit N (the best N) and/or --min-score S
+        (a --mode text ranking ends where no word matches).
         """
         from search import export as exporting
         from search.query import SearchRequest
@@ -122,6 +121,7 @@ def register(app: typer.Typer) -> None:
             date_to=date_to,
             group_by=group_by,
             min_score=min_score,
+            mode=mode,
         ).validate(require_query=False)
         settings = _settings(ctx)
         manifest_path = out.with_name(out.name + ".manifest.json")
@@ -129,7 +129,7 @@ def register(app: typer.Typer) -> None:
             manifest = _export_local(settings, request, format, limit, wanted, out, manifest_path)
         except StoreLockedError as locked:
             server = Server.holding(settings, locked)
-            if request.terms and limit is None and min_score is None:
+            if request.terms and limit is None and min_score is None and mode != "text":
                 raise InputError(exporting.cut_message(None, exporting.CLI_CUT)) from None
             typer.echo(f"the store is served at {shown(server.url)}: exporting through its API")
             params = _params(request, format, limit, wanted)

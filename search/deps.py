@@ -13,7 +13,7 @@ from picsift.settings import Settings
 from picsift.store import ImageStore
 from search.errors import BusyError, UnauthorizedError
 from search.jobs import JobQueue
-from search.query import MAX_LIMIT, GroupBy, SearchRequest
+from search.query import MAX_LIMIT, GroupBy, Mode, SearchRequest
 from search.service import SearchService
 from search.sessions import ReadSessions
 from search.topic_map import TopicMaps
@@ -166,9 +166,15 @@ Filters = Annotated[SearchRequest, Depends(search_filters)]
 MinScore = Annotated[
     float | None,
     Query(
-        ge=-1,
-        le=1,
-        description="Leave out hits scoring below this (cosine, -1..1; needs a query).",
+        description="Leave out hits scoring below this (needs a query): the cosine (-1..1) in "
+        "image mode, the BM25 score (0 or more) in text mode; hybrid mode has none.",
+    ),
+]
+SearchMode = Annotated[
+    Mode,
+    Query(
+        description="What a text query ranks by: the image (CLIP, cosine), the images' text "
+        "(OCR, caption, posts' bodies, hashtags, transcripts: BM25), or both fused by rank."
     ),
 ]
 
@@ -182,9 +188,12 @@ def search_request(
         Query(description="At most one hit per post, per author or per video (its best frame)."),
     ] = None,
     min_score: MinScore = None,
+    mode: SearchMode = "image",
 ) -> SearchRequest:
     """Query, filters and the page of hits."""
-    return replace(filters, limit=limit, offset=offset, group_by=group_by, min_score=min_score)
+    return replace(
+        filters, limit=limit, offset=offset, group_by=group_by, min_score=min_score, mode=mode
+    )
 
 
 Search = Annotated[SearchRequest, Depends(search_request)]

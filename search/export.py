@@ -87,7 +87,9 @@ def checked(
     if request.min_score is not None and not request.terms:
         raise InputError(MIN_SCORE_WITHOUT_Q)
     service.check_topics(request.topics + request.exclude_topics)
-    if request.terms and limit is None and request.min_score is None:
+    # A text ranking ends where no word matches; an image or hybrid one never does.
+    ends = request.mode == "text"
+    if request.terms and limit is None and request.min_score is None and not ends:
         raise InputError(cut_message(service.relevance(request), names))
     return request
 

@@ -13,7 +13,9 @@ from picsift import __version__
 from picsift.settings import Settings
 from picsift.store.ranking import RANK_WINDOWS
 from picsift.store.status import media_counts
+from picsift.text import AVG_LEN, K1, PARTS, B
 from search.export import COLUMNS, ESCAPING, EXTRA_PREFIX, MAX_RANKED, Counts, Format
+from search.fused import DEPTH, RRF_K
 from search.query import SearchRequest
 from search.service import SearchService
 from topics.table import current_run, list_topics, run_dir
@@ -72,8 +74,9 @@ def manifest(
         "filters": {
             k: v
             for k, v in request.describe().items()
-            if k not in ("q", "not", "limit", "offset", "min_score")
+            if k not in ("q", "not", "limit", "offset", "min_score", "mode")
         },
+        "search": _search(service, request),
         "cut": _cut(service, request, limit),
         "selection": _selection(request, limit),
         "rows_are": "one per (post, image); post filters (dataset, author, dates) select the "
@@ -125,6 +128,8 @@ def _selection(request: SearchRequest, limit: int | None) -> str:
         first = f" (first {limit:,})" if limit else ""
         order = ", newest first" if request.group_by else ""
         return f"every image matching the filters{first}{order}{group}"
+    if request.mode != "image":
+        return _fused_selection(request, limit) + group
     if request.min_score is None:
         which = f"the {limit:,} images most similar to the query (cosine, CLIP)"
     else:
@@ -141,6 +146,22 @@ def _selection(request: SearchRequest, limit: int | None) -> str:
     )
 
 
+def _fused_selection(request: SearchRequest, limit: int | None) -> str:
+    """A text or hybrid selection in words (see `search.fused`)."""
+    legs = f"the BM25 ranking of their text in each language (best {DEPTH:,} each"
+    legs += f", BM25 score at least {request.min_score})" if request.min_score is not None else ")"
+    if request.mode == "hybrid":
+        legs = (
+            f"the image ranking (CLIP cosine, best {DEPTH:,} by approximate search with ef "
+            f"{DEPTH:,}) and {legs}"
+        )
+    first = f"the {limit:,} best" if limit else "every image"
+    return (
+        f"{first} of {legs}, fused by reciprocal rank (score: the sum of 1/({RRF_K} + rank), "
+        "ranks from 0), that match the filters; equal scores by id"
+    )
+
+
 def _grouping(group_by: str | None) -> str:
     """How the selection was grouped, in words (empty without grouping)."""
     if group_by is None:
@@ -153,10 +174,26 @@ def _grouping(group_by: str | None) -> str:
     return f"; one image per {group_by} (the first of each, grouped by the image's earliest post)"
 
 
+def _search(service: SearchService, request: SearchRequest) -> dict[str, Any]:
+    """How a query was ranked: its mode and, for text and hybrid, the text vectors' making
+    and the fusion's parameters."""
+    meta = service.store.meta
+    if not request.terms or request.mode == "image":
+        return {"mode": request.mode if request.terms else None}
+    return {
+        "mode": request.mode,
+        "text_languages": list(meta.text_languages) if meta else [],
+        "text_fields": list(PARTS),
+        "bm25": {"k1": K1, "b": B, "avg_len": AVG_LEN, "idf": "by the engine, at query time"},
+        "fusion": {"method": "reciprocal rank", "k": RRF_K, "depth_per_leg": DEPTH},
+    }
+
+
 def _cut(service: SearchService, request: SearchRequest, limit: int | None) -> dict[str, Any]:
     """Where a ranking was cut, and where the query's strong matches end (null without a
-    query: an export of the filters alone is not ranked)."""
-    relevance = service.relevance(request) if request.terms else None
+    query, or in text and hybrid modes: the strong-match edge is the image ranking's)."""
+    image_ranked = request.terms and request.mode == "image"
+    relevance = service.relevance(request) if image_ranked else None
     return {
         "limit": limit,
         "min_score": request.min_score,

@@ -16,6 +16,8 @@ MAX_VALUES = 100  # per repeated filter parameter (topic=..&topic=..)
 MAX_TERMS = 20  # per q / not: each distinct term is one text encoding under the model lock
 GroupBy = Literal["post", "author", "video"]
 GROUPS = get_args(GroupBy)
+Mode = Literal["image", "text", "hybrid"]
+MODES = get_args(Mode)
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ class SearchRequest:
     offset: int = 0
     group_by: GroupBy | None = None
     min_score: float | None = None  # hits scoring below it are not returned
+    # What a text query ranks by: the image (CLIP), the images' text (BM25), or both fused.
+    mode: Mode = "image"
 
     @classmethod
     def from_options(
@@ -108,9 +112,7 @@ class SearchRequest:
             raise InputError(f"limit: must be within 1..{MAX_LIMIT}, got {self.limit}")
         if self.offset < 0:
             raise InputError(f"offset: must be 0 or more, got {self.offset}")
-        # `not a <= x <= b` also refuses NaN, which no comparison satisfies.
-        if self.min_score is not None and not -1 <= self.min_score <= 1:
-            raise InputError(f"min_score: a cosine similarity, within -1..1, got {self.min_score}")
+        self._validate_mode()
         if self.group_by is not None and self.group_by not in GROUPS:
             raise InputError(
                 f"group_by: must be 'post', 'author' or 'video', got {self.group_by!r}"
@@ -119,6 +121,29 @@ class SearchRequest:
         if start is not None and end is not None and start > end:
             raise InputError(f"date_from: {self.date_from} is after date_to {self.date_to}")
         return self
+
+    def _validate_mode(self) -> None:
+        """The mode, and what each mode's scores can be cut at: a cosine in image mode, a BM25
+        score in text mode, nothing in hybrid mode (a fused rank is no measure)."""
+        if self.mode not in MODES:
+            raise InputError(f"mode: must be 'image', 'text' or 'hybrid', got {self.mode!r}")
+        # `not a <= x <= b` also refuses NaN, which no comparison satisfies.
+        if self.mode == "image" and self.min_score is not None and not -1 <= self.min_score <= 1:
+            raise InputError(f"min_score: a cosine similarity, within -1..1, got {self.min_score}")
+        if self.mode == "text" and self.min_score is not None and not self.min_score >= 0:
+            raise InputError(
+                f"min_score: a BM25 score (text mode), 0 or more, got {self.min_score}"
+            )
+        if self.mode == "hybrid" and self.min_score is not None:
+            raise InputError(
+                "min_score: hybrid mode ranks by fused rank, which measures nothing to cut at; "
+                "take the top hits (limit), or cut in mode=image (cosine) or mode=text (BM25)"
+            )
+        if self.mode == "text" and self.negatives:
+            raise InputError(
+                "not: subtracting terms works on the image ranking; leave it out in text mode, "
+                "or use mode=image or mode=hybrid"
+            )
 
     def to_filter(self) -> Filter | None:
         """The store filter of this request's conditions (None when there are none).
@@ -204,6 +229,8 @@ class SearchRequest:
             ("tag", self.tags),
         ):
             params += [(name, str(v)) for v in values]
+        if self.mode != "image":
+            params.append(("mode", self.mode))
         for name in ("text", "date_from", "date_to", "group_by", "min_score", "has_caption"):
             value = getattr(self, name)
             if value is not None and value != "":

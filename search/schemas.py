@@ -23,9 +23,25 @@ class PostOut(BaseModel):
     url: str
 
 
+class EvidenceOut(BaseModel):
+    """What a text or hybrid hit's rank rests on (its score is a fused rank, no measure)."""
+
+    image: float | None = Field(description="Cosine similarity of the image to the query.")
+    text: dict[str, float] = Field(
+        description="BM25 score of the image's text in each language (0: no word matched)."
+    )
+    matched: dict[str, list[str]] = Field(
+        description="The words the query matched, by part of the text (ocr, caption, body, "
+        "hashtags, transcript); parts without one are left out."
+    )
+
+
 class HitOut(BaseModel):
     id: str
-    score: float | None = Field(description="Cosine similarity; null when browsing (no q).")
+    score: float | None = Field(
+        description="Image mode: cosine similarity; text and hybrid: the fused rank score "
+        "(sum of 1/(60 + rank)), see `evidence`; null when browsing (no q)."
+    )
     sha256: str
     topic: int | None
     topic_label: str | None
@@ -42,6 +58,9 @@ class HitOut(BaseModel):
     posts: list[PostOut] = Field(
         description="Its first 20 posts, in stored order (the order they were first indexed); "
         "the rest from /api/images/{id}/posts."
+    )
+    evidence: EvidenceOut | None = Field(
+        None, description="Text and hybrid modes: the scores and words the rank rests on."
     )
 
 
@@ -69,6 +88,7 @@ class RelevanceOut(BaseModel):
 
 class SearchOut(BaseModel):
     query: str
+    mode: str = Field("image", description="What the query ranked by: image, text or hybrid.")
     hits: list[HitOut]
     limit: int
     offset: int

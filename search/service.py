@@ -14,7 +14,10 @@ import numpy as np
 from picsift.errors import InputError
 from picsift.store import Filter, HasId, Hit, ImageStore, Match, Record
 from picsift.store.filters import Condition
+from picsift.store.records import PayloadSelect
 from search.encoding import TextVectors
+from search.fused import FusedRanking, Fusion
+from search.grouping import GROUP_SCAN_MAX, first_of_groups
 from search.matches import Matches, Relevance
 from search.posts import HIT_POST_FIELDS, POSTS_IN_HIT, page, summary
 from search.query import SearchRequest
@@ -25,9 +28,6 @@ if TYPE_CHECKING:
 
 NEGATIVE_WEIGHT = 1.0
 HIT_FIELDS = ["sha256", "topic", "caption", "video_id", "frame_time", *HIT_POST_FIELDS]
-GROUP_BATCH = 200  # hits read for the first grouped batch; later batches double
-GROUP_BATCH_MAX = 5000
-GROUP_SCAN_MAX = 20_000  # candidates looked at to fill grouped pages
 BROWSE_ORDER = "first_seen"  # browsing lists the newest images first
 CANCELLED = 1e-6  # query vector norm below which nothing is left to rank by
 
@@ -57,6 +57,7 @@ class SearchResult:
     matched_capped: bool = False
     min_score: float | None = None
     relevance: dict[str, Any] | None = None
+    mode: str = "image"
 
 
 def combine(positive: np.ndarray, negative: np.ndarray | None) -> np.ndarray:
@@ -75,44 +76,6 @@ def combine(positive: np.ndarray, negative: np.ndarray | None) -> np.ndarray:
     return vector / norm
 
 
-def group_key(hit: Record, group_by: str) -> Any:
-    """What makes two hits the same group: their first post, its author, or their video (the
-    frames of one video). Hits without one (no posts, no author, an image by video) are
-    groups of their own."""
-    if group_by == "video":
-        video = hit.payload.get("video_id")
-        return ("video", video) if video else ("image", hit.id)
-    posts = hit.payload.get("posts") or []
-    if not posts:
-        return ("image", hit.id)
-    first = min(posts, key=lambda p: (p.get("ts") is None, p.get("ts") or 0))
-    if group_by == "post":
-        return ("post", first.get("dataset"), first.get("post_id"))
-    return ("author", first.get("author")) if first.get("author") else ("image", hit.id)
-
-
-def first_of_groups(
-    fetch: Callable[[int, int], list], group_by: str, scan_max: int | None = None
-) -> Iterator[Any]:
-    """The first hit of each group in the order `fetch(limit, offset)` reads hits, looking
-    at `scan_max` hits at most. Batches double in size: ranks past the approximate windows
-    cost an exact search each, so a few large reads beat many small ones."""
-    seen: set[Any] = set()
-    start, size = 0, GROUP_BATCH
-    while scan_max is None or start < scan_max:
-        if scan_max is not None:
-            size = min(size, scan_max - start)
-        page = fetch(size, start)
-        for hit in page:
-            key = group_key(hit, group_by)
-            if key not in seen:
-                seen.add(key)
-                yield hit
-        if len(page) < size:
-            return
-        start, size = start + size, min(2 * size, GROUP_BATCH_MAX)
-
-
 class SearchService:
     """Text- and image-to-image search over a store, with filters and topic labels."""
 
@@ -122,6 +85,7 @@ class SearchService:
         self.store = store
         self.texts = TextVectors(encoder)
         self.matches = Matches(store, lambda texts: self.texts(tuple(texts)))
+        self.fusion = Fusion(store)
         self.thumb_url = thumb_url
         self._labels: dict[int, str] | None = None
         self._labels_lock = threading.Lock()
@@ -130,6 +94,8 @@ class SearchService:
         """Run a text search (validated here), with the query's relevance edge."""
         request.validate()
         vector = self.text_vector(request)
+        if request.mode != "image":
+            return self._fused(vector, request)
         result = self._run(vector, request, exclude=())
         result.relevance = self.matches.relevance(vector, request.to_filter()).to_dict()
         return result
@@ -174,6 +140,7 @@ class SearchService:
             NotFoundError: no image with that id.
         """
         request.validate(require_query=False)
+        _image_mode_only(request)
         records = self.store.images.retrieve(
             [image_id], with_payload=["video_id"], with_vectors=True
         )
@@ -188,6 +155,7 @@ class SearchService:
     def search_image(self, image: Any, request: SearchRequest) -> SearchResult:
         """Images like an uploaded (decoded) one, optionally mixed with text terms."""
         request.validate(require_query=False)
+        _image_mode_only(request)
         return self._run(self._mix(self.texts.image(image), request), request, exclude=())
 
     def text_vector(self, request: SearchRequest) -> np.ndarray:
@@ -235,6 +203,40 @@ class SearchService:
             request.min_score,
         )
 
+    def _fused(self, vector: np.ndarray, request: SearchRequest) -> SearchResult:
+        """A text or hybrid search: one fused ranking, paged (or grouped), each hit with its
+        evidence (see `search.fused`)."""
+        self.check_topics(request.topics + request.exclude_topics)
+        fetch, ranking = self._fused_fetch(vector, request, HIT_FIELDS)
+        hits = self._grouped(fetch, request) if request.group_by else fetch(*_page(request))
+        labels = self.topic_labels()
+        evidence = self.fusion.evidence(hits, request.terms, vector)
+        return SearchResult(
+            " ".join(request.terms),
+            [self.hit(h, labels) | {"evidence": evidence[h.id]} for h in hits],
+            len(ranking.hits),
+            ranking.capped,
+            request.min_score,
+            mode=request.mode,
+        )
+
+    def _fused_fetch(
+        self, vector: np.ndarray, request: SearchRequest, fields: PayloadSelect
+    ) -> tuple[Callable[[int, int], list[Hit]], FusedRanking]:
+        """`fetch(limit, offset)` over the request's fused ranking (hits with `fields`)."""
+        flt = request.to_filter()
+        ranking = self.fusion.ranking(request.mode, request.terms, vector, flt, request.min_score)
+
+        def fetch(limit: int, offset: int) -> list[Hit]:
+            page = ranking.hits[offset : offset + limit]
+            payloads = {
+                r.id: r.payload
+                for r in self.store.images.retrieve([h.id for h in page], with_payload=fields)
+            }
+            return [replace(h, payload=payloads[h.id]) for h in page if h.id in payloads]
+
+        return fetch, ranking
+
     def _grouped(self, fetch: Callable[[int, int], list], request: SearchRequest) -> list:
         """The first hit of each group, groups paged by `offset`/`limit`; `fetch(limit,
         offset)` reads the ungrouped hits in order."""
@@ -249,7 +251,9 @@ class SearchService:
         assert request.group_by is not None
         self.check_topics(request.topics + request.exclude_topics)
         flt = request.to_filter()
-        if request.terms:
+        if request.terms and request.mode != "image":
+            fetch = self._fused_fetch(self.text_vector(request), request, True)[0]
+        elif request.terms:
             vector = self.text_vector(request)
 
             def fetch(limit: int, offset: int) -> list:
@@ -279,13 +283,18 @@ class SearchService:
         is read once, ids only; payloads follow a batch at a time, so memory stays small."""
         self.check_topics(request.topics + request.exclude_topics)
         images = self.store.images
-        ranking = images.ranking(
-            self.text_vector(request),
-            filter=request.to_filter(),
-            limit=limit,
-            with_payload=False,
-            score_threshold=request.min_score,
-        )
+        vector = self.text_vector(request)
+        if request.mode != "image":
+            fetch = self._fused_fetch(vector, request, False)[0]
+            ranking = fetch(limit, 0)
+        else:
+            ranking = images.ranking(
+                vector,
+                filter=request.to_filter(),
+                limit=limit,
+                with_payload=False,
+                score_threshold=request.min_score,
+            )
         for start in range(0, len(ranking), PAYLOAD_BATCH):
             batch = ranking[start : start + PAYLOAD_BATCH]
             payloads = {r.id: r.payload for r in images.retrieve([h.id for h in batch])}
@@ -366,3 +375,12 @@ class SearchService:
 
 def _page(request: SearchRequest) -> tuple[int, int]:
     return request.limit, request.offset
+
+
+def _image_mode_only(request: SearchRequest) -> None:
+    """Searches from an image rank by the image: refuse another mode instead of ignoring it."""
+    if request.mode != "image":
+        raise InputError(
+            f"mode: {request.mode} ranks a text query's words; a search from an image ranks by "
+            "the image (mode=image)"
+        )

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from search import export, manifest
-from search.deps import Filters, MinScore, ReadAccess, State
+from search.deps import Filters, MinScore, ReadAccess, SearchMode, State
 from search.query import GroupBy
 
 router = APIRouter(prefix="/api/export", tags=["export"], dependencies=[ReadAccess])
@@ -45,12 +45,13 @@ def export_rows(
     limit: Limit = None,
     group_by: Grouping = None,
     min_score: MinScore = None,
+    mode: SearchMode = "image",
     columns: Columns = None,
 ):
     """One row per (post, image) for the query (optional) and filters, streamed. A query's
     ranking needs a cut: `limit` (the best N) and/or `min_score`. A CSV of all extra columns
     reads the selection once before streaming, to know its header."""
-    request = replace(filters, group_by=group_by, min_score=min_score)
+    request = replace(filters, group_by=group_by, min_score=min_score, mode=mode)
     request = export.checked(state.service, request, limit)
     wanted = export.parse_columns(columns)
     extra = export.extra_columns(state.service, request, limit, fmt, wanted)
@@ -71,11 +72,12 @@ def export_manifest(
     limit: Limit = None,
     group_by: Grouping = None,
     min_score: MinScore = None,
+    mode: SearchMode = "image",
     columns: Columns = None,
 ) -> dict[str, Any]:
     """The methods manifest of the same export (software, model, topic run, query, filters,
     time, row counts, columns written, where the ranking was cut)."""
-    request = replace(filters, group_by=group_by, min_score=min_score)
+    request = replace(filters, group_by=group_by, min_score=min_score, mode=mode)
     request = export.checked(state.service, request, limit)
     wanted = export.parse_columns(columns)
     extra = export.extra_columns(state.service, request, limit, fmt, wanted)

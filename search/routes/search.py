@@ -22,6 +22,7 @@ def page(result: SearchResult, request: SearchRequest) -> dict[str, Any]:
     full = len(result.hits) == request.limit
     return {
         "query": result.query,
+        "mode": result.mode,
         "hits": result.hits,
         "limit": request.limit,
         "offset": request.offset,

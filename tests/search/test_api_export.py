@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from cli.main import app
 from picsift.store import Record
 from search.export import COLUMNS
-from search.service import group_key
+from search.grouping import group_key
 from tests.indexer.conftest import post_id, write_4cat_zip, write_tiktok_csv
 from tests.search.conftest import Truth, index_sources, write_topic_run
 
@@ -78,6 +78,7 @@ def test_manifest_records_how_the_set_was_made(client, corpus):
     assert manifest["topic_run"]["params"] == {"min_topic_size": 5, "seed": 42}
     assert manifest["query"] == {"q": ["red circle"], "not": ["square"]}
     assert manifest["filters"] == {"topics": [0]}
+    assert manifest["search"] == {"mode": "image"}
     unranked = client.get("/api/export/manifest", params={"topic": 0}).json()
     assert unranked["query_encoding"] is None and unranked["query"] == {"q": [], "not": []}
     assert manifest["images"] == 12 and manifest["rows"] >= 12

@@ -22,6 +22,7 @@ HIT_KEYS = {
     "thumb_url",
     "n_posts",
     "posts",
+    "evidence",  # text and hybrid modes: what the rank rests on; null in image mode
 }
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from picsift.store import PointData
+from search.grouping import first_of_groups
 from search.query import SearchRequest
-from search.service import SearchService, first_of_groups
+from search.service import SearchService
 from tests.conftest import point_id, unit_vectors
 from tests.store.test_ranking import clustered, hnsw_store
 

@@ -1,0 +1,198 @@
+"""Text and hybrid search (#19) on both backends, over toy shapes whose posts say things in
+German and English, indexed by the real indexer with the text phase: text mode finds a word's
+other forms in the posts and says which words matched; hybrid fuses that with the image in the
+engine; each mode's cut is its own; pages fit together; API, CLI and export agree."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from indexer.cache import IndexCache
+from indexer.reader import MediaReader
+from indexer.run import Sources, TextVectors, run_index
+from picsift.errors import InputError
+from picsift.settings import Settings
+from search.app import create_app
+from search.query import SearchRequest
+from search.service import SearchService
+from tests.ui.helpers import shape_png
+
+pytestmark = pytest.mark.filterwarnings("ignore:Local mode", "ignore:Payload indexes")
+POSTS = {  # post id -> (shape shown, body, hashtags)
+    "101": ("red circle", "Bauern blockieren mit Traktoren die Autobahn", "bauern"),
+    "102": ("blue square", "Ein Traktor auf dem Feld", ""),
+    "103": ("green triangle", "Farmers block the highway", "farmers,protest"),
+    "104": ("red square", "Sonnenuntergang am Meer", ""),
+    "105": ("yellow circle", "nothing to see here", ""),
+    "106": ("red triangle", "", ""),
+}
+
+
+def write_corpus(root: Path) -> list[Path]:
+    media = root / "media"
+    media.mkdir()
+    for n, (post, (shape, _, _)) in enumerate(POSTS.items()):
+        (media / f"{post}.png").write_bytes(shape_png(*shape.split(), seed=n))
+    table = root / "tiktok-posts.csv"
+    with table.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["id", "thread_id", "author", "body", "unix_timestamp", "hashtags"])
+        for n, (post, (_, body, tags)) in enumerate(POSTS.items()):
+            writer.writerow([post, post, f"user{n}", body, str(1_700_000_000 + n), tags])
+    return [media, table]
+
+
+@pytest.fixture
+def indexed(make_store, toy_clip, tmp_path):
+    """The corpus indexed into a store of either backend; (store, ids by post id)."""
+    store = make_store()
+    cache = IndexCache(tmp_path / "data")
+    with MediaReader() as reader:
+        run = run_index(
+            store,
+            toy_clip,
+            cache,
+            tmp_path / "data",
+            Sources(tuple(write_corpus(tmp_path))),
+            phases=[TextVectors()],
+            read=reader.read,
+        )
+    cache.close()
+    assert run.report["text"] == {"written": 6, "failed": []}  # 106: an empty text
+    ids = {r.payload["posts"][0]["post_id"]: r.id for r in store.images.scroll()}
+    return store, ids
+
+
+def search(store, encoder, q: str, **kw):
+    return SearchService(store, encoder).search(SearchRequest(q=(q,), **kw))
+
+
+def posts_of(result, ids) -> list[str]:
+    by_id = {v: k for k, v in ids.items()}
+    return [by_id[h["id"]] for h in result.hits]
+
+
+def test_text_mode_finds_every_form_of_a_word_and_says_which(indexed, toy_clip):
+    store, ids = indexed
+    result = search(store, toy_clip, "Traktor", mode="text")
+    assert result.mode == "text" and set(posts_of(result, ids)) == {"101", "102"}
+    assert result.matched == 2 and not result.matched_capped
+    evidence = {h["id"]: h["evidence"] for h in result.hits}
+    assert evidence[ids["101"]]["matched"] == {"body": ["Traktoren"]}
+    assert evidence[ids["102"]]["matched"] == {"body": ["Traktor"]}
+    assert evidence[ids["101"]]["text"]["german"] > 0
+    assert -1 <= evidence[ids["101"]]["image"] <= 1  # the image score is evidence too
+    hashtags = search(store, toy_clip, "protest", mode="text")
+    assert posts_of(hashtags, ids) == ["103"]
+    assert hashtags.hits[0]["evidence"]["matched"] == {"hashtags": ["protest"]}
+
+
+def test_a_text_mode_cut_is_on_the_bm25_score(indexed, toy_clip):
+    store, ids = indexed
+    scores = {
+        h["id"]: max(h["evidence"]["text"].values())
+        for h in search(store, toy_clip, "Traktor Autobahn", mode="text").hits
+    }
+    assert set(scores) == {ids["101"], ids["102"]}
+    cut = (scores[ids["101"]] + scores[ids["102"]]) / 2
+    above = search(store, toy_clip, "Traktor Autobahn", mode="text", min_score=cut)
+    assert [h["id"] for h in above.hits] == [max(scores, key=scores.get)]
+
+
+def test_hybrid_fuses_the_image_and_the_text_in_the_engine(indexed, toy_clip):
+    store, ids = indexed
+    image = search(store, toy_clip, "red circle Autobahn")
+    hybrid = search(store, toy_clip, "red circle Autobahn", mode="hybrid")
+    assert posts_of(image, ids)[0] == "101"  # the red circle, by the image alone
+    # First in all three legs (image, German, English: "Autobahn" is one word in both).
+    assert posts_of(hybrid, ids)[0] == "101"
+    assert hybrid.hits[0]["score"] == pytest.approx(3 / 60, abs=1e-6)
+    assert set(posts_of(hybrid, ids)) == set(POSTS)  # the image leg ranks every image
+    # A text match outranks a better image: "Traktor" is 102's word, the image leg's first
+    # is 101's red circle.
+    traktor = search(store, toy_clip, "red circle Traktor", mode="hybrid")
+    assert posts_of(traktor, ids)[:2] == ["102", "101"]
+    first = traktor.hits[0]["evidence"]
+    assert first["matched"] == {"body": ["Traktor"]} and first["text"]["english"] > 0
+
+
+def test_hybrid_pages_fit_together(indexed, toy_clip):
+    store, _ = indexed
+    whole = [h["id"] for h in search(store, toy_clip, "Traktor", mode="hybrid", limit=6).hits]
+    pages = [
+        h["id"]
+        for offset in (0, 2, 4)
+        for h in search(store, toy_clip, "Traktor", mode="hybrid", limit=2, offset=offset).hits
+    ]
+    assert pages == whole and len(whole) == 6
+
+
+def test_each_mode_refuses_what_it_cannot_do(indexed, toy_clip):
+    store, _ = indexed
+    with pytest.raises(InputError, match="min_score: hybrid mode ranks by fused rank"):
+        search(store, toy_clip, "Traktor", mode="hybrid", min_score=0.2)
+    with pytest.raises(InputError, match="not: subtracting terms"):
+        search(store, toy_clip, "Traktor", mode="text", not_=("Feld",))
+    with pytest.raises(InputError, match="BM25 score"):
+        search(store, toy_clip, "Traktor", mode="text", min_score=-1)
+    with pytest.raises(InputError, match="mode: must be"):
+        search(store, toy_clip, "Traktor", mode="words")
+
+
+def test_a_store_without_text_vectors_says_how_to_get_them(make_store, toy_clip, tmp_path):
+    store = make_store(text_languages=())
+    store.ensure(toy_clip.model_id, toy_clip.dim)
+    with pytest.raises(InputError, match="picsift store migrate"):
+        search(store, toy_clip, "Traktor", mode="text")
+
+
+def test_api_cli_and_export_in_text_mode(tmp_path, toy_clip):
+    from cli.main import app
+    from picsift.store.edge import EdgeStore
+
+    sources = write_corpus(tmp_path)
+    store_dir = tmp_path / "store"
+    runner = CliRunner()
+    base = ["--store", str(store_dir), "--model", "toy"]
+    indexed = runner.invoke(app, [*base, "index", *map(str, sources), "--no-captions"])
+    assert indexed.exit_code == 0, indexed.output
+    assert "text search: 6 images' text vectors made" in indexed.output
+
+    out = runner.invoke(app, [*base, "search", "Traktor", "--mode", "text"])
+    assert out.exit_code == 0, out.output
+    assert "2 images ranked by text search" in out.output
+    assert "matched body: Traktoren" in out.output and "text german" in out.output
+
+    csv_out = tmp_path / "traktor.csv"
+    exported = runner.invoke(
+        app, [*base, "export", "Traktor", "--mode", "text", "--out", str(csv_out)]
+    )
+    assert exported.exit_code == 0, exported.output  # a text ranking ends: no cut needed
+    rows = list(csv.DictReader(csv_out.open(encoding="utf-8")))
+    assert {r["post_id"] for r in rows} == {"101", "102"}
+    manifest = json.loads(Path(f"{csv_out}.manifest.json").read_text())
+    assert manifest["search"]["mode"] == "text"
+    assert manifest["search"]["fusion"] == {
+        "method": "reciprocal rank",
+        "k": 60,
+        "depth_per_leg": 1000,
+    }
+    assert "fused by reciprocal rank" in manifest["selection"]
+
+    settings = Settings(store=str(store_dir), model="toy", caption_model="none")
+    with EdgeStore(store_dir) as opened, TestClient(create_app(settings, store=opened)) as client:
+        found = client.get("/api/search", params={"q": "Traktor", "mode": "text"}).json()
+        assert found["mode"] == "text" and len(found["hits"]) == 2
+        assert found["hits"][0]["evidence"]["matched"]["body"]
+        refused = client.get(
+            "/api/search", params={"q": "Traktor", "mode": "hybrid", "min_score": 0.2}
+        )
+        assert refused.status_code == 422 and refused.json()["parameter"] == "min_score"
+        image = client.get("/api/search", params={"q": "red circle"}).json()
+        assert image["mode"] == "image" and image["hits"][0]["evidence"] is None
