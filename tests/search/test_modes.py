@@ -21,31 +21,9 @@ from picsift.settings import Settings
 from search.app import create_app
 from search.query import SearchRequest
 from search.service import SearchService
-from tests.ui.helpers import shape_png
+from tests.text_corpus import POSTS, write_corpus
 
 pytestmark = pytest.mark.filterwarnings("ignore:Local mode", "ignore:Payload indexes")
-POSTS = {  # post id -> (shape shown, body, hashtags)
-    "101": ("red circle", "Bauern blockieren mit Traktoren die Autobahn", "bauern"),
-    "102": ("blue square", "Ein Traktor auf dem Feld", ""),
-    "103": ("green triangle", "Farmers block the highway", "farmers,protest"),
-    "104": ("red square", "Sonnenuntergang am Meer", ""),
-    "105": ("yellow circle", "nothing to see here", ""),
-    "106": ("red triangle", "", ""),
-}
-
-
-def write_corpus(root: Path) -> list[Path]:
-    media = root / "media"
-    media.mkdir()
-    for n, (post, (shape, _, _)) in enumerate(POSTS.items()):
-        (media / f"{post}.png").write_bytes(shape_png(*shape.split(), seed=n))
-    table = root / "tiktok-posts.csv"
-    with table.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["id", "thread_id", "author", "body", "unix_timestamp", "hashtags"])
-        for n, (post, (_, body, tags)) in enumerate(POSTS.items()):
-            writer.writerow([post, post, f"user{n}", body, str(1_700_000_000 + n), tags])
-    return [media, table]
 
 
 @pytest.fixture

@@ -8,10 +8,12 @@ import { code, fill, formatDate, h, notice, num, plural, safeUrl } from './dom.j
 import { altText, currentResults, loadMore } from './grid.js';
 import { topicColour, topicName } from './palette.js';
 import { getState, subscribe, update } from './state.js';
+import { evidenceBlock, highlighted, matchedWords } from './evidence.js';
 import { timeText, videoParts } from './video.js';
 
 const dialog = () => document.getElementById('detail');
 let shown = '';
+let marked = []; // the words a text or hybrid search matched in the shown image's text
 
 function neighbours(id) {
   const hits = currentResults()?.hits ?? [];
@@ -77,9 +79,13 @@ function post(p) {
       when ? h('time', { datetime: p.timestamp }, when) : null,
       h('span', { class: 'muted' }, p.dataset ? ['dataset ', h('bdi', {}, p.dataset)] : ''),
     ),
-    p.body ? h('p', { class: 'post-body', dir: 'auto' }, p.body) : null,
+    p.body ? h('p', { class: 'post-body', dir: 'auto' }, highlighted(p.body, marked)) : null,
     tags.length
-      ? h('p', { class: 'muted', dir: 'auto' }, tags.map((t) => `#${t}`).join(' '))
+      ? h(
+          'p',
+          { class: 'muted', dir: 'auto' },
+          highlighted(tags.map((t) => `#${t}`).join(' '), marked),
+        )
       : null,
     h(
       'p',
@@ -165,7 +171,7 @@ function ocrBlock(ocr) {
     'section',
     { class: 'ocr' },
     head,
-    h('p', { class: 'ocr-text', lang: LANG[ocr.language] ?? null }, ocr.text),
+    h('p', { class: 'ocr-text', lang: LANG[ocr.language] ?? null }, highlighted(ocr.text, marked)),
     h('p', { class: 'muted' }, how),
   );
 }
@@ -180,6 +186,7 @@ function render(image, hit) {
   const file = (image.file_url ?? `api/images/${id}/file`).replace(/^\//, '');
   const thumb = (image.thumb_url ?? `api/images/${id}/thumb`).replace(/^\//, '');
   const video = image.video ?? null;
+  marked = matchedWords(hit?.evidence);
   // A frame is no file of its own: its image is its thumbnail (the file is the video).
   const img = h('img', {
     src: video ? thumb : file,
@@ -205,7 +212,8 @@ function render(image, hit) {
       h(
         'h2',
         { id: 'detail-title' },
-        caption || (video ? 'Video frame without a caption' : 'Image without a caption'),
+        highlighted(caption, marked) ||
+          (video ? 'Video frame without a caption' : 'Image without a caption'),
       ),
       h(
         'div',
@@ -266,7 +274,12 @@ function render(image, hit) {
             topicName(topic, label),
           ),
         ),
-        hit?.score != null ? h('p', { class: 'muted' }, `score ${hit.score.toFixed(3)}`) : null,
+        // A text or hybrid hit's score is a fused rank: its evidence says what it rests on.
+        hit?.evidence
+          ? evidenceBlock(hit.evidence, getState().mode)
+          : hit?.score != null
+            ? h('p', { class: 'muted' }, `score ${hit.score.toFixed(3)}`)
+            : null,
         image.width
           ? h(
               'p',

@@ -3,6 +3,7 @@
 
 import { getCatalog, isEmptyStore, labelOf, onCatalog } from './catalog.js';
 import { code, fill, h, notice, num, plural, scoreText } from './dom.js';
+import { evidenceChip } from './evidence.js';
 import { topicColour, topicName } from './palette.js';
 import { BROWSE_MAX, Results } from './results.js';
 import { getState, hrefFor, resultsKey, searchParams, subscribe, update } from './state.js';
@@ -49,7 +50,9 @@ function tile(hit, state) {
           altText(hit),
           frameLabel(hit),
           label,
-          hit.score !== null && `score ${scoreText(hit.score)}`,
+          hit.evidence
+            ? evidenceChip(hit.evidence)
+            : hit.score !== null && `score ${scoreText(hit.score)}`,
         ]
           .filter(Boolean)
           .join('; '),
@@ -60,8 +63,13 @@ function tile(hit, state) {
         },
       },
       h('img', { src: hit.thumbUrl, alt: altText(hit), loading: 'lazy', decoding: 'async' }),
+      // A text or hybrid hit's score is a fused rank: the chip shows its evidence instead.
       hit.score !== null
-        ? h('span', { class: 'score', 'aria-hidden': 'true' }, scoreText(hit.score))
+        ? h(
+            'span',
+            { class: 'score', 'aria-hidden': 'true' },
+            hit.evidence ? evidenceChip(hit.evidence) : scoreText(hit.score),
+          )
         : null,
       timeBadge(hit),
       h(

@@ -18,7 +18,12 @@ function countText(summary, state) {
   const images = `${num(summary.matched)}${capped ? '+' : ''} image${one ? '' : 's'}`;
   const edge = summary.relevance?.edge ?? null;
   let text;
-  if (summary.minScore !== null) {
+  if (summary.mode === 'text') {
+    const cut = summary.minScore !== null ? ` at BM25 ≥ ${cutText(summary.minScore)}` : '';
+    text = `${images} with a word of the query in their text${cut}`;
+  } else if (summary.mode === 'hybrid') {
+    text = `${images}, ranked by image and text (fused by rank)`;
+  } else if (summary.minScore !== null) {
     const atEdge = edge !== null && Math.abs(summary.minScore - edge) < 1e-9;
     text = `${images} at score ≥ ${cutText(summary.minScore)}${atEdge ? ' (the edge)' : ''}`;
   } else text = modeOf(state) === 'browse' ? images : `${images}, ranked`;
@@ -50,12 +55,17 @@ function verdict(relevance, state) {
   );
 }
 
-/** A valid minimum score typed in `input`: its text, '' for blank, null for an invalid one. */
+/**
+ * A valid minimum score typed in `input`: its text, '' for blank, null for an invalid one. A
+ * cosine is within -1..1; a BM25 score (text mode) is 0 or more.
+ */
 function typedCut(input) {
   const text = input.value.trim();
   if (!text) return '';
   const value = Number(text);
-  return input.validity.valid && value >= -1 && value <= 1 ? text : null;
+  const textMode = getState().mode === 'text';
+  const inRange = textMode ? value >= 0 : value >= -1 && value <= 1;
+  return input.validity.valid && inRange ? text : null;
 }
 
 function cutForm() {
@@ -108,8 +118,16 @@ function cutForm() {
 
 function showCut(panel, state, previous) {
   const form = panel.querySelector('.cut-form');
-  form.hidden = !isRanked(state);
+  // Hybrid ranks by fused rank, which measures nothing to cut at (a hit's evidence does).
+  form.hidden = !isRanked(state) || (state.q && state.mode === 'hybrid');
   const input = form.querySelector('#min-score');
+  const bm25 = Boolean(state.q) && state.mode === 'text';
+  input.min = bm25 ? 0 : -1;
+  if (bm25) input.removeAttribute('max');
+  else input.max = 1;
+  form.querySelector('#min-score-hint').textContent = bm25
+    ? 'A BM25 score, 0 or more; blank shows every image with a word of the query.'
+    : 'From -1 to 1; blank shows the whole ranking.';
   if (document.activeElement !== input || state.min_score !== previous?.min_score) {
     input.value = state.min_score;
     input.removeAttribute('aria-invalid');

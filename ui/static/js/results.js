@@ -58,6 +58,7 @@ function summaryOf(data) {
     matchedCapped: Boolean(data.matched_capped),
     minScore: data.min_score ?? null,
     relevance: data.relevance ?? null,
+    mode: data.mode ?? 'image', // what a text search ranked by
   };
 }
 

@@ -1,5 +1,7 @@
-// The search bar: a text query, an image file, or an image dropped anywhere on the page.
+// The search bar: a text query (ranked by the image, the images' text, or both), an image file,
+// or an image dropped anywhere on the page.
 
+import { getCatalog, onCatalog } from './catalog.js';
 import { toast } from './dom.js';
 import { getState, subscribe, update } from './state.js';
 
@@ -43,14 +45,38 @@ function wireDrop() {
   });
 }
 
-/** Wire the search form, the file button, drag and drop, and the "/" shortcut. */
+/**
+ * The mode menu: a store made before text search (no text vectors) offers the image mode only,
+ * and says how to get the others.
+ */
+function wireMode(select) {
+  select.addEventListener('change', () => {
+    // A cut is on one mode's score (cosine, BM25): another mode starts without one.
+    update({ mode: select.value, min_score: '', image: '', view: 'grid' });
+  });
+  onCatalog(() => {
+    const status = getCatalog().status;
+    const none = status && !(status.text_languages ?? []).length;
+    for (const option of select.options) {
+      if (!option.value) continue;
+      option.disabled = Boolean(none);
+      option.title = none
+        ? 'This store was made before text search: run picsift store migrate'
+        : `Text searched in ${(status?.text_languages ?? []).join(', ')}`;
+    }
+  });
+}
+
+/** Wire the search form, the mode menu, the file button, drag and drop, and "/". */
 export function initSearchBar() {
   const form = document.getElementById('search-form');
   const input = document.getElementById('q');
+  const mode = document.getElementById('mode');
   const file = document.getElementById('upload');
   // The field being typed in keeps its text, unless the query itself changed (Back, Forward).
   const sync = (state, previous) => {
     if (document.activeElement !== input || state.q !== previous?.q) input.value = state.q;
+    mode.value = ['text', 'hybrid'].includes(state.mode) ? state.mode : '';
   };
   form.addEventListener('submit', (e) => {
     e.preventDefault();
@@ -71,6 +97,7 @@ export function initSearchBar() {
       input.select();
     }
   });
+  wireMode(mode);
   wireDrop();
   subscribe(sync);
   sync(getState());

@@ -13,6 +13,7 @@ export const SCALARS = [
   'has_caption',
   'group_by',
   'min_score',
+  'mode',
 ];
 /** UI-only parameters: which view, which image is open, "more like this" image. */
 const UI = ['view', 'image', 'like'];
@@ -43,7 +44,8 @@ export const isRanked = (state) => Boolean(state.q || state.like || state.upload
 
 /**
  * The API parameters of a state: the search and its filters, without the UI's own keys. A
- * minimum score in the URL stays there but cuts only a ranking: browsing has no scores.
+ * minimum score in the URL stays there but cuts only a ranking: browsing has no scores. The
+ * mode (image, text, hybrid) is a text search's.
  */
 export function searchParams(state) {
   const out = {};
@@ -52,6 +54,9 @@ export function searchParams(state) {
     if (Array.isArray(value) ? value.length : value) out[key] = value;
   }
   if (!isRanked(state)) delete out.min_score;
+  // A search from an image ranks by the image; hybrid ranks by fused rank, with no score to cut.
+  if (state.like || state.upload || !state.q) delete out.mode;
+  if (out.mode === 'hybrid') delete out.min_score;
   return out;
 }
 

@@ -1,0 +1,62 @@
+"""Text and hybrid search (#19) in a real browser, over toy shapes whose posts say things in
+German and English, indexed by the CLI: the mode menu ranks by the images' text, the tiles
+show the text score, the detail says why an image is there and marks the matched words; hybrid
+hides the score cut (a fused rank is no measure); the mode stays in the URL."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.text_corpus import write_corpus
+from tests.ui.conftest import Served, index_and_serve, open_page
+from tests.ui.helpers import search, snap, tile_ids
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def posts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    root = tmp_path_factory.mktemp("text-search")
+    sources = write_corpus(root)
+    with index_and_serve(root, sources) as url:
+        yield Served(url, root, {}, {})
+
+
+def image_id(served: Served, post: str) -> str:
+    digest = hashlib.sha256((served.root / "media" / f"{post}.png").read_bytes()).hexdigest()
+    return str(uuid.UUID(hex=digest[:32]))
+
+
+def test_text_mode_finds_the_words_and_says_why(browser: Any, posts: Served, shots):
+    with open_page(browser, posts.url) as page:
+        page.goto("/")
+        page.select_option("#mode", "text")
+        ids = search(page, "Traktor")
+        assert "mode=text" in page.url
+        assert set(ids) == {image_id(posts, "101"), image_id(posts, "102")}
+        chips = page.locator("#grid .tile .score").all_inner_texts()
+        assert chips and all(c.startswith("text ") for c in chips)
+        assert "with a word of the query in their text" in page.inner_text("#main")
+        snap(page, shots, "text-search")
+
+        page.locator(f'#grid .tile-link[data-id="{image_id(posts, "101")}"]').click()
+        evidence = page.locator("#detail .evidence")
+        evidence.wait_for()
+        assert "Ranked by its text" in evidence.inner_text()
+        assert "post text: Traktoren" in evidence.inner_text()
+        assert page.locator("#detail .post-body mark").all_inner_texts() == ["Traktoren"]
+        snap(page, shots, "text-search-detail")
+        page.keyboard.press("Escape")
+
+        page.select_option("#mode", "hybrid")
+        page.wait_for_url(lambda url: "mode=hybrid" in url)
+        assert len(tile_ids(page)) == 6  # the image leg ranks every image
+        assert page.locator(".cut-form").is_hidden()
+        page.reload()
+        assert page.locator("#mode").input_value() == "hybrid"
+        assert len(tile_ids(page)) == 6
