@@ -12,7 +12,8 @@ Then, in one run:
   and as the server runs it (PICSIFT_TEXT_QUANTIZATION, default auto: int8 on a CPU without
   native bf16);
   over HTTP, one client: p50/p95 of uncached text queries (every query text new, so every one
-  is encoded), without and with a topic filter;
+  is encoded) in image, hybrid and text mode (BM25 of the posts and captions, fused by rank
+  with the image ranking in hybrid), without and with a topic filter;
   over HTTP, 20 concurrent clients for 60 s (uncached queries, half with a topic filter):
   requests/s, p50/p95, errors;
   over HTTP again, one client with a topic filter, from a server with the fp32 text tower.
@@ -57,6 +58,7 @@ from picsift.store.edge import EdgeStore
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
 DESCRIPTIONS: set[str] = set()  # how queries were encoded, printed under the table
+MODES = ("image", "hybrid", "text")
 
 
 @dataclass
@@ -170,10 +172,11 @@ def _get(conn: http.client.HTTPConnection, path: str) -> int:
     return response.status
 
 
-def _path(text: str, topic: int | None) -> str:
+def _path(text: str, topic: int | None, mode: str = "image") -> str:
     from urllib.parse import urlencode
 
-    params = {"q": text, "limit": 20} | ({"topic": topic} if topic is not None else {})
+    params = {"q": text, "limit": 20, "mode": mode}
+    params |= {"topic": topic} if topic is not None else {}
     return "/api/search?" + urlencode(params)
 
 
@@ -184,20 +187,27 @@ def query_encoding(port: int) -> str:
     return json.loads(conn.getresponse().read())["query_encoding"]
 
 
-def one_client(server: subprocess.Popen, port: int, n: int, topic: bool, used: set[str]) -> Row:
+def one_client(
+    server: subprocess.Popen,
+    port: int,
+    n: int,
+    topic: bool,
+    used: set[str],
+    mode: str = "image",
+) -> Row:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    queries = Queries(2 + topic, used)
+    queries = Queries(2 + topic + 10 * MODES.index(mode), used)
     for i in range(10):  # warm-up: connection, first-call paths
-        _get(conn, _path(queries.next(), i if topic else None))
+        _get(conn, _path(queries.next(), i if topic else None, mode))
     times, errors = [], 0
     cpu = cpu_seconds(server.pid)
     for i in range(n):
-        path = _path(queries.next(), i % TOPICS if topic else None)
+        path = _path(queries.next(), i % TOPICS if topic else None, mode)
         t0 = time.perf_counter()
         status = _get(conn, path)
         times.append((time.perf_counter() - t0) * 1000)
         errors += status != 200
-    what = "HTTP: uncached text query" + (", topic filter" if topic else ", no filter")
+    what = f"HTTP: uncached {mode}-mode query" + (", topic filter" if topic else ", no filter")
     DESCRIPTIONS.add(query_encoding(port))
     what += f" ({_short(query_encoding(port))})"
     return Row.of(what, 1, times, cpu_seconds(server.pid) - cpu, errors)
@@ -280,8 +290,10 @@ def main() -> None:
     used: set[str] = set()  # the server's cache must never hit
     print("... starting picsift serve", file=sys.stderr, flush=True)
     with serving(store_dir, args.text_quantization) as (server, port):
-        rows.append(one_client(server, port, args.queries, topic=False, used=used))
+        for mode in MODES:  # the modes side by side, on the same server
+            rows.append(one_client(server, port, args.queries, False, used, mode))
         rows.append(one_client(server, port, args.queries, topic=True, used=used))
+        rows.append(one_client(server, port, args.queries, True, used, "hybrid"))
         print(f"... {args.clients} clients for {args.seconds:g} s", file=sys.stderr, flush=True)
         rows.append(many_clients(server, port, args.clients, args.seconds, used))
     if args.text_quantization != "none":

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.store import clip_like
+from indexer.text_vectors import text_vectors
 from picsift.store import PointData
 from picsift.store.edge import EdgeStore
 from topics.table import RunInfo, TopicInfo, run_dir, topic_point_id, topics_dir
@@ -83,8 +84,14 @@ def _payload(i: int, topic: int, xy: np.ndarray, run: str) -> dict:
 
 
 def build_store(path: Path, model_dir: Path, n: int) -> None:
-    """N CLIP-like vectors with posts, topics (clusters folded into 50) and map places."""
+    """N CLIP-like vectors with posts, topics (clusters folded into 50), map places and the
+    text vectors of their posts and captions (a store built before those gets them)."""
     if (path / "qdrant").exists():
+        with EdgeStore(path) as store:
+            if not store.has_text_vectors:
+                store.add_text_vectors()
+                text_vectors(store)
+                store.images.optimize()
         return
     vectors = clip_like(n, seed=10)
     rng = np.random.default_rng(4)
@@ -110,6 +117,8 @@ def build_store(path: Path, model_dir: Path, n: int) -> None:
                 PointData(topic_point_id(t), centroid / np.linalg.norm(centroid), info.to_payload())
             )
         store.topics.upsert(topic_points)
+        text_vectors(store)
+        store.images.optimize()
     run_dir(path, run).mkdir(parents=True, exist_ok=True)
     info = RunInfo(run, "2026-01-01T00:00:00+00:00", str(model_dir), n, n, {"bench": True})
     (run_dir(path, run) / "run.json").write_text(json.dumps(info.to_dict()))

@@ -370,6 +370,7 @@ class SearchService:
             "thumb_url": self.thumb_url.format(id=hit.id),
             "n_posts": len(posts),
             "posts": [summary(p) for p in posts[:POSTS_IN_HIT]],
+            "evidence": None,  # a text or hybrid search's (see `_fused`)
         }
 
 

@@ -31,67 +31,21 @@ from picsift.store.base import (
     Record,
     SparseVector,
 )
+from picsift.store.edge_types import (
+    SCHEMAS,
+    payload_selector,
+    search_params,
+    sparse,
+    sparse_params,
+    to_edge_filter,
+)
 from picsift.store.lock import StoreLock
 from picsift.store.schema import (
     DEFAULT_TEXT_LANGUAGES,
-    INT8_OVERSAMPLING,
     INT8_QUANTILE,
     IndexKind,
     StoreMeta,
 )
-
-_SCHEMAS: dict[IndexKind, Any] = {
-    IndexKind.KEYWORD: qe.PayloadSchemaType.Keyword,
-    IndexKind.INTEGER: qe.PayloadSchemaType.Integer,
-    IndexKind.FLOAT: qe.PayloadSchemaType.Float,
-    IndexKind.BOOL: qe.PayloadSchemaType.Bool,
-    IndexKind.TEXT: qe.TextIndexParams(tokenizer=qe.TokenizerType.Word, lowercase=True),
-}
-
-
-def to_edge_filter(flt: f.Filter | None) -> qe.Filter | None:
-    """Translate a neutral filter to Qdrant Edge's types."""
-    if not flt:
-        return None
-
-    def conds(items: tuple[f.Condition, ...]) -> list[Any] | None:
-        return [_condition(c) for c in items] or None
-
-    return qe.Filter(must=conds(flt.must), should=conds(flt.should), must_not=conds(flt.must_not))
-
-
-def _condition(cond: f.Condition) -> Any:
-    match cond:
-        case f.Match(key, value):
-            return qe.FieldCondition(key=key, match=qe.MatchValue(value))
-        case f.MatchAny(key, values):
-            return qe.FieldCondition(key=key, match=qe.MatchAny(list(values)))
-        case f.Range(key, gte, lte, gt, lt):
-            return qe.FieldCondition(key=key, range=qe.RangeFloat(gte=gte, lte=lte, gt=gt, lt=lt))
-        case f.Text(key, text):
-            return qe.FieldCondition(key=key, match=qe.MatchText(text))
-        case f.HasId(ids):
-            return qe.HasIdCondition({uuid.UUID(i) for i in ids})
-        case f.IsEmpty(key):
-            return qe.IsEmptyCondition(key)
-        case f.Nested(key, inner):
-            return qe.NestedCondition(key, to_edge_filter(inner))
-        case f.Filter():
-            return to_edge_filter(cond)
-    raise TypeError(f"unsupported filter condition {cond!r}")
-
-
-def _with_payload(select: PayloadSelect) -> Any:
-    return select if isinstance(select, bool) else list(select)
-
-
-def _sparse(vector: SparseVector) -> qe.SparseVector:
-    return qe.SparseVector(list(vector.indices), list(vector.values))
-
-
-def _sparse_params() -> qe.EdgeSparseVectorParams:
-    """Text vectors hold BM25 term weights; the engine weights them by IDF when queried."""
-    return qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)
 
 
 class EdgeCollection(Collection):
@@ -120,7 +74,7 @@ class EdgeCollection(Collection):
         if not ids:
             return []
         found = self._shard.retrieve(
-            [uuid.UUID(i) for i in ids], _with_payload(with_payload), with_vectors
+            [uuid.UUID(i) for i in ids], payload_selector(with_payload), with_vectors
         )
         return [self._record(p, with_vectors) for p in found]
 
@@ -146,7 +100,7 @@ class EdgeCollection(Collection):
             offset=uuid.UUID(offset) if offset else None,
             limit=limit,
             filter=to_edge_filter(filter),
-            with_payload=_with_payload(with_payload),
+            with_payload=payload_selector(with_payload),
             with_vector=with_vectors,
         )
         points, next_offset = self._shard.scroll(request)
@@ -166,7 +120,7 @@ class EdgeCollection(Collection):
         request = qe.ScrollRequest(
             limit=limit,
             filter=to_edge_filter(filter),
-            with_payload=_with_payload(with_payload),
+            with_payload=payload_selector(with_payload),
             with_vector=False,
             order_by=qe.OrderBy(key, direction=direction),
         )
@@ -193,14 +147,8 @@ class EdgeCollection(Collection):
                 np.asarray(vector, np.float32).tolist(), using=self.spec.vector_name
             ),
             filter=to_edge_filter(filter),
-            params=qe.SearchParams(
-                hnsw_ef=hnsw_ef or self.hnsw_ef,
-                exact=exact,
-                quantization=qe.QuantizationSearchParams(
-                    rescore=True, oversampling=INT8_OVERSAMPLING
-                ),
-            ),
-            with_payload=_with_payload(with_payload),
+            params=search_params(hnsw_ef or self.hnsw_ef, exact),
+            with_payload=payload_selector(with_payload),
             with_vector=with_vectors,
             score_threshold=score_threshold,
         )
@@ -218,9 +166,9 @@ class EdgeCollection(Collection):
     ) -> list[Hit]:
         request = qe.QueryRequest(
             limit=limit,
-            query=qe.Query.Nearest(_sparse(vector), using=using),
+            query=qe.Query.Nearest(sparse(vector), using=using),
             filter=to_edge_filter(filter),
-            with_payload=_with_payload(with_payload),
+            with_payload=payload_selector(with_payload),
             with_vector=False,
             score_threshold=score_threshold,
         )
@@ -242,24 +190,19 @@ class EdgeCollection(Collection):
             prefetches=prefetches,
             query=qe.Fusion.Rrf(k=k),
             filter=edge_filter,
-            with_payload=_with_payload(with_payload),
+            with_payload=payload_selector(with_payload),
             with_vector=False,
         )
         return self._hits(self._shard.query(request), False)
 
     def _prefetch(self, leg: Leg, edge_filter: qe.Filter | None) -> qe.Prefetch:
         if isinstance(leg.vector, SparseVector):
-            query = qe.Query.Nearest(_sparse(leg.vector), using=leg.using)
+            query = qe.Query.Nearest(sparse(leg.vector), using=leg.using)
             params = None
         else:
             dense = np.asarray(leg.vector, np.float32).tolist()
             query = qe.Query.Nearest(dense, using=leg.using or self.spec.vector_name)
-            params = qe.SearchParams(
-                hnsw_ef=max(leg.limit, self.hnsw_ef or 0),
-                quantization=qe.QuantizationSearchParams(
-                    rescore=True, oversampling=INT8_OVERSAMPLING
-                ),
-            )
+            params = search_params(max(leg.limit, self.hnsw_ef or 0))
         return qe.Prefetch(
             limit=leg.limit,
             query=query,
@@ -270,7 +213,7 @@ class EdgeCollection(Collection):
 
     def set_sparse(self, items: Iterable[tuple[str, Mapping[str, SparseVector]]]) -> None:
         points = [
-            qe.PointVectors(uuid.UUID(i), {name: _sparse(v) for name, v in vectors.items()})
+            qe.PointVectors(uuid.UUID(i), {name: sparse(v) for name, v in vectors.items()})
             for i, vectors in items
         ]
         if points:
@@ -394,7 +337,7 @@ class EdgeStore(ImageStore):
         )
         return qe.EdgeConfig(
             vectors={spec.vector_name: params},
-            sparse_vectors={name: _sparse_params() for name in spec.sparse} or None,
+            sparse_vectors={name: sparse_params() for name in spec.sparse} or None,
             hnsw_config=qe.HnswIndexConfig(
                 m=m, ef_construct=ef_construct, full_scan_threshold=10_000
             ),
@@ -408,7 +351,7 @@ class EdgeStore(ImageStore):
             shard_dir.mkdir(parents=True, exist_ok=True)
             shard = qe.EdgeShard.create(str(shard_dir), self._config(spec))
             for key, kind in spec.indexes.items():
-                shard.update(qe.UpdateOperation.create_field_index(key, _SCHEMAS[kind]))
+                shard.update(qe.UpdateOperation.create_field_index(key, SCHEMAS[kind]))
             shard.flush()
             # The meta file is written last: a crash before it leaves no half-made collection
             # that would later open as if complete.

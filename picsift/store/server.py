@@ -30,67 +30,19 @@ from picsift.store.base import (
 from picsift.store.schema import (
     DEFAULT_TEXT_LANGUAGES,
     IMAGE_INDEXES,
-    INT8_OVERSAMPLING,
     INT8_QUANTILE,
     TOPIC_INDEXES,
-    IndexKind,
     StoreMeta,
 )
-
-_SCHEMAS: dict[IndexKind, Any] = {
-    IndexKind.KEYWORD: qm.PayloadSchemaType.KEYWORD,
-    IndexKind.INTEGER: qm.PayloadSchemaType.INTEGER,
-    IndexKind.FLOAT: qm.PayloadSchemaType.FLOAT,
-    IndexKind.BOOL: qm.PayloadSchemaType.BOOL,
-    IndexKind.TEXT: qm.TextIndexParams(
-        type=qm.TextIndexType.TEXT, tokenizer=qm.TokenizerType.WORD, lowercase=True
-    ),
-}
-_BATCH = 256
-
-
-def to_qdrant_filter(flt: f.Filter | None) -> qm.Filter | None:
-    """Translate a neutral filter to qdrant-client's models."""
-    if not flt:
-        return None
-
-    def conds(items: tuple[f.Condition, ...]) -> list[Any] | None:
-        return [_condition(c) for c in items] or None
-
-    return qm.Filter(must=conds(flt.must), should=conds(flt.should), must_not=conds(flt.must_not))
-
-
-def _condition(cond: f.Condition) -> Any:
-    match cond:
-        case f.Match(key, value):
-            return qm.FieldCondition(key=key, match=qm.MatchValue(value=value))
-        case f.MatchAny(key, values):
-            return qm.FieldCondition(key=key, match=qm.MatchAny(any=list(values)))
-        case f.Range(key, gte, lte, gt, lt):
-            return qm.FieldCondition(key=key, range=qm.Range(gte=gte, lte=lte, gt=gt, lt=lt))
-        case f.Text(key, text):
-            return qm.FieldCondition(key=key, match=qm.MatchText(text=text))
-        case f.HasId(ids):
-            return qm.HasIdCondition(has_id=list(ids))
-        case f.IsEmpty(key):
-            return qm.IsEmptyCondition(is_empty=qm.PayloadField(key=key))
-        case f.Nested(key, inner):
-            return qm.NestedCondition(nested=qm.Nested(key=key, filter=to_qdrant_filter(inner)))
-        case f.Filter():
-            return to_qdrant_filter(cond)
-    raise TypeError(f"unsupported filter condition {cond!r}")
-
-
-def _with_payload(select: PayloadSelect) -> Any:
-    return select if isinstance(select, bool) else list(select)
-
-
-def _sparse(vector: SparseVector) -> qm.SparseVector:
-    return qm.SparseVector(indices=list(vector.indices), values=list(vector.values))
-
-
-# Text vectors hold BM25 term weights; the engine weights them by IDF when queried.
-_SPARSE_PARAMS = qm.SparseVectorParams(modifier=qm.Modifier.IDF)
+from picsift.store.server_types import (
+    BATCH,
+    SCHEMAS,
+    SPARSE_PARAMS,
+    payload_selector,
+    search_params,
+    sparse,
+    to_qdrant_filter,
+)
 
 
 class ServerCollection(Collection):
@@ -102,14 +54,14 @@ class ServerCollection(Collection):
 
     def upsert(self, points: Sequence[PointData]) -> None:
         name = self.spec.vector_name
-        for start in range(0, len(points), _BATCH):
+        for start in range(0, len(points), BATCH):
             batch = [
                 qm.PointStruct(
                     id=p.id,
                     vector={name: np.asarray(p.vector, np.float32).tolist()},
                     payload=p.payload,
                 )
-                for p in points[start : start + _BATCH]
+                for p in points[start : start + BATCH]
             ]
             self._client.upsert(self.name, batch, wait=True)
 
@@ -121,7 +73,7 @@ class ServerCollection(Collection):
         found = self._client.retrieve(
             self.name,
             list(ids),
-            with_payload=_with_payload(with_payload),
+            with_payload=payload_selector(with_payload),
             with_vectors=[self.spec.vector_name] if with_vectors else False,
         )
         return [self._record(p, with_vectors) for p in found]
@@ -134,7 +86,7 @@ class ServerCollection(Collection):
                     set_payload=qm.SetPayload(payload=dict(payload), points=[point_id])
                 )
             )
-            if len(ops) >= _BATCH:
+            if len(ops) >= BATCH:
                 self._client.batch_update_points(self.name, ops, wait=True)
                 ops = []
         if ops:
@@ -158,7 +110,7 @@ class ServerCollection(Collection):
             scroll_filter=to_qdrant_filter(filter),
             limit=limit,
             offset=offset,
-            with_payload=_with_payload(with_payload),
+            with_payload=payload_selector(with_payload),
             with_vectors=[self.spec.vector_name] if with_vectors else False,
         )
         records = [self._record(p, with_vectors) for p in points]
@@ -179,7 +131,7 @@ class ServerCollection(Collection):
             scroll_filter=to_qdrant_filter(filter),
             limit=limit,
             order_by=qm.OrderBy(key=key, direction=direction),
-            with_payload=_with_payload(with_payload),
+            with_payload=payload_selector(with_payload),
             with_vectors=False,
         )
         return [(int(p.order_value), self._record(p, False)) for p in points]
@@ -204,14 +156,8 @@ class ServerCollection(Collection):
             query_filter=to_qdrant_filter(filter),
             limit=limit,
             offset=offset,
-            search_params=qm.SearchParams(
-                hnsw_ef=hnsw_ef or self.hnsw_ef,
-                exact=exact,
-                quantization=qm.QuantizationSearchParams(
-                    rescore=True, oversampling=INT8_OVERSAMPLING
-                ),
-            ),
-            with_payload=_with_payload(with_payload),
+            search_params=search_params(hnsw_ef or self.hnsw_ef, exact),
+            with_payload=payload_selector(with_payload),
             with_vectors=[self.spec.vector_name] if with_vectors else False,
             score_threshold=score_threshold,
         )
@@ -229,11 +175,11 @@ class ServerCollection(Collection):
     ) -> list[Hit]:
         response = self._client.query_points(
             self.name,
-            query=_sparse(vector),
+            query=sparse(vector),
             using=using,
             query_filter=to_qdrant_filter(filter),
             limit=limit,
-            with_payload=_with_payload(with_payload),
+            with_payload=payload_selector(with_payload),
             with_vectors=False,
             score_threshold=score_threshold,
         )
@@ -255,7 +201,7 @@ class ServerCollection(Collection):
             query=qm.RrfQuery(rrf=qm.Rrf(k=k)),
             query_filter=qfilter,
             limit=limit,
-            with_payload=_with_payload(with_payload),
+            with_payload=payload_selector(with_payload),
             with_vectors=False,
         )
         return self._hits(response.points, False)
@@ -263,7 +209,7 @@ class ServerCollection(Collection):
     def _prefetch(self, leg: Leg, qfilter: qm.Filter | None) -> qm.Prefetch:
         if isinstance(leg.vector, SparseVector):
             return qm.Prefetch(
-                query=_sparse(leg.vector),
+                query=sparse(leg.vector),
                 using=leg.using,
                 filter=qfilter,
                 limit=leg.limit,
@@ -275,21 +221,16 @@ class ServerCollection(Collection):
             filter=qfilter,
             limit=leg.limit,
             score_threshold=leg.score_threshold,
-            params=qm.SearchParams(
-                hnsw_ef=max(leg.limit, self.hnsw_ef or 0),
-                quantization=qm.QuantizationSearchParams(
-                    rescore=True, oversampling=INT8_OVERSAMPLING
-                ),
-            ),
+            params=search_params(max(leg.limit, self.hnsw_ef or 0)),
         )
 
     def set_sparse(self, items: Iterable[tuple[str, Mapping[str, SparseVector]]]) -> None:
         points = [
-            qm.PointVectors(id=i, vector={name: _sparse(v) for name, v in vectors.items()})
+            qm.PointVectors(id=i, vector={name: sparse(v) for name, v in vectors.items()})
             for i, vectors in items
         ]
-        for start in range(0, len(points), _BATCH):
-            self._client.update_vectors(self.name, points[start : start + _BATCH], wait=True)
+        for start in range(0, len(points), BATCH):
+            self._client.update_vectors(self.name, points[start : start + BATCH], wait=True)
 
     def add_sparse(self, names: Sequence[str]) -> None:
         config = self._client.get_collection(self.name).config.params.sparse_vectors or {}
@@ -386,9 +327,9 @@ class ServerStore(ImageStore):
                 "(it records no model); choose another PICSIFT_COLLECTION"
             )
         name, dim = self.meta.vector_name, self.meta.dim
-        sparse = tuple(self.meta.text_vectors)
+        text_vectors = tuple(self.meta.text_vectors)
         self._images = ServerCollection(
-            CollectionSpec(self.collection, name, dim, IMAGE_INDEXES, sparse=sparse),
+            CollectionSpec(self.collection, name, dim, IMAGE_INDEXES, sparse=text_vectors),
             self.client,
             self._hnsw_ef,
         )
@@ -410,7 +351,7 @@ class ServerStore(ImageStore):
                             size=spec.dim, distance=qm.Distance.COSINE, on_disk=self._on_disk
                         )
                     },
-                    sparse_vectors_config={name: _SPARSE_PARAMS for name in spec.sparse} or None,
+                    sparse_vectors_config={name: SPARSE_PARAMS for name in spec.sparse} or None,
                     shard_number=shards,
                     replication_factor=replicas,
                     hnsw_config=self._hnsw,
@@ -419,7 +360,7 @@ class ServerStore(ImageStore):
                 )
                 for key, kind in spec.indexes.items():
                     self.client.create_payload_index(
-                        spec.name, key, field_schema=_SCHEMAS[kind], wait=True
+                        spec.name, key, field_schema=SCHEMAS[kind], wait=True
                     )
             made.append(ServerCollection(spec, self.client, self._hnsw_ef))
         return tuple(made)
