@@ -86,9 +86,11 @@ class Fusion:
             return FusedRanking([], False)
         images = self.store.images
         hits = images.fuse(legs, k=RRF_K, filter=flt, limit=DEPTH * len(legs))
-        capped = any(
-            len(self._leg(leg, flt)) >= DEPTH for leg in legs if isinstance(leg.using, str)
-        ) or (mode == "hybrid" and images.count(flt) > DEPTH)
+        # Only a ranking as long as one leg's depth can have a leg cut off there.
+        capped = len(hits) >= DEPTH and (
+            any(len(self._leg(leg, flt)) >= DEPTH for leg in legs if isinstance(leg.using, str))
+            or (mode == "hybrid" and images.count(flt) > DEPTH)
+        )
         return FusedRanking(sorted(hits, key=lambda h: (-h.score, h.id)), capped)
 
     def _leg(self, leg: Leg, flt: Filter | None) -> list[Hit]:

@@ -136,6 +136,7 @@ def fit(
 ) -> dict[str, Any]:
     """Fit topics on the stored vectors (a new current run); with `captions` (and captions
     on), representatives of topics with too few words get captioned."""
+    from indexer.run import TextVectors
     from picsift.models.factory import captioner_for
     from topics.fit import FitParams, fit_topics
 
@@ -143,6 +144,8 @@ def fit(
     run = fit_topics(
         store, settings.data_dir, FitParams(**params), captioner=captioner, progress=progress
     )
+    if captioner is not None:  # representatives it captioned have new text
+        TextVectors().run(store, settings.data_dir, progress)
     _refresh(store, progress)
     return {"run": _plain(run)}
 

@@ -174,3 +174,15 @@ def test_api_cli_and_export_in_text_mode(tmp_path, toy_clip):
         assert refused.status_code == 422 and refused.json()["parameter"] == "min_score"
         image = client.get("/api/search", params={"q": "red circle"}).json()
         assert image["mode"] == "image" and image["hits"][0]["evidence"] is None
+
+
+def test_a_ranking_cut_off_at_a_legs_depth_says_so(indexed, toy_clip, monkeypatch):
+    from search import fused
+
+    store, _ = indexed
+    monkeypatch.setattr(fused, "DEPTH", 3)
+    hybrid = search(store, toy_clip, "red circle", mode="hybrid", limit=10)
+    # The image leg brings 3 of the 6 images: the ranking holds those, and says more match.
+    assert (len(hybrid.hits), hybrid.matched, hybrid.matched_capped) == (3, 3, True)
+    text = search(store, toy_clip, "Traktor", mode="text", limit=10)
+    assert (text.matched, text.matched_capped) == (2, False)
