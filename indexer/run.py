@@ -26,6 +26,7 @@ from picsift.models.ocr import OcrEngine, OcrUnavailable
 from picsift.progress import Progress
 from picsift.settings import Settings
 from picsift.store import ImageStore
+from picsift.text import NO_TEXT_VECTORS
 
 if TYPE_CHECKING:
     from picsift.models.protocols import Encoder, ImageCaptioner
@@ -91,12 +92,6 @@ class TextVectors:
         if not store.has_text_vectors:
             return {"written": 0, "failed": [], "off": NO_TEXT_VECTORS}
         return {"written": text_vectors(store, progress=progress), "failed": []}
-
-
-NO_TEXT_VECTORS = (
-    "text search: this store was made before it (schema 1); `picsift store migrate` gives "
-    "it text vectors"
-)
 
 
 def ocr_phase(settings: Settings) -> Ocr:

@@ -30,6 +30,10 @@ PARTS = ("ocr", "caption", "body", "hashtags", "transcript")
 # What the text phase reads of each point (posts' `extra` holds the table's other columns).
 FIELDS = ["ocr.text", "caption", "posts[].body", "posts[].hashtags", "posts[].extra", "text_sha"]
 _WORD = re.compile(r"\w+", re.UNICODE)
+NO_TEXT_VECTORS = (
+    "text search: this store was made before it (schema 1); `picsift store migrate` gives "
+    "it text vectors"
+)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from picsift import __version__
 from picsift.errors import ConfigError
 from picsift.settings import Settings
 from picsift.store import ImageStore, open_store
+from picsift.text import NO_TEXT_VECTORS
 from search import docs, errors
 from search.deps import AppState
 from search.jobs import JOURNAL, JobQueue, QueueFullError
@@ -107,9 +108,10 @@ def create_app(
             # Models load once, here, not on the first request.
             await run_in_threadpool(model.embed_texts, ["warm up"])
             # uvicorn's own logger: it is the one `picsift serve` prints at INFO.
-            logging.getLogger("uvicorn.error").info(
-                "query encoding: %s", getattr(model, "text_description", "unknown")
-            )
+            served = logging.getLogger("uvicorn.error")
+            served.info("query encoding: %s", getattr(model, "text_description", "unknown"))
+            if opened.exists and not opened.has_text_vectors:
+                served.warning(NO_TEXT_VECTORS)
             write_lock = threading.Lock()
             state = AppState(
                 settings=settings,
