@@ -101,6 +101,7 @@ def register(app: typer.Typer) -> None:
         (a --mode text ranking ends where no word matches).
         """
         from search import export as exporting
+        from search.fused import DEPTH
         from search.query import SearchRequest
 
         if format not in ("csv", "ndjson"):
@@ -138,6 +139,11 @@ def register(app: typer.Typer) -> None:
             f"wrote {manifest['rows']:,} rows ({manifest['images']:,} images) to {shown(out)}, "
             f"manifest {shown(manifest_path)}"
         )
+        if manifest["cut"].get("depth_reached"):
+            typer.echo(
+                f"warning: the {request.mode} ranking holds the best {DEPTH:,} images of each "
+                "leg and more match: this export misses the rest (see the manifest's cut)"
+            )
 
 
 def _export_local(settings, request, fmt, limit, wanted, out: Path, manifest_path: Path) -> dict:

@@ -42,18 +42,22 @@ def register(app: typer.Typer) -> None:
 
         settings = settings_from(ctx)
         with open_store(settings, command="picsift store migrate") as store:
-            if store.has_text_vectors:
-                languages = ", ".join(store.meta.text_languages)
-                typer.echo(f"store {settings.store} is up to date (text vectors: {languages})")
-                return
-            meta = store.add_text_vectors()
+            migrated = not store.has_text_vectors
+            meta = store.add_text_vectors() if migrated else store.meta
+            # Run again on a migrated store too: it finishes a migration cut short.
             with stage_bars() as progress:
                 text = TextVectors().run(store, settings.data_dir, progress)
             store.refresh_index()
-        typer.echo(
-            f"migrated store {settings.store} to schema {meta.schema_version}: text vectors in "
-            f"{', '.join(meta.text_languages)}"
-        )
+        languages = ", ".join(meta.text_languages)
+        if migrated:
+            typer.echo(
+                f"migrated store {settings.store} to schema {meta.schema_version}: text "
+                f"vectors in {languages}"
+            )
+        else:
+            typer.echo(
+                f"store {settings.store} is at schema {meta.schema_version} (text: {languages})"
+            )
         typer.echo(text_line(text))
 
     @store_app.command("import")

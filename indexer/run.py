@@ -35,11 +35,12 @@ if TYPE_CHECKING:
 class Phase(Protocol):
     """An enrichment of the stored images: it works on every image still without its
     enrichment, so a run cut short is finished by the next one, and reports under its `name`
-    in the run's report. It runs after a run that added images, and with `follows_posts`
-    also after one that only linked posts to known images."""
+    in the run's report. It runs after a run that added images; with `every_run`, after
+    every run (it must finish what a run cut short left, and costs little when nothing
+    changed)."""
 
     name: str
-    follows_posts: bool
+    every_run: bool
 
     def run(self, store: ImageStore, data_dir: Path, progress: Progress) -> dict[str, Any]:
         """Enrich what is missing; the report section: `written` (a count), failures."""
@@ -57,7 +58,7 @@ class Captions:
 
     captioner: ImageCaptioner
     name: str = "captions"
-    follows_posts: bool = False
+    every_run: bool = False
 
     def run(self, store: ImageStore, data_dir: Path, progress: Progress) -> dict[str, Any]:
         return _section(*caption_missing(store, self.captioner, data_dir, progress=progress))
@@ -71,7 +72,7 @@ class Ocr:
     engine: OcrEngine | None
     off: str | None = None
     name: str = "ocr"
-    follows_posts: bool = False
+    every_run: bool = False
 
     def run(self, store: ImageStore, data_dir: Path, progress: Progress) -> dict[str, Any]:
         if self.engine is None:
@@ -82,11 +83,12 @@ class Ocr:
 @dataclass(frozen=True)
 class TextVectors:
     """The BM25 text vectors of every image whose text changed (see `indexer.text_vectors`):
-    last, after the phases that write text; a store made before text search (schema 1) is
-    left as it is, and `off` says how to give it text vectors."""
+    last, after the phases that write text, and after every run, so a run cut short in any
+    writer of text (or in this phase) is made good by the next; a store made before text
+    search (schema 1) is left as it is, and `off` says how to give it text vectors."""
 
     name: str = "text"
-    follows_posts: bool = True
+    every_run: bool = True
 
     def run(self, store: ImageStore, data_dir: Path, progress: Progress) -> dict[str, Any]:
         if not store.has_text_vectors:
@@ -154,8 +156,8 @@ def run_index(
     only_new: bool = False,
     with_posts: bool = True,
 ) -> IndexRun:
-    """Index the sources, then run each phase when the run added images (or, for a phase
-    that follows posts, linked posts).
+    """Index the sources, then run each phase when the run added images (a phase that
+    runs after every run, always).
 
     Args:
         frames: Which frames of each new video are kept (default: `FramePlan()`).
@@ -186,7 +188,7 @@ def run_index(
     report = result.to_dict()
     enriched = 0
     for phase in phases:
-        if new_ids or (phase.follows_posts and report["posts_linked"]):
+        if new_ids or phase.every_run:
             report[phase.name] = phase.run(store, data_dir, progress or _quiet)
             enriched += report[phase.name]["written"]
     return IndexRun(report, new_ids, enriched)

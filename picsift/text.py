@@ -109,8 +109,16 @@ class Bm25Texts:
         return {name: _plain(model.embed_document(text)) for name, model in self._models.items()}
 
     def query(self, text: str) -> dict[str, SparseVector]:
-        """The query's vector in each language (each of its tokens once)."""
-        return {name: _plain(model.embed_query(text)) for name, model in self._models.items()}
+        """The query's vector in each language (each of its tokens once), without its words
+        that are stop words in any of the languages: "the" is a word to German's BM25 and
+        "die" to English's, and would match every text of the other language."""
+        words = [
+            word
+            for word in _WORD.findall(text)
+            if all(model.embed_query(word).indices for model in self._models.values())
+        ]
+        kept = " ".join(words)
+        return {name: _plain(model.embed_query(kept)) for name, model in self._models.items()}
 
     def matched_words(self, query: Mapping[str, SparseVector], text: str) -> list[str]:
         """The words of `text` that a query matched in any language (stem to stem), each

@@ -90,6 +90,11 @@ def checked(
     # A text ranking ends where no word matches; an image or hybrid one never does.
     ends = request.mode == "text"
     if request.terms and limit is None and request.min_score is None and not ends:
+        if request.mode == "hybrid":
+            raise InputError(
+                f"{names[0]}a hybrid ranking has no end and no score to cut at: export its "
+                f"best N ({names[1]})"
+            )
         raise InputError(cut_message(service.relevance(request), names))
     return request
 

@@ -59,6 +59,8 @@ class Fusion:
         Raises:
             InputError: the store has no text vectors.
         """
+        if not self.store.exists:
+            _ = self.store.images  # says the store is empty: index some images first
         if not self.store.has_text_vectors:
             raise InputError(NO_TEXT)
         if self._texts is None or self._texts.languages != self.store.meta.text_languages:

@@ -194,9 +194,12 @@ def _cut(service: SearchService, request: SearchRequest, limit: int | None) -> d
     query, or in text and hybrid modes: the strong-match edge is the image ranking's)."""
     image_ranked = request.terms and request.mode == "image"
     relevance = service.relevance(request) if image_ranked else None
+    fused = request.terms and not image_ranked
     return {
         "limit": limit,
         "min_score": request.min_score,
+        # Text and hybrid: a leg was full at its depth, so more images match than it ranked.
+        "depth_reached": service.fused_capped(request) if fused else None,
         "edge": relevance.edge if relevance else None,
         "strong": relevance.strong if relevance else None,
         "strong_capped": relevance.strong_capped if relevance else False,

@@ -237,6 +237,11 @@ class SearchService:
 
         return fetch, ranking
 
+    def fused_capped(self, request: SearchRequest) -> bool:
+        """Whether a text or hybrid ranking was cut off at a leg's depth (more images match
+        than it holds: an export of all of it misses some)."""
+        return self._fused_fetch(self.text_vector(request), request, False)[1].capped
+
     def _grouped(self, fetch: Callable[[int, int], list], request: SearchRequest) -> list:
         """The first hit of each group, groups paged by `offset`/`limit`; `fetch(limit,
         offset)` reads the ungrouped hits in order."""

@@ -64,8 +64,9 @@ def caption(store: ImageStore, settings: Settings, progress: Progress) -> dict[s
     if not store.exists:
         return {"written": 0, "failed": []}
     done = Captions(captioner).run(store, settings.data_dir, progress)
-    if done["written"]:
-        done["text"] = TextVectors().run(store, settings.data_dir, progress)
+    # Also when nothing was written: a run cut short after its captions left them unmade.
+    done["text"] = TextVectors().run(store, settings.data_dir, progress)
+    if done["written"] or done["text"]["written"]:
         _refresh(store, progress)
         relabeled = relabel_topics(store, settings.data_dir)
         if relabeled.run is not None:
@@ -91,8 +92,8 @@ def ocr(store: ImageStore, settings: Settings, progress: Progress) -> dict[str, 
     if not store.exists:
         return {"written": 0, "failed": []}
     done = phase.run(store, settings.data_dir, progress)
-    if done["written"]:
-        done["text"] = TextVectors().run(store, settings.data_dir, progress)
+    done["text"] = TextVectors().run(store, settings.data_dir, progress)
+    if done["written"] or done["text"]["written"]:
         _refresh(store, progress)
     return done
 
@@ -144,8 +145,7 @@ def fit(
     run = fit_topics(
         store, settings.data_dir, FitParams(**params), captioner=captioner, progress=progress
     )
-    if captioner is not None:  # representatives it captioned have new text
-        TextVectors().run(store, settings.data_dir, progress)
+    TextVectors().run(store, settings.data_dir, progress)  # captioned representatives
     _refresh(store, progress)
     return {"run": _plain(run)}
 

@@ -160,6 +160,11 @@ class ImageStore(abc.ABC):
         """
         if self.meta is None:
             raise StoreError(f"store {self.location} is empty: nothing to migrate")
+        if not self.text_languages:
+            raise StoreError(
+                "PICSIFT_TEXT_LANGUAGES is empty: name the languages to search the text in "
+                "(e.g. german,english)"
+            )
         if self.has_text_vectors:
             raise StoreError(
                 f"store {self.location} has text vectors already "

@@ -122,7 +122,7 @@ def test_an_ocr_job_reads_the_text_shown_in_the_detail_filter_and_export(tmp_pat
         texts = {row["ocr_text"] for row in rows}
         assert {text for text, _ in COVERS.values()} | {""} == texts
         again = wait(client, client.post("/api/jobs/ocr").json()["url"])
-        assert again["result"] == {"written": 0, "failed": []}
+        assert again["result"] == {"written": 0, "failed": [], "text": {"written": 0, "failed": []}}
 
 
 def test_an_ocr_job_without_the_languages_is_refused_naming_the_package(tmp_path):

@@ -185,6 +185,7 @@ def test_manifest_records_the_cut(client):
     assert manifest["cut"] == {
         "limit": 40,
         "min_score": 0.3,
+        "depth_reached": None,  # a text or hybrid ranking's
         "edge": relevance["edge"],
         "strong": relevance["strong"],
         "strong_capped": False,

@@ -186,3 +186,48 @@ def test_a_ranking_cut_off_at_a_legs_depth_says_so(indexed, toy_clip, monkeypatc
     assert (len(hybrid.hits), hybrid.matched, hybrid.matched_capped) == (3, 3, True)
     text = search(store, toy_clip, "Traktor", mode="text", limit=10)
     assert (text.matched, text.matched_capped) == (2, False)
+
+
+def test_a_stop_word_of_one_language_is_no_word_in_the_other(indexed, toy_clip):
+    store, ids = indexed
+    # "the" is an English stop word but a word to German's BM25 (103 says "block the
+    # highway"), "die" the other way round (101: "mit Traktoren die Autobahn").
+    assert posts_of(search(store, toy_clip, "the Traktor", mode="text"), ids)[-1] != "103"
+    assert set(posts_of(search(store, toy_clip, "the Traktor", mode="text"), ids)) == {
+        "101",
+        "102",
+    }
+    assert posts_of(search(store, toy_clip, "die Farmers", mode="text"), ids) == ["103"]
+
+
+def test_an_index_run_finishes_text_vectors_a_run_cut_short_left(make_store, toy_clip, tmp_path):
+    store = make_store()
+    sources = Sources(tuple(write_corpus(tmp_path)))
+    for phases in ([], [TextVectors()]):  # the first run stopped before its text phase
+        cache = IndexCache(tmp_path / "data")
+        with MediaReader() as reader:
+            run = run_index(
+                store, toy_clip, cache, tmp_path / "data", sources, phases=phases, read=reader.read
+            )
+        cache.close()
+    assert (run.new_ids, run.report["text"]) == ([], {"written": 6, "failed": []})
+    assert len(search(store, toy_clip, "Traktor", mode="text").hits) == 2
+
+
+def test_an_export_of_a_ranking_cut_at_its_depth_says_so(tmp_path, monkeypatch):
+    from cli.main import app
+    from search import fused
+
+    runner = CliRunner()
+    base = ["--store", str(tmp_path / "store"), "--model", "toy"]
+    sources = map(str, write_corpus(tmp_path))
+    assert runner.invoke(app, [*base, "index", *sources, "--no-captions"]).exit_code == 0
+    monkeypatch.setattr(fused, "DEPTH", 1)  # two images say "Traktor": a leg of one is full
+    out_csv = tmp_path / "t.csv"
+    done = runner.invoke(app, [*base, "export", "Traktor", "--mode", "text", "--out", str(out_csv)])
+    assert done.exit_code == 0, done.output
+    assert "warning: the text ranking holds the best 1 images of each leg" in done.output
+    manifest = json.loads(Path(f"{out_csv}.manifest.json").read_text())
+    assert manifest["cut"]["depth_reached"] is True
+    hybrid = runner.invoke(app, [*base, "export", "Traktor", "--mode", "hybrid", "--out", "x"])
+    assert "a hybrid ranking has no end and no score to cut at" in str(hybrid.exception)

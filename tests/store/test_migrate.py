@@ -62,4 +62,14 @@ def test_a_store_of_the_last_release_is_migrated_in_place(tmp_path):
     # The odd posts' hashtags say "farmers".
     odd = {k for k, (p, _) in after.items() if "farmers" in p["posts"][0]["hashtags"]}
     assert {h.id for h in found} == odd and odd
-    assert "is up to date (text vectors: german, english)" in cli(store, "store", "migrate")
+    again = cli(store, "store", "migrate")
+    assert "is at schema 2 (text: german, english)" in again
+    assert "text search: 0 images' text vectors made" in again
+
+
+def test_a_migration_cut_short_is_finished_by_the_next(tmp_path):
+    store = unpacked(tmp_path)
+    with EdgeStore(store) as opened:
+        opened.add_text_vectors()  # the vectors added, then the process died: none made
+    out = cli(store, "store", "migrate")
+    assert "is at schema 2" in out and "text search: 6 images' text vectors made" in out

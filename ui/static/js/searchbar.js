@@ -56,7 +56,9 @@ function wireMode(select) {
   });
   onCatalog(() => {
     const status = getCatalog().status;
-    const none = status && !(status.text_languages ?? []).length;
+    // An empty store has no text vectors yet either, but its first index makes them.
+    const indexed = status && status.images + status.frames > 0;
+    const none = indexed && !(status.text_languages ?? []).length;
     for (const option of select.options) {
       if (!option.value) continue;
       option.disabled = Boolean(none);

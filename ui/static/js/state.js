@@ -54,8 +54,12 @@ export function searchParams(state) {
     if (Array.isArray(value) ? value.length : value) out[key] = value;
   }
   if (!isRanked(state)) delete out.min_score;
-  // A search from an image ranks by the image; hybrid ranks by fused rank, with no score to cut.
-  if (state.like || state.upload || !state.q) delete out.mode;
+  // A search from an image ranks by the image (a text mode's BM25 cut means nothing to it);
+  // hybrid ranks by fused rank, with no score to cut.
+  if (state.like || state.upload || !state.q) {
+    if (out.mode === 'text') delete out.min_score;
+    delete out.mode;
+  }
   if (out.mode === 'hybrid') delete out.min_score;
   return out;
 }
