@@ -130,3 +130,13 @@ def test_a_store_made_before_text_vectors_gains_them_in_place(make_store):
     if make_store.backend == "embedded":
         recorded = json.loads((again.directory / "qdrant" / "images.meta.json").read_text())
         assert recorded["spec"]["sparse"] == ["bm25-german", "bm25-english"]
+
+
+def test_a_migration_without_languages_is_refused(make_store):
+    from picsift.errors import StoreError
+
+    old = make_store(text_languages=())
+    fill(old)
+    with pytest.raises(StoreError, match="PICSIFT_TEXT_LANGUAGES is empty"):
+        old.add_text_vectors()
+    assert make_store().meta.schema_version == 2 and not make_store().has_text_vectors

@@ -60,3 +60,17 @@ def test_text_mode_finds_the_words_and_says_why(browser: Any, posts: Served, sho
         page.reload()
         assert page.locator("#mode").input_value() == "hybrid"
         assert len(tile_ids(page)) == 6
+
+
+def test_more_like_this_after_a_text_cut_searches_by_the_image(browser: Any, posts: Served):
+    """A BM25 cut (text mode) is not a cosine: "More like this" from a hit drops it instead of
+    sending it to the image search, which refused it (422)."""
+    with open_page(browser, posts.url) as page:
+        page.goto("/?q=Traktor&mode=text&min_score=1")
+        assert len(tile_ids(page)) >= 1
+        page.locator("#grid .tile-link").first.click()
+        page.get_by_role("button", name="More like this").click()
+        page.wait_for_url(lambda url: "like=" in url)
+        assert len(tile_ids(page)) == 5  # every other image, by the image
+        assert not page.locator("#grid .notice-error").count()
+        assert "min_score" not in page.url  # no cut shown that is not applied

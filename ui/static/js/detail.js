@@ -7,7 +7,7 @@ import { labelOf } from './catalog.js';
 import { code, fill, formatDate, h, notice, num, plural, safeUrl } from './dom.js';
 import { altText, currentResults, loadMore } from './grid.js';
 import { topicColour, topicName } from './palette.js';
-import { getState, subscribe, update } from './state.js';
+import { fromImage, getState, subscribe, update } from './state.js';
 import { evidenceBlock, highlighted, matchedWords } from './evidence.js';
 import { timeText, videoParts } from './video.js';
 
@@ -298,7 +298,8 @@ function render(image, hit) {
             'button',
             {
               class: 'primary',
-              onClick: () => update({ like: id, q: '', upload: null, image: '', view: 'grid' }),
+              onClick: () =>
+                update(fromImage({ like: id, q: '', upload: null, image: '', view: 'grid' })),
             },
             'More like this',
           ),

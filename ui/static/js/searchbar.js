@@ -3,7 +3,7 @@
 
 import { getCatalog, onCatalog } from './catalog.js';
 import { toast } from './dom.js';
-import { getState, subscribe, update } from './state.js';
+import { fromImage, getState, subscribe, update } from './state.js';
 
 const MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
 
@@ -17,7 +17,7 @@ function searchByFile(file) {
     toast(`${file.name} is over 20 MB: use a smaller image.`);
     return;
   }
-  update({ upload: file, like: '', image: '', view: 'grid' });
+  update(fromImage({ upload: file, like: '', image: '', view: 'grid' }));
 }
 
 function wireDrop() {

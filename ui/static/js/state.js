@@ -64,6 +64,12 @@ export function searchParams(state) {
   return out;
 }
 
+/** The keys that start a search from an image: a text mode's BM25 cut does not carry over. */
+export const fromImage = (patch) => ({
+  ...patch,
+  ...(current.mode === 'text' ? { min_score: '' } : {}),
+});
+
 /** The URL of a state with some keys changed (for links that work with a middle click). */
 export function hrefFor(state, patch) {
   return serialise({ ...state, ...patch });
