@@ -99,7 +99,9 @@ def test_unreadable_lines_are_skipped_and_the_rest_kept(tmp_path, caplog):
 def test_the_journal_keeps_only_the_last_jobs(tmp_path, monkeypatch):
     monkeypatch.setattr(jobs, "KEEP", 3)
     path = tmp_path / JOURNAL
-    queue = JobQueue(threading.Lock(), journal=path)
+    # Room for all ten to wait: on a busy machine the worker may not have started one yet
+    # (with the default of 8 the ninth submit was refused, in CI).
+    queue = JobQueue(threading.Lock(), journal=path, max_queued=10)
     ids = [queue.submit("caption", {}, lambda progress, i=i: {"i": i}).id for i in range(10)]
     finish(queue, ids[-1])
     queue.close()
