@@ -231,3 +231,10 @@ def test_an_export_of_a_ranking_cut_at_its_depth_says_so(tmp_path, monkeypatch):
     assert manifest["cut"]["depth_reached"] is True
     hybrid = runner.invoke(app, [*base, "export", "Traktor", "--mode", "hybrid", "--out", "x"])
     assert "a hybrid ranking has no end and no score to cut at" in str(hybrid.exception)
+
+
+def test_text_mode_on_an_empty_store_says_to_index_first(make_store, toy_clip):
+    from picsift.errors import StoreError
+
+    with pytest.raises(StoreError, match="index some images first"):
+        search(make_store(), toy_clip, "Traktor", mode="text")
