@@ -99,11 +99,6 @@ class Bm25Texts:
             for lang in self.languages
         }
 
-    @property
-    def names(self) -> tuple[str, ...]:
-        """The sparse vectors' names, one per language."""
-        return tuple(self._models)
-
     def document(self, text: str) -> dict[str, SparseVector]:
         """The text's vector in each language (empty when it has no word left to count)."""
         return {name: _plain(model.embed_document(text)) for name, model in self._models.items()}

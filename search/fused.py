@@ -16,18 +16,17 @@ fit together without repeats or gaps.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
 from picsift.errors import InputError
 from picsift.store import Filter, HasId, Hit, ImageStore
-from picsift.store.records import Leg
+from picsift.store.records import Leg, SparseVector
 from picsift.text import FIELDS as TEXT_FIELDS
 from picsift.text import Bm25Texts, image_text
+from search.query import Mode
 
-Mode = Literal["image", "text", "hybrid"]
-MODES: tuple[Mode, ...] = ("image", "text", "hybrid")
 RRF_K = 60  # passed on every fused query: the two backends' defaults are not the same
 DEPTH = 1000  # best points each leg brings to the fusion
 NO_TEXT = (
@@ -38,11 +37,13 @@ NO_TEXT = (
 
 @dataclass(frozen=True)
 class FusedRanking:
-    """A query's fused ranking: hits best first (ids and fusion scores), and whether a leg
-    was cut off at `DEPTH` (more points match than the ranking holds)."""
+    """A query's fused ranking: hits best first (ids and fusion scores), whether a leg was
+    cut off at `DEPTH` (more points match than the ranking holds), and the query's BM25
+    vectors (for each hit's evidence)."""
 
     hits: list[Hit]
     capped: bool
+    query: dict[str, SparseVector]
 
 
 class Fusion:
@@ -77,15 +78,16 @@ class Fusion:
     ) -> FusedRanking:
         """The whole fused ranking of `terms` (text legs) and, in hybrid mode, `vector` (the
         image leg), under `flt`; in text mode `min_score` cuts each language's BM25 score."""
+        query = self.texts.query(" ".join(terms))
         legs = [
             Leg(sparse, name, DEPTH, score_threshold=min_score)
-            for name, sparse in self.texts.query(" ".join(terms)).items()
+            for name, sparse in query.items()
             if sparse.indices
         ]
         if mode == "hybrid" and vector is not None:
             legs.insert(0, Leg(vector, None, DEPTH))
         if not legs:
-            return FusedRanking([], False)
+            return FusedRanking([], False, query)
         images = self.store.images
         hits = images.fuse(legs, k=RRF_K, filter=flt, limit=DEPTH * len(legs))
         # Only a ranking as long as one leg's depth can have a leg cut off there.
@@ -93,7 +95,7 @@ class Fusion:
             any(len(self._leg(leg, flt)) >= DEPTH for leg in legs if isinstance(leg.using, str))
             or (mode == "hybrid" and images.count(flt) > DEPTH)
         )
-        return FusedRanking(sorted(hits, key=lambda h: (-h.score, h.id)), capped)
+        return FusedRanking(sorted(hits, key=lambda h: (-h.score, h.id)), capped, query)
 
     def _leg(self, leg: Leg, flt: Filter | None) -> list[Hit]:
         assert isinstance(leg.using, str)
@@ -107,11 +109,11 @@ class Fusion:
         )
 
     def evidence(
-        self, hits: list[Hit], terms: tuple[str, ...], vector: np.ndarray | None
+        self, hits: list[Hit], query: dict[str, SparseVector], vector: np.ndarray | None
     ) -> dict[str, dict[str, Any]]:
-        """Per hit id: `image` (cosine to `vector`, None without one), `text` (BM25 score per
-        language, 0 where no word matched) and `matched` (the words of each part of its text
-        that the query matched)."""
+        """Per hit id: `image` (cosine to `vector`, None without one), `text` (BM25 score of
+        the `query` vectors per language, 0 where no word matched) and `matched` (the words
+        of each part of its text that the query matched)."""
         if not hits:
             return {}
         ids = tuple(h.id for h in hits)
@@ -123,7 +125,6 @@ class Fusion:
                 vector, filter=only, limit=len(ids), exact=True, with_payload=False
             )
             image = {h.id: round(float(h.score), 6) for h in dense}
-        query = self.texts.query(" ".join(terms))
         text: dict[str, dict[str, float]] = {i: {} for i in ids}
         for name, lang in self.store.meta.text_vectors.items():
             scored = (

@@ -210,7 +210,7 @@ class SearchService:
         fetch, ranking = self._fused_fetch(vector, request, HIT_FIELDS)
         hits = self._grouped(fetch, request) if request.group_by else fetch(*_page(request))
         labels = self.topic_labels()
-        evidence = self.fusion.evidence(hits, request.terms, vector)
+        evidence = self.fusion.evidence(hits, ranking.query, vector)
         return SearchResult(
             " ".join(request.terms),
             [self.hit(h, labels) | {"evidence": evidence[h.id]} for h in hits],

@@ -4,11 +4,12 @@
 
 import { api } from './api.js';
 import { labelOf } from './catalog.js';
-import { code, fill, formatDate, h, notice, num, plural, safeUrl } from './dom.js';
+import { fill, formatDate, h, notice, num, plural, safeUrl } from './dom.js';
+import { evidenceBlock, highlighted, matchedWords } from './evidence.js';
 import { altText, currentResults, loadMore } from './grid.js';
+import { ocrBlock } from './ocrtext.js';
 import { topicColour, topicName } from './palette.js';
 import { fromImage, getState, subscribe, update } from './state.js';
-import { evidenceBlock, highlighted, matchedWords } from './evidence.js';
 import { timeText, videoParts } from './video.js';
 
 const dialog = () => document.getElementById('detail');
@@ -138,44 +139,6 @@ function postList(id, first, total) {
   return [list, h('p', { class: 'row' }, more, status)];
 }
 
-const LANG = { deu: 'de', eng: 'en' }; // Tesseract's language names as HTML's
-
-/**
- * The text read in the image (OCR): its lines, and how they were read; or that it was not read
- * yet, or that none was found (a store searched by text must say where it cannot look).
- */
-function ocrBlock(ocr) {
-  if (ocr === undefined) return null; // a hit, not yet the image's detail
-  const head = h('h3', {}, 'Text in the image');
-  if (ocr === null) {
-    return h(
-      'section',
-      { class: 'ocr' },
-      head,
-      h(
-        'p',
-        { class: 'muted' },
-        'Not read yet: run ',
-        code('picsift ocr'),
-        ' (or Jobs → Read text).',
-      ),
-    );
-  }
-  if (!ocr.text) {
-    return h('section', { class: 'ocr' }, head, h('p', { class: 'muted' }, 'No text found.'));
-  }
-  const how =
-    `Read by OCR from the ${ocr.source} (${ocr.languages}), ${plural(ocr.words, 'word')}, ` +
-    `mean confidence ${Math.round(ocr.confidence)}; words under ${ocr.min_confidence} left out.`;
-  return h(
-    'section',
-    { class: 'ocr' },
-    head,
-    h('p', { class: 'ocr-text', lang: LANG[ocr.language] ?? null }, highlighted(ocr.text, marked)),
-    h('p', { class: 'muted' }, how),
-  );
-}
-
 function render(image, hit) {
   const id = String(image.id ?? shown);
   const topic = image.topic ?? hit?.topic ?? null;
@@ -290,7 +253,7 @@ function render(image, hit) {
         (image.tags ?? []).length
           ? h('p', { class: 'muted' }, `tags: ${image.tags.join(', ')}`)
           : null,
-        ocrBlock(image.ocr),
+        ocrBlock(image.ocr, marked),
         h(
           'div',
           { class: 'row' },
