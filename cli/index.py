@@ -304,7 +304,7 @@ def register(app: typer.Typer) -> None:
         from cli.common import settings_from
         from indexer.cache import IndexCache
         from indexer.remove import remove_dataset
-        from indexer.run import TextVectors
+        from search import tasks
 
         settings = settings_from(ctx)
         # The cache is opened once the store is known to exist: opening it creates its file.
@@ -317,8 +317,6 @@ def register(app: typer.Typer) -> None:
                 kept, deleted = remove_dataset(store, cache, settings.data_dir, dataset)
             finally:
                 cache.close()
-            # The images kept lost the dataset's posts: their text changed.
-            text = TextVectors().run(store, settings.data_dir, lambda *_: None)
-            store.refresh_index()
+            text = tasks.text(store, settings, None)  # the images kept lost posts
         typer.echo(f"removed dataset {dataset!r}: {deleted:,} images deleted, {kept:,} kept")
         typer.echo(text_line(text))

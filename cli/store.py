@@ -38,7 +38,7 @@ def register(app: typer.Typer) -> None:
         text and hybrid search (PICSIFT_TEXT_LANGUAGES), made from the stored text."""
         from cli.common import settings_from
         from cli.index import stage_bars, text_line
-        from indexer.run import TextVectors
+        from search import tasks
 
         settings = settings_from(ctx)
         with open_store(settings, command="picsift store migrate") as store:
@@ -46,8 +46,7 @@ def register(app: typer.Typer) -> None:
             meta = store.add_text_vectors() if migrated else store.meta
             # Run again on a migrated store too: it finishes a migration cut short.
             with stage_bars() as progress:
-                text = TextVectors().run(store, settings.data_dir, progress)
-            store.refresh_index()
+                text = tasks.text(store, settings, progress)
         languages = ", ".join(meta.text_languages)
         if migrated:
             typer.echo(
@@ -68,14 +67,13 @@ def register(app: typer.Typer) -> None:
         """Load an exported store into the configured (empty) store, e.g. a Qdrant server."""
         from cli.common import settings_from
         from cli.index import text_line
-        from indexer.run import TextVectors
         from picsift.store.portable import import_store
+        from search import tasks
 
         settings = settings_from(ctx)
         with open_store(settings, command="picsift store import") as store:
             done = import_store(store, settings.data_dir, src.expanduser().resolve())
-            text = TextVectors().run(store, settings.data_dir, lambda *_: None)
-            store.refresh_index()
+            text = tasks.text(store, settings, None)
         typer.echo(
             f"imported {done.images:,} images, {done.topics:,} topics and {done.files:,} "
             f"files into {settings.store}"

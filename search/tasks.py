@@ -74,6 +74,21 @@ def caption(store: ImageStore, settings: Settings, progress: Progress) -> dict[s
     return done
 
 
+def text(store: ImageStore, settings: Settings, progress: Progress | None) -> dict[str, Any]:
+    """The text phase alone (after a write that changed text: remove, import, migrate), then
+    the search index rebuilt when it wrote.
+
+    Returns:
+        The phase's report section (`written`, or `off` on a store without text vectors).
+    """
+    from indexer.run import TextVectors
+
+    done = TextVectors().run(store, settings.data_dir, progress or (lambda *_: None))
+    if done["written"]:
+        _refresh(store, progress)
+    return done
+
+
 def ocr(store: ImageStore, settings: Settings, progress: Progress) -> dict[str, Any]:
     """`picsift ocr`, command and job alike: the OCR phase on every image and video frame
     whose text is not read yet, then the search index rebuilt (the keyword filter reads
