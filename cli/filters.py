@@ -21,10 +21,12 @@ GroupBy = Annotated[
     typer.Option(help="One hit per 'post', per 'author' or per 'video' (its best frame)."),
 ]
 Mode = Annotated[
-    str,
+    str | None,
     typer.Option(
         help="Rank by the 'image' (CLIP), the images' 'text' (OCR, caption, posts: BM25), or "
-        "'hybrid' (both, fused by rank)."
+        "'hybrid' (both, fused by rank). Default: hybrid where the images have text and no "
+        "--min-score is given, else image.",
+        show_default=False,
     ),
 ]
 MinScore = Annotated[

@@ -92,7 +92,7 @@ def register(app: typer.Typer) -> None:
         limit: Annotated[int, typer.Option(help="Number of hits (1..1000).")] = 20,
         offset: Annotated[int, typer.Option(help="Skip this many hits.")] = 0,
         min_score: filters.MinScore = None,
-        mode: filters.Mode = "image",
+        mode: filters.Mode = None,
         as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     ) -> None:
         """Text-to-image search, filtered by topic, dataset, author, tag or date; a video's

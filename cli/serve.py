@@ -85,7 +85,7 @@ def register(app: typer.Typer) -> None:
             typer.Option(min=1, help="Images at most (with TEXT: the best N)."),
         ] = None,
         min_score: filters.MinScore = None,
-        mode: filters.Mode = "image",
+        mode: filters.Mode = None,
         group_by: filters.GroupBy = None,
         columns: Annotated[
             str | None,
@@ -141,8 +141,9 @@ def register(app: typer.Typer) -> None:
         )
         if manifest["cut"].get("depth_reached"):
             typer.echo(
-                f"warning: the {request.mode} ranking holds the best {DEPTH:,} images of each "
-                "leg and more match: this export misses the rest (see the manifest's cut)"
+                f"warning: the {manifest['search']['mode']} ranking holds the best {DEPTH:,} "
+                "images of each leg and more match: this export misses the rest (see the "
+                "manifest's cut)"
             )
 
 

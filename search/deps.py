@@ -171,10 +171,12 @@ MinScore = Annotated[
     ),
 ]
 SearchMode = Annotated[
-    Mode,
+    Mode | None,
     Query(
         description="What a text query ranks by: the image (CLIP, cosine), the images' text "
-        "(OCR, caption, posts' bodies, hashtags, transcripts: BM25), or both fused by rank."
+        "(OCR, caption, posts' bodies, hashtags, transcripts: BM25), or both fused by rank. "
+        "Left out: hybrid where the store's images have text and no min_score is given, image "
+        "otherwise (the response's `mode` says which)."
     ),
 ]
 
@@ -188,7 +190,7 @@ def search_request(
         Query(description="At most one hit per post, per author or per video (its best frame)."),
     ] = None,
     min_score: MinScore = None,
-    mode: SearchMode = "image",
+    mode: SearchMode = None,
 ) -> SearchRequest:
     """Query, filters and the page of hits."""
     return replace(

@@ -68,7 +68,8 @@ def checked(
     limit: int | None,
     names: tuple[str, str, str] = API_CUT,
 ) -> SearchRequest:
-    """The request validated for an export (naming the parameter when it is not valid).
+    """The request validated for an export (naming the parameter when it is not valid),
+    its mode decided (`SearchRequest.resolved`).
 
     A ranking has no end of its own (every image gets a score for any text), so the export
     of a ranked query must say where to cut it: the best `limit`, those scoring at least
@@ -87,6 +88,7 @@ def checked(
     if request.min_score is not None and not request.terms:
         raise InputError(MIN_SCORE_WITHOUT_Q)
     service.check_topics(request.topics + request.exclude_topics)
+    request = request.resolved(service.fusion.has_text)
     # A text ranking ends where no word matches; an image or hybrid one never does.
     ends = request.mode == "text"
     if request.terms and limit is None and request.min_score is None and not ends:

@@ -21,10 +21,10 @@ from typing import Any
 import numpy as np
 
 from picsift.errors import InputError
-from picsift.store import Filter, HasId, Hit, ImageStore
+from picsift.store import Filter, HasId, Hit, ImageStore, IsEmpty, Match
 from picsift.store.records import Leg, SparseVector
 from picsift.text import FIELDS as TEXT_FIELDS
-from picsift.text import Bm25Texts, image_text
+from picsift.text import Bm25Texts, image_text, text_sha
 from search.query import Mode
 
 RRF_K = 60  # passed on every fused query: the two backends' defaults are not the same
@@ -52,6 +52,28 @@ class Fusion:
     def __init__(self, store: ImageStore):
         self.store = store
         self._texts: Bm25Texts | None = None
+        self._has_text: bool | None = None
+
+    def has_text(self) -> bool:
+        """Whether some image has text vectors made from text (the text phase ran and found
+        some); cached until `reset()`."""
+        if self._has_text is None:
+            self._has_text = self._find_text()
+        return self._has_text
+
+    def reset(self) -> None:
+        """Forget whether the images have text (the store changed)."""
+        self._has_text = None
+
+    def _find_text(self) -> bool:
+        if not self.store.exists or not self.store.has_text_vectors:
+            return False
+        empty = text_sha(image_text({}), self.store.meta.text_languages)
+        texted = Filter(must_not=(IsEmpty("text_sha"), Match("text_sha", empty)))
+        page, _ = self.store.images.scroll_page(
+            filter=texted, limit=1, offset=None, with_payload=False, with_vectors=False
+        )
+        return bool(page)
 
     @property
     def texts(self) -> Bm25Texts:

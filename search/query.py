@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal, get_args
 
 from picsift.errors import InputError
@@ -39,8 +39,9 @@ class SearchRequest:
     offset: int = 0
     group_by: GroupBy | None = None
     min_score: float | None = None  # hits scoring below it are not returned
-    # What a text query ranks by: the image (CLIP), the images' text (BM25), or both fused.
-    mode: Mode = "image"
+    # What a text query ranks by: the image (CLIP), the images' text (BM25), or both fused;
+    # None: decided by `resolved`.
+    mode: Mode | None = None
 
     @classmethod
     def from_options(
@@ -122,13 +123,24 @@ class SearchRequest:
             raise InputError(f"date_from: {self.date_from} is after date_to {self.date_to}")
         return self
 
+    def resolved(self, has_text: Callable[[], bool]) -> SearchRequest:
+        """The request with its mode decided: the one asked for, else hybrid for a text query
+        without a cut where `has_text()` (some image has text to match), else image. A cut
+        with no mode is a cosine, as it was before there were modes."""
+        if self.mode is not None:
+            return self
+        hybrid = bool(self.terms) and self.min_score is None and has_text()
+        return replace(self, mode="hybrid" if hybrid else "image")
+
     def _validate_mode(self) -> None:
-        """The mode, and what each mode's scores can be cut at: a cosine in image mode, a BM25
-        score in text mode, nothing in hybrid mode (a fused rank is no measure)."""
-        if self.mode not in MODES:
+        """The mode, and what each mode's scores can be cut at: a cosine in image mode (and
+        with no mode, see `resolved`), a BM25 score in text mode, nothing in hybrid mode (a
+        fused rank is no measure)."""
+        if self.mode is not None and self.mode not in MODES:
             raise InputError(f"mode: must be 'image', 'text' or 'hybrid', got {self.mode!r}")
+        cosine = self.mode in (None, "image")
         # `not a <= x <= b` also refuses NaN, which no comparison satisfies.
-        if self.mode == "image" and self.min_score is not None and not -1 <= self.min_score <= 1:
+        if cosine and self.min_score is not None and not -1 <= self.min_score <= 1:
             raise InputError(f"min_score: a cosine similarity, within -1..1, got {self.min_score}")
         if self.mode == "text" and self.min_score is not None and not self.min_score >= 0:
             raise InputError(
@@ -229,7 +241,7 @@ class SearchRequest:
             ("tag", self.tags),
         ):
             params += [(name, str(v)) for v in values]
-        if self.mode != "image":
+        if self.mode is not None:
             params.append(("mode", self.mode))
         for name in ("text", "date_from", "date_to", "group_by", "min_score", "has_caption"):
             value = getattr(self, name)

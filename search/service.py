@@ -91,8 +91,9 @@ class SearchService:
         self._labels_lock = threading.Lock()
 
     def search(self, request: SearchRequest) -> SearchResult:
-        """Run a text search (validated here), with the query's relevance edge."""
-        request.validate()
+        """Run a text search (validated here; with no mode, see `SearchRequest.resolved`),
+        with the query's relevance edge in image mode."""
+        request = request.validate().resolved(self.fusion.has_text)
         vector = self.text_vector(request)
         if request.mode != "image":
             return self._fused(vector, request)
@@ -240,6 +241,7 @@ class SearchService:
     def fused_capped(self, request: SearchRequest) -> bool:
         """Whether a text or hybrid ranking was cut off at a leg's depth (more images match
         than it holds: an export of all of it misses some)."""
+        request = request.resolved(self.fusion.has_text)
         return self._fused_fetch(self.text_vector(request), request, False)[1].capped
 
     def _grouped(self, fetch: Callable[[int, int], list], request: SearchRequest) -> list:
@@ -254,6 +256,7 @@ class SearchService:
         order (with text terms: the same ranking search pages through, with scores) or
         browse order (newest first); without end, so the caller stops."""
         assert request.group_by is not None
+        request = request.resolved(self.fusion.has_text)
         self.check_topics(request.topics + request.exclude_topics)
         flt = request.to_filter()
         if request.terms and request.mode != "image":
@@ -286,6 +289,7 @@ class SearchService:
         """The `limit` best images for the request's text terms (those scoring at least
         `min_score`), full payloads, in the ranking that search pages through. The ranking
         is read once, ids only; payloads follow a batch at a time, so memory stays small."""
+        request = request.resolved(self.fusion.has_text)
         self.check_topics(request.topics + request.exclude_topics)
         images = self.store.images
         vector = self.text_vector(request)
@@ -351,11 +355,12 @@ class SearchService:
             return self._labels
 
     def invalidate(self) -> None:
-        """Forget cached topic labels and match counts (after an index job, a fit, assign,
-        rename or merge)."""
+        """Forget cached topic labels, match counts and whether images have text (after an
+        index job, a fit, assign, rename or merge)."""
         with self._labels_lock:
             self._labels = None
         self.matches.reset()
+        self.fusion.reset()
 
     def hit(self, hit: Record, labels: dict[int, str]) -> dict[str, Any]:
         """A stored hit in the architecture's hit shape (score None for a browsed record),
@@ -385,7 +390,7 @@ def _page(request: SearchRequest) -> tuple[int, int]:
 
 def _image_mode_only(request: SearchRequest) -> None:
     """Searches from an image rank by the image: refuse another mode instead of ignoring it."""
-    if request.mode != "image":
+    if request.mode not in (None, "image"):
         raise InputError(
             f"mode: {request.mode} ranks a text query's words; a search from an image ranks by "
             "the image (mode=image)"

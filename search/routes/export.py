@@ -45,7 +45,7 @@ def export_rows(
     limit: Limit = None,
     group_by: Grouping = None,
     min_score: MinScore = None,
-    mode: SearchMode = "image",
+    mode: SearchMode = None,
     columns: Columns = None,
 ):
     """One row per (post, image) for the query (optional) and filters, streamed. A query's
@@ -72,7 +72,7 @@ def export_manifest(
     limit: Limit = None,
     group_by: Grouping = None,
     min_score: MinScore = None,
-    mode: SearchMode = "image",
+    mode: SearchMode = None,
     columns: Columns = None,
 ) -> dict[str, Any]:
     """The methods manifest of the same export (software, model, topic run, query, filters,

@@ -70,7 +70,7 @@ def test_ranked_export_follows_the_search(client):
 
 
 def test_manifest_records_how_the_set_was_made(client, corpus):
-    params = {"q": "red circle", "not": "square", "topic": 0, "limit": 12}
+    params = {"q": "red circle", "not": "square", "topic": 0, "limit": 12, "mode": "image"}
     manifest = client.get("/api/export/manifest", params=params).json()
     assert manifest["model"] == "toy" and manifest["picsift_version"]
     assert manifest["query_encoding"] == "cpu fp32, as images"

@@ -26,8 +26,9 @@ HIT_KEYS = {
 }
 
 
-def search(client, **params):
-    response = client.get("/api/search", params=params)
+def search(client, mode="image", **params):
+    """A search ranked by the image (CLIP), which these tests are about (see test_modes.py)."""
+    response = client.get("/api/search", params={"mode": mode, **params})
     assert response.status_code == 200, response.text
     return response.json()
 

@@ -43,7 +43,8 @@ def test_bad_group_by_is_refused(client):
 
 
 def test_manifest_says_how_the_ranking_was_searched_and_what_the_store_held(client, corpus):
-    manifest = client.get("/api/export/manifest", params={"q": "red", "limit": 50}).json()
+    params = {"q": "red", "limit": 50, "mode": "image"}
+    manifest = client.get("/api/export/manifest", params=params).json()
     assert "approximate (HNSW) search with ef 100" in manifest["selection"]
     assert "deeper ranks by exact search" in manifest["selection"]
     assert manifest["store"]["images"] == len(corpus.truth.colour)

@@ -1,5 +1,6 @@
 """A ranked set has an edge: `min_score` ends a ranking, `matched` counts it, `relevance` says
-where the strong matches end, and an export of a ranking must say where to cut it."""
+where the strong matches end, and an export of a ranking must say where to cut it. These are
+the image ranking's (mode=image, the cosine); text and hybrid modes are in test_modes.py."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from search.service import SearchService
 from tests.search.test_api_search import png
 
 
-def search(client, **params) -> dict:
-    response = client.get("/api/search", params=params)
+def search(client, mode="image", **params) -> dict:
+    response = client.get("/api/search", params={"mode": mode, **params})
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -95,7 +96,7 @@ def test_matched_is_capped(corpus, monkeypatch):
     service = SearchService(corpus.store, corpus.encoder)
     ranked = service.search(SearchRequest(q=("red",), min_score=-1.0))
     assert (ranked.matched, ranked.matched_capped) == (25, True)
-    plain = service.search(SearchRequest(q=("red",)))
+    plain = service.search(SearchRequest(q=("red",), mode="image"))
     assert (plain.matched, plain.matched_capped) == (120, False)  # a filter count is exact
 
 
@@ -154,7 +155,7 @@ def test_min_score_outside_the_api_is_checked_too(corpus):
 
 @pytest.mark.parametrize("path", ["/api/export", "/api/export/manifest"])
 def test_export_of_a_ranking_without_a_cut_is_refused(client, path):
-    response = client.get(path, params={"q": "red circle"})
+    response = client.get(path, params={"q": "red circle", "mode": "image"})
     assert response.status_code == 422
     body = response.json()
     assert body["parameter"] == "limit"
@@ -169,7 +170,7 @@ def test_export_of_a_ranking_without_a_cut_is_refused(client, path):
 def test_export_with_min_score_writes_the_images_above_it(client):
     ranking = search(client, q="red circle", limit=200)["hits"]
     cut = cut_between(ranking, 15)
-    params = {"q": "red circle", "min_score": cut, "format": "ndjson"}
+    params = {"q": "red circle", "min_score": cut, "format": "ndjson", "mode": "image"}
     rows = [json.loads(line) for line in client.get("/api/export", params=params).iter_lines()]
     ids = list(dict.fromkeys(r["image_id"] for r in rows))
     assert ids == [h["id"] for h in ranking if h["score"] >= cut]
@@ -180,7 +181,7 @@ def test_export_with_min_score_writes_the_images_above_it(client):
 
 def test_manifest_records_the_cut(client):
     relevance = search(client, q="green triangle", limit=1)["relevance"]
-    params = {"q": "green triangle", "min_score": 0.3, "limit": 40}
+    params = {"q": "green triangle", "min_score": 0.3, "limit": 40, "mode": "image"}
     manifest = client.get("/api/export/manifest", params=params).json()
     assert manifest["cut"] == {
         "limit": 40,
@@ -248,7 +249,8 @@ def test_the_store_size_is_looked_at_once_in_a_while(tmp_path, toy_clip, monkeyp
 
 
 def test_strong_is_what_a_cut_at_the_edge_shows(client):
-    found = client.get("/api/search", params={"q": "red circle"}).json()["relevance"]
+    found = client.get("/api/search", params={"q": "red circle", "mode": "image"}).json()
+    found = found["relevance"]
     assert found["strong"] > 0 and not found["strong_capped"]
     params = {"q": "red circle", "min_score": found["edge"], "limit": 200}
     cut = client.get("/api/search", params=params).json()

@@ -85,7 +85,7 @@ def test_a_text_mode_cut_is_on_the_bm25_score(indexed, toy_clip):
 
 def test_hybrid_fuses_the_image_and_the_text_in_the_engine(indexed, toy_clip):
     store, ids = indexed
-    image = search(store, toy_clip, "red circle Autobahn")
+    image = search(store, toy_clip, "red circle Autobahn", mode="image")
     hybrid = search(store, toy_clip, "red circle Autobahn", mode="hybrid")
     assert posts_of(image, ids)[0] == "101"  # the red circle, by the image alone
     # First in all three legs (image, German, English: "Autobahn" is one word in both).
@@ -172,7 +172,7 @@ def test_api_cli_and_export_in_text_mode(tmp_path, toy_clip):
             "/api/search", params={"q": "Traktor", "mode": "hybrid", "min_score": 0.2}
         )
         assert refused.status_code == 422 and refused.json()["parameter"] == "min_score"
-        image = client.get("/api/search", params={"q": "red circle"}).json()
+        image = client.get("/api/search", params={"q": "red circle", "mode": "image"}).json()
         assert image["mode"] == "image" and image["hits"][0]["evidence"] is None
 
 
@@ -238,3 +238,76 @@ def test_text_mode_on_an_empty_store_says_to_index_first(make_store, toy_clip):
 
     with pytest.raises(StoreError, match="index some images first"):
         search(make_store(), toy_clip, "Traktor", mode="text")
+
+
+def test_without_a_mode_a_store_whose_images_have_text_ranks_hybrid(indexed, toy_clip):
+    store, ids = indexed
+    auto = search(store, toy_clip, "red circle Traktor")
+    hybrid = search(store, toy_clip, "red circle Traktor", mode="hybrid")
+    assert auto.mode == "hybrid" and auto.hits == hybrid.hits
+    assert search(store, toy_clip, "red circle", not_=("blue",)).mode == "hybrid"
+    # A cut with no mode is a cosine, as before there were modes.
+    cut = search(store, toy_clip, "red circle", min_score=0.0)
+    assert cut.mode == "image" and cut.min_score == 0.0
+    assert all(h["score"] >= 0.0 and h["evidence"] is None for h in cut.hits)
+    similar = SearchService(store, toy_clip).similar(ids["101"], SearchRequest(limit=3))
+    assert similar.mode == "image"
+
+
+def test_without_a_mode_images_without_text_rank_by_the_image(make_store, toy_clip):
+    from indexer.text_vectors import text_vectors
+    from picsift.store import PointData
+    from tests.conftest import point_id, unit_vectors
+
+    store = make_store()
+    store.ensure(toy_clip.model_id, toy_clip.dim)
+    vectors = unit_vectors(4, toy_clip.dim, seed=4)
+    store.images.upsert([PointData(point_id(i), vectors[i], {}) for i in range(4)])
+    service = SearchService(store, toy_clip)
+    assert service.search(SearchRequest(q=("red",))).mode == "image"  # no text phase yet
+    text_vectors(store)
+    assert service.search(SearchRequest(q=("red",))).mode == "image"  # texts, all empty
+    store.images.set_payload([point_id(2)], {"caption": "a red tractor"})
+    text_vectors(store)
+    assert service.search(SearchRequest(q=("red",))).mode == "image"  # still cached
+    service.invalidate()  # what the API does when a job or an edit changed the store
+    found = service.search(SearchRequest(q=("red",)))
+    assert found.mode == "hybrid" and found.hits[0]["id"] == point_id(2)
+
+
+def test_without_a_mode_a_store_made_before_text_search_ranks_by_the_image(make_store, toy_clip):
+    from picsift.store import PointData
+    from tests.conftest import point_id, unit_vectors
+
+    store = make_store(text_languages=())
+    store.ensure(toy_clip.model_id, toy_clip.dim)
+    vectors = unit_vectors(3, toy_clip.dim, seed=5)
+    store.images.upsert([PointData(point_id(i), vectors[i], {}) for i in range(3)])
+    assert search(store, toy_clip, "Traktor").mode == "image"
+
+
+def test_api_cli_and_export_without_a_mode(tmp_path):
+    from cli.main import app
+    from picsift.store.edge import EdgeStore
+
+    runner = CliRunner()
+    store_dir = tmp_path / "store"
+    base = ["--store", str(store_dir), "--model", "toy"]
+    sources = map(str, write_corpus(tmp_path))
+    assert runner.invoke(app, [*base, "index", *sources, "--no-captions"]).exit_code == 0
+    out = runner.invoke(app, [*base, "search", "Traktor"])
+    assert out.exit_code == 0, out.output
+    assert "6 images ranked by hybrid search" in out.output
+    refused = runner.invoke(app, [*base, "export", "Traktor", "--out", str(tmp_path / "x")])
+    assert "a hybrid ranking has no end and no score to cut at" in str(refused.exception)
+
+    settings = Settings(store=str(store_dir), model="toy", caption_model="none")
+    with EdgeStore(store_dir) as opened, TestClient(create_app(settings, store=opened)) as client:
+        found = client.get("/api/search", params={"q": "Traktor"}).json()
+        assert found["mode"] == "hybrid" and found["hits"][0]["evidence"]["matched"]
+        cut = client.get("/api/search", params={"q": "Traktor", "min_score": 0.1}).json()
+        assert cut["mode"] == "image" and cut["relevance"] is not None
+        params = {"q": "Traktor", "limit": 4}
+        manifest = client.get("/api/export/manifest", params=params).json()
+        assert manifest["search"]["mode"] == "hybrid" and manifest["images"] == 4
+        assert "fused by reciprocal rank" in manifest["selection"]

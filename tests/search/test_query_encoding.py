@@ -18,6 +18,7 @@ def test_status_reports_the_query_encoding(corpus, monkeypatch, setting, expecte
     settings = corpus.settings(text_quantization=setting)
     with TestClient(create_app(settings, store=corpus.store)) as client:
         assert client.get("/api/status").json()["query_encoding"].startswith(expected)
-        hits = client.get("/api/search", params={"q": "red circle", "limit": 5}).json()["hits"]
+        params = {"q": "red circle", "limit": 5, "mode": "image"}
+        hits = client.get("/api/search", params=params).json()["hits"]
     truth = corpus.truth
     assert [(truth.colour[h["id"]], truth.shape[h["id"]]) for h in hits] == [("red", "circle")] * 5
