@@ -25,6 +25,8 @@ def _print_summary(found: dict[str, Any]) -> None:
             f"{count} images ranked by {found['mode']} search{cut} (score: fused rank; "
             "each hit's evidence below it)"
         )
+        if found["relevance"]:
+            typer.echo(f"by the image: {found['relevance']['verdict']}")
         return
     typer.echo(f"{count} images match{cut}")
     if found["relevance"]:

@@ -102,7 +102,9 @@ class SearchOut(BaseModel):
     )
     matched_capped: bool = Field(False, description="More images match than `matched`.")
     relevance: RelevanceOut | None = Field(
-        None, description="Text queries only: where the strong matches end."
+        None,
+        description="Text queries in image and hybrid modes: where the image ranking's strong "
+        "matches end (hybrid: the image leg's; a hit's evidence says what its text adds).",
     )
 
 

@@ -48,8 +48,8 @@ class NotFoundError(InputError):
 class SearchResult:
     """Hits in the architecture's hit shape, best first, and how many there are in all:
     `matched` images match the filters (and score at least `min_score`; by score, counted
-    up to `MATCH_COUNT_CAP`, `matched_capped` past it). `relevance` (text queries only)
-    says where the query's strong matches end."""
+    up to `MATCH_COUNT_CAP`, `matched_capped` past it). `relevance` (text queries, image
+    and hybrid modes) says where the image ranking's strong matches end."""
 
     query: str
     hits: list[dict[str, Any]]
@@ -92,13 +92,15 @@ class SearchService:
 
     def search(self, request: SearchRequest) -> SearchResult:
         """Run a text search (validated here; with no mode, see `SearchRequest.resolved`),
-        with the query's relevance edge in image mode."""
+        with where the image ranking's strong matches end (image and hybrid modes)."""
         request = request.validate().resolved(self.fusion.has_text)
         vector = self.text_vector(request)
-        if request.mode != "image":
-            return self._fused(vector, request)
-        result = self._run(vector, request, exclude=())
-        result.relevance = self.matches.relevance(vector, request.to_filter()).to_dict()
+        if request.mode == "image":
+            result = self._run(vector, request, exclude=())
+        else:
+            result = self._fused(vector, request)
+        if request.mode != "text":
+            result.relevance = self.matches.relevance(vector, request.to_filter()).to_dict()
         return result
 
     def relevance(self, request: SearchRequest) -> Relevance:

@@ -1,6 +1,7 @@
 """A ranked set has an edge, in the browser: tiles show their score without hover, the
 min-score cut (in the URL) cuts the grid, its count at the top and the export alike, and the
-query's score distribution marks the edge, with a notice when nothing stands out."""
+query's score distribution marks the edge, with a notice when nothing stands out. All of it
+on the image ranking (mode=image: the cosine); hybrid's verdict is in test_text_search_ui.py."""
 
 from __future__ import annotations
 
@@ -32,10 +33,10 @@ def ranking(page) -> dict:
 
 def test_tiles_show_their_score_without_hover(page, served):
     page.set_viewport_size(PHONE)
-    page.goto("/?q=red+circle")
+    page.goto("/?q=red+circle&mode=image")
     tile_ids(page)
     page.mouse.move(0, 0)
-    hits = served.api("search", q="red circle", limit=4)["hits"]
+    hits = served.api("search", mode="image", q="red circle", limit=4)["hits"]
     tiles = page.locator("#grid .tile-link")
     for i, hit in enumerate(hits):
         score = tiles.nth(i).locator(".score")
@@ -56,11 +57,13 @@ def test_tiles_show_their_score_without_hover(page, served):
 
 
 def test_min_score_cuts_the_grid_and_the_count_on_top(page, served, shots):
-    page.goto("/?q=red+circle")
+    page.goto("/?q=red+circle&mode=image")
     assert ranking(page)["count"] == f"{len(served.truth)} images, ranked"
-    scores = [h["score"] for h in served.api("search", q="red circle", limit=20)["hits"]]
+    scores = [
+        h["score"] for h in served.api("search", mode="image", q="red circle", limit=20)["hits"]
+    ]
     cut = math.floor(scores[11] * 1000) / 1000
-    matched = served.api("search", q="red circle", min_score=cut, limit=1)["matched"]
+    matched = served.api("search", mode="image", q="red circle", min_score=cut, limit=1)["matched"]
     assert 12 <= matched < len(served.truth)
 
     page.fill("#min-score", str(cut))
@@ -82,7 +85,7 @@ def test_min_score_cuts_the_grid_and_the_count_on_top(page, served, shots):
 
 
 def test_the_cut_applies_to_similar_images(page, served):
-    liked = served.api("search", q="blue square", limit=1)["hits"][0]["id"]
+    liked = served.api("search", mode="image", q="blue square", limit=1)["hits"][0]["id"]
     scores = [h["score"] for h in served.api(f"images/{liked}/similar", limit=20)["hits"]]
     cut = math.floor(scores[5] * 1000) / 1000
     matched = served.api(f"images/{liked}/similar", min_score=cut, limit=1)["matched"]
@@ -93,9 +96,9 @@ def test_the_cut_applies_to_similar_images(page, served):
 
 
 def test_the_distribution_marks_the_edge_and_cuts_there(page, served, shots):
-    page.goto("/?q=red+circle")
+    page.goto("/?q=red+circle&mode=image")
     ranking(page)
-    relevance = served.api("search", q="red circle", limit=1)["relevance"]
+    relevance = served.api("search", mode="image", q="red circle", limit=1)["relevance"]
     figure = page.locator("#score-dist")
     assert figure.locator("rect.bar").count() == len(relevance["histogram"]["counts"])
     assert figure.locator("line.mark-edge").count() == 1
@@ -117,7 +120,7 @@ def test_the_distribution_marks_the_edge_and_cuts_there(page, served, shots):
 
 @pytest.mark.parametrize("query", ["tractor", "helicopter"])
 def test_a_query_without_a_match_says_so(page, query, shots):
-    page.goto(f"/?q={query}")
+    page.goto(f"/?q={query}&mode=image")
     panel = ranking(page)
     assert panel["weak"].count() == 1
     assert panel["weak"].inner_text().startswith(f"No strong matches for “{query}”.")
@@ -126,19 +129,31 @@ def test_a_query_without_a_match_says_so(page, query, shots):
         snap(page, shots, "no-strong-matches")
 
 
+def test_with_no_mode_the_verdict_is_the_image_rankings(page):
+    """The corpus's posts have text, so a query with no mode ranks hybrid: the verdict is the
+    image ranking's and says so, with no cosine distribution (the grid is not in its order)."""
+    page.goto("/?q=tractor")
+    panel = ranking(page)
+    assert panel["count"].endswith("ranked by image and text (fused by rank)")
+    assert panel["weak"].inner_text().startswith("No strong matches by the image for “tractor”.")
+    assert page.locator("#score-dist").count() == 0 and page.locator(".cut-form").is_hidden()
+
+
 @pytest.mark.parametrize("query", ["red circle", "green triangle"])
 def test_a_query_with_matches_shows_their_count(page, served, query):
-    page.goto(f"/?q={query.replace(' ', '+')}")
+    page.goto(f"/?q={query.replace(' ', '+')}&mode=image")
     panel = ranking(page)
     assert panel["weak"].count() == 0
-    strong = served.api("search", q=query, limit=1)["relevance"]["strong"]
+    strong = served.api("search", mode="image", q=query, limit=1)["relevance"]["strong"]
     assert panel["strong"].inner_text().startswith(f"{strong} strong match")
 
 
 def test_export_carries_the_cut_or_the_grids_count(page, served):
-    cut = math.floor(served.api("search", q="red circle", limit=20)["hits"][9]["score"] * 1000)
+    cut = math.floor(
+        served.api("search", mode="image", q="red circle", limit=20)["hits"][9]["score"] * 1000
+    )
     cut /= 1000
-    page.goto(f"/?q=red+circle&min_score={cut}")
+    page.goto(f"/?q=red+circle&mode=image&min_score={cut}")
     shown = all_tile_ids(page)
     exported = page.expect_request(lambda r: "/api/export?" in r.url)
     with exported as request, page.expect_download() as download:
@@ -148,7 +163,7 @@ def test_export_carries_the_cut_or_the_grids_count(page, served):
     rows = list(csv.DictReader(io.StringIO(download.value.path().read_text())))
     assert list(dict.fromkeys(r["image_id"] for r in rows)) == shown
 
-    page.goto("/?q=red+circle")
+    page.goto("/?q=red+circle&mode=image")
     ranking(page)
     exported = page.expect_request(lambda r: "/api/export?" in r.url)
     with exported as request, page.expect_download():
@@ -160,7 +175,7 @@ def test_export_carries_the_cut_or_the_grids_count(page, served):
 def test_the_panel_reads_on_a_phone(browser, served, shots):
     context = browser.new_context(base_url=served.url, viewport=PHONE, has_touch=True)
     page = context.new_page()
-    page.goto("/?q=red+circle")
+    page.goto("/?q=red+circle&mode=image")
     ranking(page)
     figure = page.locator("#score-dist").bounding_box()
     assert figure["x"] >= 0 and figure["x"] + figure["width"] <= PHONE["width"]

@@ -23,7 +23,7 @@ def classes(served, ids: list[str]) -> list[tuple[str, str]]:
 
 
 def test_typing_red_circle_shows_red_circles_first(page, fitted, shots):
-    page.goto("/")
+    page.goto("/?mode=image")  # the image ranking (CLIP); Auto is in test_text_search_ui.py
     ids = search(page, "red circle")
     assert classes(fitted, ids[:TOP]) == [("red", "circle")] * TOP
     assert "q=red+circle" in page.url
@@ -31,7 +31,7 @@ def test_typing_red_circle_shows_red_circles_first(page, fitted, shots):
     first.hover()
     info = first.locator(".tile-info")
     page.wait_for_function("el => getComputedStyle(el).opacity === '1'", arg=info.element_handle())
-    hit = fitted.api("search", q="red circle", limit=1)["hits"][0]
+    hit = fitted.api("search", q="red circle", mode="image", limit=1)["hits"][0]
     assert first.locator(".score").inner_text() == f"{hit['score']:.3f}"
     assert (hit["topic_label"] if hit["topic"] != -1 else "Outliers") in info.inner_text()
     assert first.locator("img").get_attribute("alt") == hit["caption"]

@@ -239,7 +239,7 @@ function render(image, hit) {
         ),
         // A text or hybrid hit's score is a fused rank: its evidence says what it rests on.
         hit?.evidence
-          ? evidenceBlock(hit.evidence, getState().mode)
+          ? evidenceBlock(hit.evidence, currentResults()?.summary?.mode)
           : hit?.score != null
             ? h('p', { class: 'muted' }, `score ${hit.score.toFixed(3)}`)
             : null,

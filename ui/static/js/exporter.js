@@ -40,6 +40,8 @@ function rankedImages(state, summary) {
   }
   if (summary === undefined) return { images: 'the ranked images (counting them…)' };
   if (known && !summary.matchedCapped) return { images: `all ${count} ranked images` };
+  // A fused ranking is as deep as its legs (the manifest says when one was full): all of it.
+  if (known && summary.mode === 'hybrid') return { images: `the ${count} fused-ranked images` };
   const why = known ? `Over ${num(summary.matched)} images are ranked` : 'The grid was not counted';
   return { refused: `${why}: set a minimum score (above the grid) to export what matches.` };
 }
@@ -88,6 +90,8 @@ export async function exportView(format) {
     // Without a cut the API wants a limit for a ranking: the grid ranks `matched` images.
     const params = searchParams(state);
     if (params.q && !params.min_score) params.limit = summary.matched;
+    // What the grid ranked by, also where the server chose it (no mode asked).
+    if (params.q && summary?.mode) params.mode = summary.mode;
     params.format = format;
     const response = await api('export', { params, raw: true });
     const name = filename(response, format);

@@ -151,6 +151,10 @@ function mirror(form, state, previous) {
     const changed = previous && valueOf(previous) !== valueOf(state);
     if (el && (document.activeElement !== el || changed)) el.value = valueOf(state);
   }
+  // Subtracting terms works on the image ranking: text mode ranks by words alone.
+  const not = form.querySelector('#f-not');
+  not.disabled = state.mode === 'text';
+  not.title = not.disabled ? 'Text mode ranks by words only; choose another mode to use it' : '';
 }
 
 /**

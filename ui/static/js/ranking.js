@@ -9,6 +9,11 @@ import { scoreDistribution } from './scoredist.js';
 import { getState, isRanked, subscribe, update } from './state.js';
 
 const WEAK = /^no strong matches\b/i;
+// What the last text search ranked by, as the server said (it chooses when no mode is asked).
+let rankedBy = 'image';
+
+/** The mode a text search of `state` ranks by: the one asked for, else the server's choice. */
+const modeFor = (state) => state.mode || rankedBy;
 
 /** "37 images at score ≥ 0.30", "10,000+ images, ranked"; '' when the server did not count. */
 function countText(summary, state) {
@@ -34,23 +39,29 @@ function countText(summary, state) {
 const sentence = (text) =>
   `${text.charAt(0).toUpperCase()}${text.slice(1)}${/[.!?]$/.test(text) ? '' : '.'}`;
 
-/** The relevance verdict: a notice when nothing stands out, else the strong count. */
-function verdict(relevance, state) {
+/**
+ * The relevance verdict: a notice when nothing stands out, else the strong count. In hybrid
+ * mode it is the image ranking's (the tiles' evidence says what the text adds).
+ */
+function verdict(relevance, state, mode) {
   if (!relevance?.verdict) return null;
+  const by = mode === 'hybrid' ? ' by the image' : '';
   if (WEAK.test(relevance.verdict)) {
     // "no strong matches: <why>": the title says the first part, the body the reason.
     const colon = relevance.verdict.indexOf(':');
     const rest = colon < 0 ? '' : relevance.verdict.slice(colon + 1).trim();
-    return notice('weak', `No strong matches for “${state.q}”.`, rest ? [sentence(rest)] : []);
+    const title = `No strong matches${by} for “${state.q}”.`;
+    return notice('weak', title, rest ? [sentence(rest)] : []);
   }
   if (relevance.strong === null || relevance.edge === null) {
-    return h('p', { class: 'strong-count muted' }, sentence(relevance.verdict));
+    const said = by ? `By the image: ${relevance.verdict}` : relevance.verdict;
+    return h('p', { class: 'strong-count muted' }, sentence(said));
   }
   const n = `${num(relevance.strong)}${relevance.strong_capped ? '+' : ''}`;
   return h(
     'p',
     { class: 'strong-count' },
-    h('strong', {}, `${n} strong match${relevance.strong === 1 ? '' : 'es'}`),
+    h('strong', {}, `${n} strong match${relevance.strong === 1 ? '' : 'es'}${by}`),
     ` (score above the edge, ${cutText(relevance.edge)})`,
   );
 }
@@ -63,7 +74,7 @@ function typedCut(input) {
   const text = input.value.trim();
   if (!text) return '';
   const value = Number(text);
-  const textMode = getState().mode === 'text';
+  const textMode = modeFor(getState()) === 'text';
   const inRange = textMode ? value >= 0 : value >= -1 && value <= 1;
   return input.validity.valid && inRange ? text : null;
 }
@@ -118,10 +129,12 @@ function cutForm() {
 
 function showCut(panel, state, previous) {
   const form = panel.querySelector('.cut-form');
-  // Hybrid ranks by fused rank, which measures nothing to cut at (a hit's evidence does).
-  form.hidden = !isRanked(state) || (state.q && state.mode === 'hybrid');
+  // A search from an image ranks by the image; a text search by its mode. Hybrid ranks by
+  // fused rank, which measures nothing to cut at (a hit's evidence does).
+  const mode = state.q && !state.like && !state.upload ? modeFor(state) : 'image';
+  form.hidden = !isRanked(state) || mode === 'hybrid';
   const input = form.querySelector('#min-score');
-  const bm25 = Boolean(state.q) && state.mode === 'text';
+  const bm25 = mode === 'text';
   input.min = bm25 ? 0 : -1;
   if (bm25) input.removeAttribute('max');
   else input.max = 1;
@@ -142,8 +155,10 @@ function showSummary(panel, list) {
   const summary = list.summary ?? null;
   const relevance = summary?.relevance ?? null;
   fill(panel.querySelector('.match-count'), countText(summary, state));
-  fill(panel.querySelector('.verdict'), verdict(relevance, state));
-  fill(panel.querySelector('.dist'), scoreDistribution(relevance, summary?.minScore ?? null));
+  fill(panel.querySelector('.verdict'), verdict(relevance, state, summary?.mode));
+  // The cosine distribution is the image ranking's: a fused ranking's grid is not in its order.
+  const cosines = summary?.mode === 'hybrid' ? null : relevance;
+  fill(panel.querySelector('.dist'), scoreDistribution(cosines, summary?.minScore ?? null));
   const edgeButton = panel.querySelector('#cut-edge');
   const edge = relevance?.edge ?? null;
   // With nothing above the edge, a cut there would empty the grid: the notice says enough.
@@ -166,5 +181,11 @@ export function initRanking() {
   );
   subscribe((state, previous) => showCut(panel, state, previous));
   showCut(panel, getState());
-  onResults((list) => showSummary(panel, list));
+  onResults((list) => {
+    if (list.state.q && !list.state.like && !list.state.upload && list.summary) {
+      rankedBy = list.summary.mode;
+      showCut(panel, getState(), getState());
+    }
+    showSummary(panel, list);
+  });
 }

@@ -3,6 +3,7 @@
 
 import { getCatalog, onCatalog } from './catalog.js';
 import { toast } from './dom.js';
+import { onResults } from './grid.js';
 import { fromImage, getState, subscribe, update } from './state.js';
 
 const MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
@@ -45,14 +46,28 @@ function wireDrop() {
   });
 }
 
+const MODE_NAMES = { image: 'by image', text: 'by text', hybrid: 'image + text' };
+
 /**
- * The mode menu: a store made before text search (no text vectors) offers the image mode only,
- * and says how to get the others.
+ * The mode menu: Auto lets the server choose (hybrid where the images have text) and says what
+ * it chose; a store made before text search (no text vectors) offers the image mode only, and
+ * says how to get the others.
  */
 function wireMode(select) {
+  const auto = select.querySelector('option[value=""]');
+  onResults((list) => {
+    const chosen = list.state.mode ? null : MODE_NAMES[list.summary?.mode];
+    if (list.state.q && !list.state.like && !list.state.upload && list.summary !== undefined) {
+      auto.textContent = chosen ? `Auto: ${chosen}` : 'Auto';
+    }
+  });
   select.addEventListener('change', () => {
-    // A cut is on one mode's score (cosine, BM25): another mode starts without one.
-    update({ mode: select.value, min_score: '', image: '', view: 'grid' });
+    // A cut is on one mode's score (cosine, BM25): another mode starts without one. Text mode
+    // has no image ranking to subtract from.
+    const dropNot = select.value === 'text' && getState().not;
+    if (dropNot) toast(`“Less like ${getState().not}” left out: text mode ranks by words only.`);
+    const patch = { mode: select.value, min_score: '', image: '', view: 'grid' };
+    update(dropNot ? { ...patch, not: '' } : patch);
   });
   onCatalog(() => {
     const status = getCatalog().status;
@@ -60,7 +75,7 @@ function wireMode(select) {
     const indexed = status && status.images + status.frames > 0;
     const none = indexed && !(status.text_languages ?? []).length;
     for (const option of select.options) {
-      if (!option.value) continue;
+      if (!['text', 'hybrid'].includes(option.value)) continue;
       option.disabled = Boolean(none);
       option.title = none
         ? 'This store was made before text search: run picsift store migrate'
@@ -78,7 +93,7 @@ export function initSearchBar() {
   // The field being typed in keeps its text, unless the query itself changed (Back, Forward).
   const sync = (state, previous) => {
     if (document.activeElement !== input || state.q !== previous?.q) input.value = state.q;
-    mode.value = ['text', 'hybrid'].includes(state.mode) ? state.mode : '';
+    mode.value = Object.hasOwn(MODE_NAMES, state.mode) ? state.mode : '';
   };
   form.addEventListener('submit', (e) => {
     e.preventDefault();
