@@ -298,6 +298,7 @@ def test_api_cli_and_export_without_a_mode(tmp_path):
     out = runner.invoke(app, [*base, "search", "Traktor"])
     assert out.exit_code == 0, out.output
     assert "6 images ranked by hybrid search" in out.output
+    assert "by the image: cannot tell strong matches" in out.output  # 6 images: too few
     refused = runner.invoke(app, [*base, "export", "Traktor", "--out", str(tmp_path / "x")])
     assert "a hybrid ranking has no end and no score to cut at" in str(refused.exception)
 
@@ -305,6 +306,9 @@ def test_api_cli_and_export_without_a_mode(tmp_path):
     with EdgeStore(store_dir) as opened, TestClient(create_app(settings, store=opened)) as client:
         found = client.get("/api/search", params={"q": "Traktor"}).json()
         assert found["mode"] == "hybrid" and found["hits"][0]["evidence"]["matched"]
+        assert found["relevance"]["verdict"].startswith("cannot tell strong matches")
+        text = client.get("/api/search", params={"q": "Traktor", "mode": "text"}).json()
+        assert text["relevance"] is None  # no image ranking to have an edge
         cut = client.get("/api/search", params={"q": "Traktor", "min_score": 0.1}).json()
         assert cut["mode"] == "image" and cut["relevance"] is not None
         params = {"q": "Traktor", "limit": 4}
