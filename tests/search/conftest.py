@@ -43,15 +43,22 @@ class Corpus:
 
 
 def index_sources(store, encoder, data_dir: Path, sources: list[Path], dataset=None) -> None:
-    """Index as `picsift index` does (`indexer.run.run_index`), captions off."""
+    """Index as `picsift index` does (`indexer.run.run_index`), captions off: the text phase
+    runs last, so the posts' text is searchable (and a search with no mode ranks hybrid)."""
     from indexer.cache import IndexCache
     from indexer.reader import MediaReader
-    from indexer.run import Sources, run_index
+    from indexer.run import Sources, TextVectors, run_index
 
     cache = IndexCache(data_dir)
     with MediaReader() as reader:
         run_index(
-            store, encoder, cache, data_dir, Sources(tuple(sources), dataset), read=reader.read
+            store,
+            encoder,
+            cache,
+            data_dir,
+            Sources(tuple(sources), dataset),
+            phases=[TextVectors()],
+            read=reader.read,
         )
     cache.close()
 

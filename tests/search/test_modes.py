@@ -315,3 +315,13 @@ def test_api_cli_and_export_without_a_mode(tmp_path):
         manifest = client.get("/api/export/manifest", params=params).json()
         assert manifest["search"]["mode"] == "hybrid" and manifest["images"] == 4
         assert "fused by reciprocal rank" in manifest["selection"]
+
+
+@pytest.mark.parametrize(("q", "strong"), [("tractor", False), ("red circle", True)])
+def test_a_hybrid_search_says_whether_the_image_ranking_stands_out(client, q, strong):
+    """The posts of the shared corpus have text, so no mode ranks hybrid; its verdict is the
+    image ranking's, the same as image mode's."""
+    hybrid = client.get("/api/search", params={"q": q}).json()
+    image = client.get("/api/search", params={"q": q, "mode": "image"}).json()
+    assert hybrid["mode"] == "hybrid" and hybrid["relevance"] == image["relevance"]
+    assert hybrid["relevance"]["verdict"].startswith("no strong matches") is not strong
