@@ -111,11 +111,11 @@ def baseline(store_dir: Path, model_dir: Path, n_queries: int, quantization: str
     rows = [Row.of(what, 1, encode, cpu_seconds() - cpu)]
     with EdgeStore(store_dir) as store:
         service = SearchService(store, encoder)
-        service.search(SearchRequest(q=("warm up",), topics=(1,)))
+        service.search(SearchRequest(q=("warm up",), topics=(1,), mode="image"))
         times = []
         cpu = cpu_seconds()
         for i in range(n_queries):
-            request = SearchRequest(q=(queries.next(),), topics=(i % TOPICS,))
+            request = SearchRequest(q=(queries.next(),), topics=(i % TOPICS,), mode="image")
             t0 = time.perf_counter()
             service.search(request)
             times.append((time.perf_counter() - t0) * 1000)

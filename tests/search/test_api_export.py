@@ -140,7 +140,7 @@ def test_cli_export_ranked_ndjson(cli_store, tmp_path):
     store, truth = cli_store
     out = tmp_path / "red.ndjson"
     args = ["--store", str(store), "export", "red", "circle", "--format", "ndjson"]
-    result = CliRunner().invoke(app, [*args, "--limit", "2", "--out", str(out)])
+    result = CliRunner().invoke(app, [*args, "--mode", "image", "--limit", "2", "--out", str(out)])
     assert result.exit_code == 0, result.output
     lines = [json.loads(x) for x in out.read_text().splitlines()]
     assert lines[0]["rank"] == 1 and len({r["image_id"] for r in lines}) == 2
@@ -194,7 +194,7 @@ def test_cli_search_ignores_a_blank_not(cli_store):
 def test_cli_export_of_a_ranking_needs_a_cut(cli_store, tmp_path):
     store, _ = cli_store
     out = tmp_path / "x.csv"
-    args = ["--store", str(store), "export", "red circle", "--out", str(out)]
+    args = ["--store", str(store), "export", "red circle", "--mode", "image", "--out", str(out)]
     result = CliRunner().invoke(app, args)
     assert result.exit_code != 0 and not out.exists()
     assert str(result.exception).startswith(
@@ -205,8 +205,8 @@ def test_cli_export_of_a_ranking_needs_a_cut(cli_store, tmp_path):
 
 def test_cli_export_cut_by_min_score(cli_store, tmp_path):
     store, _ = cli_store
-    found = CliRunner().invoke(app, ["--store", str(store), "search", "red", "--json"])
-    scores = [h["score"] for h in json.loads(found.output)["hits"]]
+    search = ["--store", str(store), "search", "red", "--mode", "image", "--json"]
+    scores = [h["score"] for h in json.loads(CliRunner().invoke(app, search).output)["hits"]]
     cut = (scores[3] + scores[4]) / 2
     out = tmp_path / "red.ndjson"
     args = ["--store", str(store), "export", "red", "--format", "ndjson", "--out", str(out)]
@@ -221,7 +221,7 @@ def test_cli_export_cut_by_min_score(cli_store, tmp_path):
 
 def test_cli_search_says_how_many_match_and_whether_any_stand_out(cli_store):
     store, _ = cli_store
-    base = ["--store", str(store), "search", "red", "circle", "--limit", "3"]
+    base = ["--store", str(store), "search", "red", "circle", "--mode", "image", "--limit", "3"]
     lines = CliRunner().invoke(app, base).output.splitlines()
     assert lines[0] == "24 images match"
     assert lines[1].startswith("cannot tell strong matches: the store has fewer than")
