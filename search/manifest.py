@@ -66,6 +66,8 @@ def manifest(
         "model": store.meta.model if store.meta else None,
         # An export without a query encodes no text (and loads no text model to say how).
         "query_encoding": service.texts.encoder.text_description if request.terms else None,
+        # What a score (and so `min_score`) means for this kind of model: CLIP, SigLIP.
+        "score": service.texts.encoder.score_meaning if request.terms else None,
         "store": _store(service),
         "topic_run": run.to_dict() if run else None,
         "topic_edits": _topic_edits(service),

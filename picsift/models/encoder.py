@@ -227,11 +227,12 @@ class ClipEncoder:
         return int(height or 224)
 
     @property
-    def logit_scale(self) -> float:
-        """CLIP's learned softmax temperature (100 for OpenAI CLIP)."""
-        clip = getattr(self.model[0], "model", None)
-        scale = getattr(clip, "logit_scale", None)
-        return float(scale.detach().exp()) if scale is not None else 100.0
+    def score_meaning(self) -> str:
+        """What a cosine of this model's vectors means, in words (for manifests)."""
+        return (
+            "cosine similarity of CLIP vectors (CLIP is trained with a softmax that compares "
+            "texts with each other: a cosine alone is no probability)"
+        )
 
     def _encode(
         self, model: ClipText | SentenceTransformer, inputs: list[str] | list[Image.Image]
@@ -310,22 +311,43 @@ class ClipEncoder:
         in the batch's `failed` with the reason; the rest of the batch is embedded. No items,
         no model loaded (an index run that finds nothing new).
         """
-        pending = iter(items)
-        first = next(pending, _NOTHING)
-        if first is _NOTHING:
-            return
-        size = max(min_side or 0, self.image_size)
-        batch: EmbedBatch[T] = EmbedBatch()
-        chained = itertools.chain([first], pending)
-        for result in decode_many(chained, read, size, workers=self.decode_workers):
-            if result.image is None:
-                batch.failed.append((result.item, result.error or "cannot decode"))
-                continue
-            batch.decoded.append(result)
-            if len(batch.decoded) >= self.batch_size:
-                batch.vectors = self.embed_images([d.image for d in batch.decoded])
-                yield batch
-                batch = EmbedBatch()
-        if batch.decoded or batch.failed:
-            batch.vectors = self.embed_images([d.image for d in batch.decoded])
+        yield from embed_in_batches(
+            items,
+            read,
+            lambda: max(min_side or 0, self.image_size),
+            self.batch_size,
+            self.decode_workers,
+            self.embed_images,
+        )
+
+
+def embed_in_batches(
+    items: Iterable[T],
+    read: Callable[[T], Source],
+    size: Callable[[], int],
+    batch_size: int,
+    workers: int,
+    embed: Callable[[list[Image.Image]], np.ndarray],
+) -> Iterator[EmbedBatch[T]]:
+    """Decode items to a shorter side of about `size()` in a thread pool (overlapping the
+    inference) and embed them `batch_size` at a time with `embed`. Items that fail to decode
+    are in their batch's `failed` with the reason; the rest of the batch is embedded. No items,
+    no `size()` or `embed` call (so no model is loaded)."""
+    pending = iter(items)
+    first = next(pending, _NOTHING)
+    if first is _NOTHING:
+        return
+    batch: EmbedBatch[T] = EmbedBatch()
+    chained = itertools.chain([first], pending)
+    for result in decode_many(chained, read, size(), workers=workers):
+        if result.image is None:
+            batch.failed.append((result.item, result.error or "cannot decode"))
+            continue
+        batch.decoded.append(result)
+        if len(batch.decoded) >= batch_size:
+            batch.vectors = embed([d.image for d in batch.decoded])
             yield batch
+            batch = EmbedBatch()
+    if batch.decoded or batch.failed:
+        batch.vectors = embed([d.image for d in batch.decoded])
+        yield batch

@@ -1,16 +1,16 @@
-"""Models from settings, in one place: the store's CLIP encoder and the captioner."""
+"""Models from settings, in one place: the store's encoder (CLIP or SigLIP) and the captioner."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from picsift.errors import StoreError
+from picsift.errors import ConfigError, StoreError
 from picsift.settings import DEFAULT_MODEL, Settings
 from picsift.store import ImageStore, StoreMeta
 
 if TYPE_CHECKING:
     from picsift.models.captioner import Captioner
-    from picsift.models.encoder import ClipEncoder
+    from picsift.models.protocols import Encoder
 
 
 def store_model(meta: StoreMeta | None, settings: Settings) -> str:
@@ -21,27 +21,60 @@ def store_model(meta: StoreMeta | None, settings: Settings) -> str:
 
 def encoder_for(
     store: ImageStore, settings: Settings, *, batch_size: int = 32, new_store: bool = False
-) -> ClipEncoder:
-    """The CLIP encoder of the model the store was built with (PICSIFT_MODEL must match).
+) -> Encoder:
+    """The encoder of the model the store was built with (PICSIFT_MODEL must match).
 
     With `new_store`, an empty store is fine: its model will be PICSIFT_MODEL, else the default.
 
     Raises:
         StoreError: an empty store without `new_store`, or PICSIFT_MODEL not the store's model.
     """
-    from picsift.models.encoder import ClipEncoder
-    from picsift.models.runtime import deferred_runtime
-
     if store.meta is None and not new_store:
         raise StoreError(
             f"store {store.location} is empty; index some images first: picsift index SOURCE"
         )
     if store.meta is not None and settings.model:
         store.check_model(settings.model)
+    return make_encoder(store_model(store.meta, settings), settings, batch_size=batch_size)
+
+
+def make_encoder(name: str, settings: Settings, *, batch_size: int = 32) -> Encoder:
+    """The encoder of a model name or folder, by what its checkpoint holds: SigLIP (and
+    SigLIP 2's fixed-resolution models) through `SiglipEncoder`, CLIP (sentence-transformers
+    or CLIPModel folders) through `ClipEncoder`.
+
+    Raises:
+        ConfigError: a SigLIP 2 NaFlex checkpoint, or settings that apply to CLIP only.
+    """
+    from picsift.models.encoder import ClipEncoder
+    from picsift.models.registry import checkpoint_kind
+    from picsift.models.runtime import deferred_runtime
+
+    runtime = deferred_runtime(settings.device, settings.precision)
+    kind = checkpoint_kind(name)
+    if kind == "siglip2":
+        raise ConfigError(
+            f"PICSIFT_MODEL {name!r} is a SigLIP 2 NaFlex checkpoint (Siglip2Model), not "
+            "supported yet; use a fixed-resolution one, e.g. google/siglip2-base-patch16-224"
+        )
+    if kind == "siglip":
+        from picsift.models.siglip import SiglipEncoder
+
+        if settings.text_model:
+            raise ConfigError(
+                "PICSIFT_TEXT_MODEL pairs a text model with a CLIP image model; the SigLIP "
+                f"model {name!r} has its own text tower: unset it"
+            )
+        if settings.text_quantization == "int8":
+            raise ConfigError(
+                "PICSIFT_TEXT_QUANTIZATION=int8 is for CLIP text towers; a SigLIP text tower "
+                "runs as its images do: set it to auto or none"
+            )
+        return SiglipEncoder(name, runtime=runtime, batch_size=batch_size)
     return ClipEncoder(
-        store_model(store.meta, settings),
+        name,
         text_model=settings.text_model,
-        runtime=deferred_runtime(settings.device, settings.precision),
+        runtime=runtime,
         batch_size=batch_size,
         text_quantization=settings.text_quantization,
     )

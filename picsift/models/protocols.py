@@ -1,6 +1,6 @@
-"""What the stages ask of the models: small interfaces the CLIP encoder and the captioner meet
-(`picsift.models.encoder.ClipEncoder`, `picsift.models.captioner.Captioner`), so stages and
-tests name them without importing torch."""
+"""What the stages ask of the models: small interfaces the encoders and the captioner meet
+(`picsift.models.encoder.ClipEncoder`, `picsift.models.siglip.SiglipEncoder`,
+`picsift.models.captioner.Captioner`), so stages and tests name them without importing torch."""
 
 from __future__ import annotations
 
@@ -30,6 +30,11 @@ class Encoder(Protocol):
     @property
     def text_description(self) -> str:
         """How texts are encoded (for the manifest)."""
+        ...
+
+    @property
+    def score_meaning(self) -> str:
+        """What a cosine of the model's vectors means (for the manifest)."""
         ...
 
     def embed_sources(

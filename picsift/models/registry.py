@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -52,6 +53,36 @@ def local_snapshot(name: str, kind: str) -> str:
         if constants.HF_HUB_OFFLINE:
             raise OSError(f"not in the local cache and HF_HUB_OFFLINE is set ({exc})") from None
         return name
+
+
+def checkpoint_kind(name: str) -> str:
+    """What a model name or folder holds, by its config.json: "siglip", "siglip2" (NaFlex), or
+    "clip" (sentence-transformers' own folders, and CLIPModel ones, which it loads too). A hub
+    model that is not cached here has its config.json fetched alone to tell."""
+    path = resolve(name, "clip")[0]
+    try:
+        folder = Path(local_snapshot(path, "clip"))
+    except OSError:
+        return "clip"  # not on this machine, hub offline: the CLIP loader names the fixes
+    if folder.is_dir():
+        config = None if (folder / "modules.json").exists() else folder / "config.json"
+    else:
+        config = _hub_config(path)
+    try:
+        model_type = json.loads(config.read_text()).get("model_type") if config else None
+    except (OSError, ValueError):
+        return "clip"
+    return model_type if model_type in ("siglip", "siglip2") else "clip"
+
+
+def _hub_config(name: str) -> Path | None:
+    """The config.json of a hub model (downloaded alone), None where the hub has none."""
+    from huggingface_hub import hf_hub_download
+
+    try:
+        return Path(hf_hub_download(hub_repo(name, "clip"), "config.json"))
+    except (OSError, ValueError):  # the hub's errors; the CLIP loader then tries and names it
+        return None
 
 
 def loaded(key: tuple[str, ...]) -> Any | None:

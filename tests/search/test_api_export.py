@@ -74,6 +74,7 @@ def test_manifest_records_how_the_set_was_made(client, corpus):
     manifest = client.get("/api/export/manifest", params=params).json()
     assert manifest["model"] == "toy" and manifest["picsift_version"]
     assert manifest["query_encoding"] == "cpu fp32, as images"
+    assert manifest["score"].startswith("cosine similarity of CLIP vectors")
     assert manifest["topic_run"]["run"] == "run-test-1"
     assert manifest["topic_run"]["params"] == {"min_topic_size": 5, "seed": 42}
     assert manifest["query"] == {"q": ["red circle"], "not": ["square"]}
@@ -81,6 +82,7 @@ def test_manifest_records_how_the_set_was_made(client, corpus):
     assert manifest["search"] == {"mode": "image"}
     unranked = client.get("/api/export/manifest", params={"topic": 0}).json()
     assert unranked["query_encoding"] is None and unranked["query"] == {"q": [], "not": []}
+    assert unranked["score"] is None
     assert manifest["images"] == 12 and manifest["rows"] >= 12
     extra = [f"extra.{name}" for name in manifest["extra_columns"]]
     assert manifest["columns"] == [*COLUMNS, *extra] and manifest["created_at"]
