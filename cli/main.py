@@ -58,10 +58,11 @@ def _global(
 
 
 def _register() -> None:
-    from cli import demo, index, search, serve, status, store, tag, topics
+    from cli import demo, index, models, search, serve, status, store, tag, topics
 
     demo.register(app)
     index.register(app)
+    models.register(app)
     search.register(app)
     serve.register(app)
     status.register(app)
