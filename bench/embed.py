@@ -9,12 +9,14 @@ JPEGs of social-media size (720x1280), then measures in one run:
       batch_size=32)` in fp32 (what BERTopic's MultiModalBackend does);
   (b) picsift: `ClipEncoder.embed_sources(paths)` (thread-pool decoding in JPEG draft mode,
       bf16 autocast where the CPU has native bf16);
+  (c) picsift with SigLIP: `SiglipEncoder.embed_sources(paths)` on a random-initialised model
+      with SigLIP B/16-224's architecture (what switching to siglip2-base-patch16-224 costs);
 
 and prints images/s, the ratio, and how closely (b) agrees with (a): per-image cosine and the
 overlap of each image's 10 nearest neighbours within the set, after subtracting the fp32 batch
 mean (random weights make raw embeddings nearly collinear, so raw cosine proves little).
 
-    .venv/bin/python bench/embed.py [--images 200] [--skip-captions]
+    .venv/bin/python bench/embed.py [--images 200] [--skip-captions] [--skip-siglip]
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from picsift.models.captioner import Captioner
 from picsift.models.encoder import ClipEncoder, normalise
 from picsift.models.runtime import Runtime, choose_runtime, configure_threads
+from picsift.models.siglip import SiglipEncoder
 from picsift.models.toy.varied import varied_images
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -51,6 +54,28 @@ def build_random_clip(path: Path) -> Path:
     CLIPProcessor(
         image_processor=CLIPImageProcessor(), tokenizer=_clip_tokenizer()
     ).save_pretrained(path)
+    return path
+
+
+def build_random_siglip(path: Path) -> Path:
+    """SigLIP B/16-224 (default SiglipConfig) with random weights, as a HF SiglipModel folder;
+    its tokenizer is a word-level stand-in (this bench times images)."""
+    if (path / "config.json").exists():
+        return path
+    import torch
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import GemmaTokenizerFast, SiglipConfig, SiglipImageProcessor, SiglipModel
+
+    torch.manual_seed(0)
+    SiglipModel(SiglipConfig()).save_pretrained(path)
+    words = ["<pad>", "<eos>", "<bos>", "<unk>", *"abcdefghijklmnopqrstuvwxyz"]
+    tokenizer = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="<unk>"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    specials = {"pad_token": "<pad>", "eos_token": "<eos>", "bos_token": "<bos>"}
+    GemmaTokenizerFast(tokenizer_object=tokenizer, unk_token="<unk>", **specials).save_pretrained(
+        path
+    )
+    SiglipImageProcessor().save_pretrained(path)
     return path
 
 
@@ -148,6 +173,7 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=200)
     parser.add_argument("--captions", type=int, default=32)
     parser.add_argument("--skip-captions", action="store_true")
+    parser.add_argument("--skip-siglip", action="store_true")
     args = parser.parse_args()
     cores = configure_threads()
     runtime = choose_runtime()
@@ -166,6 +192,12 @@ def main() -> None:
     # Precision alone: the same decoded pixels through fp32 and through the chosen precision.
     small = [b for batch in batches for b in batch.items]
     fp32_vecs = np.concatenate([b.vectors for b in fp32.embed_sources(small)])
+    siglip_rate = None
+    if not args.skip_siglip:
+        siglip = SiglipEncoder(str(build_random_siglip(OUT / "siglip-b16-224-random")), runtime)
+        list(siglip.embed_sources(paths[:8]))  # warm-up
+        embedded, t_siglip = timed(lambda: sum(len(b.vectors) for b in siglip.embed_sources(paths)))
+        siglip_rate = embedded / t_siglip
 
     print(f"CPU threads: {cores}; runtime chosen: {runtime.precision} ({runtime.reason})")
     print("| path | images | images/s | vs baseline |")
@@ -178,6 +210,13 @@ def main() -> None:
         f"| (b) picsift ClipEncoder from paths, {runtime.precision} | {len(ours)} | "
         f"{len(ours) / t_fast:.1f} | {t_base / t_fast:.2f} |"
     )
+    if siglip_rate is not None:
+        print(
+            f"| (c) picsift SiglipEncoder (SigLIP B/16-224), {runtime.precision} | {embedded} | "
+            f"{siglip_rate:.1f} | {siglip_rate * t_base / len(paths):.2f} |"
+        )
+        ratio = siglip_rate * t_fast / len(ours)
+        print(f"\nSigLIP B/16-224 vs ViT-B/32, both picsift: {ratio:.2f}x")
     print()
     print("| agreement (batch mean of fp32 removed) | min cosine | median cosine | 10-NN overlap |")
     print("|---|---|---|---|")
