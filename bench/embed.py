@@ -16,6 +16,11 @@ and prints images/s, the ratio, and how closely (b) agrees with (a): per-image c
 overlap of each image's 10 nearest neighbours within the set, after subtracting the fp32 batch
 mean (random weights make raw embeddings nearly collinear, so raw cosine proves little).
 
+Captions/s (a random model with vit-gpt2-image-captioning's architecture, every caption run to
+20 new tokens) are printed beside the roof of this CPU, measured in the same run: the encoder's
+FLOPs at the measured matrix-multiply peak, plus, per generated token, the decoder's weights
+read at the measured memory bandwidth (or its FLOPs at the peak, whichever is longer).
+
     .venv/bin/python bench/embed.py [--images 200] [--skip-captions] [--skip-siglip]
 """
 
@@ -162,6 +167,52 @@ def agreement(ref: np.ndarray, other: np.ndarray, k: int = 10) -> tuple[float, f
     return float(cos.min()), float(np.median(cos)), overlap
 
 
+def _median_s(fn, repeats: int = 5) -> float:
+    fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def matmul_peak(precision: str, n: int = 2048) -> float:
+    """FLOP/s of a square matrix multiply in `precision` (this CPU's practical peak)."""
+    import torch
+
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+    return 2 * n**3 / _median_s(lambda: a @ b)
+
+
+def read_bandwidth(megabytes: int = 512) -> float:
+    """Bytes/s read from memory (summing a tensor far larger than the caches)."""
+    import torch
+
+    x = torch.ones(megabytes * 2**20 // 4)
+    return x.numel() * 4 / _median_s(lambda: x.sum())
+
+
+def encoder_flops(config) -> float:
+    """FLOPs of one image through a ViT encoder (patch embedding, attention, MLP)."""
+    d, m, layers = config.hidden_size, config.intermediate_size, config.num_hidden_layers
+    patches = (config.image_size // config.patch_size) ** 2
+    tokens = patches + 1
+    per_layer = 8 * tokens * d * d + 4 * tokens * d * m + 4 * tokens * tokens * d
+    return layers * per_layer + 2 * patches * config.patch_size**2 * 3 * d
+
+
+def caption_roof(model, batch: int, new_tokens: int, peak: float, bandwidth: float) -> float:
+    """Captions/s this CPU allows: the encoder's FLOPs at `peak`, then per generated token the
+    decoder's weights read at `bandwidth` (or its FLOPs at `peak`, if longer)."""
+    params = sum(p.numel() for p in model.decoder.parameters())
+    weight_bytes = params * next(model.decoder.parameters()).element_size()
+    step = max(weight_bytes / bandwidth, 2 * params * batch / peak)
+    seconds = batch * encoder_flops(model.config.encoder) / peak + new_tokens * step
+    return batch / seconds
+
+
 def timed(fn):
     t0 = time.perf_counter()
     out = fn()
@@ -171,7 +222,7 @@ def timed(fn):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=200)
-    parser.add_argument("--captions", type=int, default=32)
+    parser.add_argument("--captions", type=int, default=64)
     parser.add_argument("--skip-captions", action="store_true")
     parser.add_argument("--skip-siglip", action="store_true")
     args = parser.parse_args()
@@ -230,14 +281,25 @@ def main() -> None:
     if not args.skip_captions:
         cap_dir = build_random_captioner(OUT / "vit-gpt2-random")
         images = [Image.open(p).convert("RGB").resize((224, 224)) for p in paths[: args.captions]]
+        bandwidth = read_bandwidth()
         print()
-        print("| captioner (vit-gpt2 architecture, random weights, 20 new tokens) | captions/s |")
-        print("|---|---|")
+        print(f"memory read bandwidth: {bandwidth / 1e9:.1f} GB/s")
+        print(
+            "| captioner (vit-gpt2 architecture, random weights, 20 new tokens) | batch | "
+            "captions/s | matmul peak GFLOP/s | roof captions/s | of roof |"
+        )
+        print("|---|---|---|---|---|---|")
         for rt in (Runtime("cpu", "fp32", "fp32"), runtime):
-            cap = Captioner(str(cap_dir), runtime=rt, batch_size=16)
+            cap = Captioner(str(cap_dir), runtime=rt)
             cap.caption_images(images[:2])
             _, t = timed(lambda cap=cap: cap.caption_images(images))
-            print(f"| {rt.precision} | {len(images) / t:.2f} |")
+            peak = matmul_peak(rt.precision)
+            roof = caption_roof(cap._parts()[0], cap.batch_size, 20, peak, bandwidth)
+            rate = len(images) / t
+            print(
+                f"| {rt.precision} | {cap.batch_size} | {rate:.2f} | {peak / 1e9:,.0f} | "
+                f"{roof:.2f} | {rate / roof:.0%} |"
+            )
 
 
 if __name__ == "__main__":
