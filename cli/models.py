@@ -23,14 +23,14 @@ def _rows(settings: Any) -> tuple[list[dict[str, Any]], str | None, str | None]:
 def _store_model(settings: Any) -> str | None:
     """The model of the settings' store (None where there is no store or it is empty)."""
     from cli.client import Server, open_or_served
-    from picsift.errors import StoreError
+    from picsift.errors import PicsiftError
 
     try:
         opened = open_or_served(settings, "picsift models")
-    except StoreError:
+        if isinstance(opened, Server):
+            return opened.get("/api/status", what="the status")["model"] or None
+    except PicsiftError:  # no store there, or a server that does not answer: none to mark
         return None
-    if isinstance(opened, Server):
-        return opened.get("/api/status", what="the status")["model"] or None
     with opened:
         return opened.meta.model if opened.meta else None
 

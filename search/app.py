@@ -33,7 +33,6 @@ from search.sessions import ReadSessions
 from search.uploads import BodyLimit, Limits
 
 if TYPE_CHECKING:
-    from picsift.models.encoder import ClipEncoder
     from picsift.models.protocols import Encoder
 
 JOB_STOP_WAIT_S = 60.0
@@ -48,9 +47,9 @@ def ui_dir() -> Path:
     return folder.resolve() / "static"
 
 
-def make_encoder(store: ImageStore, settings: Settings) -> ClipEncoder:
-    """The CLIP encoder of the store's model (or PICSIFT_MODEL / the default for an empty
-    store, which the first index job then creates)."""
+def make_encoder(store: ImageStore, settings: Settings) -> Encoder:
+    """The encoder of the store's model (or PICSIFT_MODEL / the default for an empty store,
+    which the first index job then creates)."""
     from picsift.models.factory import encoder_for
 
     return encoder_for(store, settings, new_store=True)

@@ -88,15 +88,22 @@ def checked(
     if request.min_score is not None and not request.terms:
         raise InputError(MIN_SCORE_WITHOUT_Q)
     service.check_topics(request.topics + request.exclude_topics)
+    chosen = request.mode is None
     request = request.resolved(service.fusion.has_text)
     # A text ranking ends where no word matches; an image or hybrid one never does.
     ends = request.mode == "text"
     if request.terms and limit is None and request.min_score is None and not ends:
         if request.mode == "hybrid":
-            raise InputError(
+            message = (
                 f"{names[0]}a hybrid ranking has no end and no score to cut at: export its "
                 f"best N ({names[1]})"
             )
+            if chosen:
+                message += (
+                    f"; no mode was given, and the store's images have text, so it ranks "
+                    f"hybrid: a cut ({names[2]}) with no mode ranks by the image instead"
+                )
+            raise InputError(message)
         raise InputError(cut_message(service.relevance(request), names))
     return request
 

@@ -15,6 +15,7 @@ fit together without repeats or gaps.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,17 +54,27 @@ class Fusion:
         self.store = store
         self._texts: Bm25Texts | None = None
         self._has_text: bool | None = None
+        self._generation = 0  # counts `reset()`s: an answer older than the last is not kept
+        self._lock = threading.Lock()
 
     def has_text(self) -> bool:
         """Whether some image has text vectors made from text (the text phase ran and found
         some); cached until `reset()`."""
-        if self._has_text is None:
-            self._has_text = self._find_text()
-        return self._has_text
+        with self._lock:
+            if self._has_text is not None:
+                return self._has_text
+            generation = self._generation
+        found = self._find_text()
+        with self._lock:
+            if generation == self._generation:
+                self._has_text = found
+        return found
 
     def reset(self) -> None:
         """Forget whether the images have text (the store changed)."""
-        self._has_text = None
+        with self._lock:
+            self._generation += 1
+            self._has_text = None
 
     def _find_text(self) -> bool:
         if not self.store.exists or not self.store.has_text_vectors:

@@ -66,8 +66,7 @@ def manifest(
         "model": store.meta.model if store.meta else None,
         # An export without a query encodes no text (and loads no text model to say how).
         "query_encoding": service.texts.encoder.text_description if request.terms else None,
-        # What a score (and so `min_score`) means for this kind of model: CLIP, SigLIP.
-        "score": service.texts.encoder.score_meaning if request.terms else None,
+        "score": _score(service, request),
         "store": _store(service),
         "topic_run": run.to_dict() if run else None,
         "topic_edits": _topic_edits(service),
@@ -80,7 +79,7 @@ def manifest(
         },
         "search": _search(service, request),
         "cut": _cut(service, request, limit),
-        "selection": _selection(request, limit),
+        "selection": _selection(request, limit, service.texts.encoder.kind),
         "rows_are": "one per (post, image); post filters (dataset, author, dates) select the "
         "posts, and author and dates must hold for the same post; an image with no post in "
         "the selection (in a dataset by its file alone) has one row with empty post fields",
@@ -124,20 +123,34 @@ def _edit_log(settings: Settings, run: str | None) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
-def _selection(request: SearchRequest, limit: int | None) -> str:
+def _score(service: SearchService, request: SearchRequest) -> str | None:
+    """What the rows' `score` means: the model's cosine (and for this kind of model, CLIP or
+    SigLIP, what that cosine means), or a fused rank; None without a query (no scores)."""
+    if not request.terms:
+        return None
+    if request.mode == "image":
+        return service.texts.encoder.score_meaning
+    return (
+        f"fused rank: the sum of 1/({RRF_K} + rank) over the rankings the image is in (ranks "
+        "from 0), no measure of similarity; the API's search gives each hit's cosine and BM25 "
+        "scores as its evidence"
+    )
+
+
+def _selection(request: SearchRequest, limit: int | None, kind: str) -> str:
     group = _grouping(request.group_by)
     if not request.terms:
         first = f" (first {limit:,})" if limit else ""
         order = ", newest first" if request.group_by else ""
         return f"every image matching the filters{first}{order}{group}"
     if request.mode != "image":
-        return _fused_selection(request, limit) + group
+        return _fused_selection(request, limit, kind) + group
     if request.min_score is None:
-        which = f"the {limit:,} images most similar to the query (cosine, CLIP)"
+        which = f"the {limit:,} images most similar to the query (cosine, {kind})"
     else:
         most = f"the {limit:,} best" if limit else f"at most {MAX_RANKED:,},"
         which = (
-            f"the images scoring at least {request.min_score} for the query (cosine, CLIP; "
+            f"the images scoring at least {request.min_score} for the query (cosine, {kind}; "
             f"{most} best first)"
         )
     return (
@@ -148,13 +161,13 @@ def _selection(request: SearchRequest, limit: int | None) -> str:
     )
 
 
-def _fused_selection(request: SearchRequest, limit: int | None) -> str:
+def _fused_selection(request: SearchRequest, limit: int | None, kind: str) -> str:
     """A text or hybrid selection in words (see `search.fused`)."""
     legs = f"the BM25 ranking of their text in each language (best {DEPTH:,} each"
     legs += f", BM25 score at least {request.min_score})" if request.min_score is not None else ")"
     if request.mode == "hybrid":
         legs = (
-            f"the image ranking (CLIP cosine, best {DEPTH:,} by approximate search with ef "
+            f"the image ranking ({kind} cosine, best {DEPTH:,} by approximate search with ef "
             f"{DEPTH:,}) and {legs}"
         )
     first = f"the {limit:,} best" if limit else "every image"
@@ -192,11 +205,11 @@ def _search(service: SearchService, request: SearchRequest) -> dict[str, Any]:
 
 
 def _cut(service: SearchService, request: SearchRequest, limit: int | None) -> dict[str, Any]:
-    """Where a ranking was cut, and where the query's strong matches end (null without a
-    query, or in text and hybrid modes: the strong-match edge is the image ranking's)."""
-    image_ranked = request.terms and request.mode == "image"
-    relevance = service.relevance(request) if image_ranked else None
-    fused = request.terms and not image_ranked
+    """Where a ranking was cut, and where the image ranking's strong matches end (as the
+    search answers it: in image and hybrid modes; null without a query and in text mode)."""
+    imaged = request.terms and request.mode != "text"
+    relevance = service.relevance(request) if imaged else None
+    fused = request.terms and request.mode != "image"
     return {
         "limit": limit,
         "min_score": request.min_score,

@@ -38,7 +38,8 @@ def _load(path: str, runtime: Runtime) -> Parts:
 
     quiet_transformers()
     path = local_snapshot(path, "captioner")
-    dtype = runtime.autocast_dtype or torch.float32
+    # bf16 weights in bf16 (same range as fp32); fp16 keeps fp32 weights under autocast.
+    dtype = torch.bfloat16 if runtime.precision == "bf16" else torch.float32
     model = VisionEncoderDecoderModel.from_pretrained(path, dtype=dtype)
     model = model.to(runtime.device).eval()
     processor = AutoImageProcessor.from_pretrained(path)
@@ -123,7 +124,9 @@ class Captioner:
         for start in range(0, len(images), self.batch_size):
             chunk = list(images[start : start + self.batch_size])
             pixels = processor(images=chunk, return_tensors="pt").pixel_values
-            with torch.inference_mode(), _quiet_generate():
+            fp32 = model.dtype == torch.float32  # else bf16 weights: nothing to cast
+            cast = self.runtime.autocast() if fp32 else contextlib.nullcontext()
+            with torch.inference_mode(), cast, _quiet_generate():
                 ids = model.generate(
                     pixel_values=pixels.to(self.runtime.device, model.dtype),
                     max_new_tokens=max_new_tokens,

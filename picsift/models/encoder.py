@@ -114,6 +114,8 @@ class EmbedBatch(Generic[T]):
 class ClipEncoder:
     """Embeds images and texts into one CLIP space. Models load on first use."""
 
+    kind = "CLIP"
+
     def __init__(
         self,
         model: str,

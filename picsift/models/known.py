@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from picsift.errors import PicsiftError
-from picsift.models.registry import TOY, checkpoint_kind, local_snapshot, resolve
+from picsift.models.registry import TOY, checkpoint_kind, has_weights, local_snapshot, resolve
 
 KINDS = {"clip": "CLIP", "siglip": "SigLIP", "siglip2": "SigLIP 2 NaFlex (not supported yet)"}
 
@@ -58,7 +58,7 @@ def on_this_machine(name: str) -> bool:
     """Whether the model's files are here (a folder, picsift's toy, or the hub cache)."""
     path = resolve(name, "clip")[0]
     try:
-        return Path(local_snapshot(path, "clip")).is_dir()
+        return has_weights(Path(local_snapshot(path, "clip")))
     except OSError:
         return False
 

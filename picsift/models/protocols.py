@@ -21,6 +21,7 @@ class Encoder(Protocol):
     """Images and texts into one vector space."""
 
     model_id: str
+    kind: str  # the model family, as manifests name it: CLIP, SigLIP
 
     @property
     def dim(self) -> int:

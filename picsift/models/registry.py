@@ -56,33 +56,42 @@ def local_snapshot(name: str, kind: str) -> str:
 
 
 def checkpoint_kind(name: str) -> str:
-    """What a model name or folder holds, by its config.json: "siglip", "siglip2" (NaFlex), or
-    "clip" (sentence-transformers' own folders, and CLIPModel ones, which it loads too). A hub
-    model that is not cached here has its config.json fetched alone to tell."""
+    """What a model name or folder holds, by its config: "siglip", "siglip2" (NaFlex), or
+    "clip" (sentence-transformers' CLIP folders and CLIPModel ones, which it loads). A hub
+    model that is not cached here is asked about through the hub's model info, which puts
+    nothing in the cache (a cached config.json alone would pass for the whole model)."""
     path = resolve(name, "clip")[0]
     try:
         folder = Path(local_snapshot(path, "clip"))
     except OSError:
         return "clip"  # not on this machine, hub offline: the CLIP loader names the fixes
     if folder.is_dir():
-        config = None if (folder / "modules.json").exists() else folder / "config.json"
+        try:
+            config = json.loads((folder / "config.json").read_text())
+        except (OSError, ValueError):
+            config = {}
     else:
         config = _hub_config(path)
-    try:
-        model_type = json.loads(config.read_text()).get("model_type") if config else None
-    except (OSError, ValueError):
-        return "clip"
+    model_type = config.get("model_type")
     return model_type if model_type in ("siglip", "siglip2") else "clip"
 
 
-def _hub_config(name: str) -> Path | None:
-    """The config.json of a hub model (downloaded alone), None where the hub has none."""
-    from huggingface_hub import hf_hub_download
+def _hub_config(name: str) -> dict[str, Any]:
+    """The config the hub states for a model (empty where it states none or cannot be
+    reached: the CLIP loader then tries, and names what failed)."""
+    from huggingface_hub import HfApi
 
     try:
-        return Path(hf_hub_download(hub_repo(name, "clip"), "config.json"))
-    except (OSError, ValueError):  # the hub's errors; the CLIP loader then tries and names it
-        return None
+        return HfApi().model_info(hub_repo(name, "clip")).config or {}
+    except Exception:  # whatever stops the hub answering (its HTTP client's errors included)
+        return {}
+
+
+def has_weights(folder: Path) -> bool:
+    """Whether a model folder holds weights (or a sentence-transformers module list), not
+    only a config."""
+    names = ("*.safetensors", "*.bin", "modules.json")
+    return folder.is_dir() and any(next(folder.glob(n), None) for n in names)
 
 
 def loaded(key: tuple[str, ...]) -> Any | None:

@@ -6,10 +6,13 @@ and the like) are `SiglipModel`s too; its NaFlex ones (`Siglip2Model`) are not s
 
 Texts are encoded as the checkpoints' authors show it: lowercased (SigLIP 2 was trained on
 lowercased text), padded to the text tower's whole length (`max_position_embeddings`: the tower
-pools its last position, so "longest" padding would change every vector), no attention mask;
-the tokenizer's own settings (padding side, special tokens) as the checkpoint saved them.
-Sentence-transformers loads these folders too, but pads to the longest text and passes a mask:
-its text vectors are not the model's.
+pools its last position, so "longest" padding would change every vector), and no attention
+mask: the original (big_vision) text tower takes none, padding being part of what it was
+trained on. transformers 5's tokenizers return a mask, and `model(**processor(...))` would pass
+it; with real weights this choice is still to be checked against the authors' scores (none
+could be loaded here). The tokenizer's own settings (padding side, special tokens) are as the
+checkpoint saved them. Sentence-transformers loads these folders too, but pads to the longest
+text and passes the mask: its text vectors are not the model's.
 
 Scores: SigLIP is trained with a sigmoid loss, so an image and a text match with probability
 sigmoid(t * cosine + b), t and b learned (`logit_scale`, `logit_bias`), where CLIP's softmax
@@ -51,7 +54,7 @@ def _load(path: str, device: str) -> tuple[Any, Any]:
 class SiglipEncoder:
     """Embeds images and texts into one SigLIP space. The model loads on first use."""
 
-    kind = "siglip"
+    kind = "SigLIP"
 
     def __init__(
         self,

@@ -29,7 +29,7 @@ def test_models_lists_the_known_and_the_configured(tmp_path):
         "role": "images and texts",
         "here": True,
     }
-    assert rows["clip-ViT-B-32"]["dim"] == 512 and not rows["clip-ViT-B-32"]["here"]
+    assert rows["clip-ViT-B-32"]["dim"] == 512  # published; `here` depends on the hub cache
     assert rows["google/siglip2-base-patch16-224"]["languages"].startswith("multilingual")
     assert rows["toy"]["here"] is True
     assert not (tmp_path / "store").exists()  # listing makes no store

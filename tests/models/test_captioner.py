@@ -106,4 +106,6 @@ def test_bf16_loads_bf16_weights_and_captions_as_fp32_does():
     images = [img for img, _, _ in sample(40, seed=78)]
     bf16 = Captioner("toy", runtime=Runtime("cpu", "bf16", "test"), batch_size=16)
     assert bf16._parts()[0].dtype == torch.bfloat16
+    fp16 = Captioner("toy", runtime=Runtime("cpu", "fp16", "test"))
+    assert fp16._parts()[0].dtype == torch.float32  # fp16 runs fp32 weights under autocast
     assert bf16.caption_images(images) == Captioner("toy", runtime=FP32).caption_images(images)

@@ -119,6 +119,7 @@ def test_a_siglip_store_indexes_and_searches(checkpoint, tmp_path):
     assert exported.exit_code == 0, exported.output
     manifest = json.loads((tmp_path / "red.csv.manifest.json").read_text())
     assert "the model reads cosine c as a match probability of sigmoid(" in manifest["score"]
+    assert "(cosine, SigLIP)" in manifest["selection"]
     assert manifest["query_encoding"].endswith(f"lowercased, padded to {TEXT_LENGTH} tokens")
     with EdgeStore(tmp_path / "store") as store:
         assert store.meta.model == str(checkpoint.resolve()) and store.meta.dim == HIDDEN

@@ -301,6 +301,7 @@ def test_api_cli_and_export_without_a_mode(tmp_path):
     assert "by the image: cannot tell strong matches" in out.output  # 6 images: too few
     refused = runner.invoke(app, [*base, "export", "Traktor", "--out", str(tmp_path / "x")])
     assert "a hybrid ranking has no end and no score to cut at" in str(refused.exception)
+    assert "no mode was given, and the store's images have text" in str(refused.exception)
 
     settings = Settings(store=str(store_dir), model="toy", caption_model="none")
     with EdgeStore(store_dir) as opened, TestClient(create_app(settings, store=opened)) as client:
@@ -314,6 +315,8 @@ def test_api_cli_and_export_without_a_mode(tmp_path):
         params = {"q": "Traktor", "limit": 4}
         manifest = client.get("/api/export/manifest", params=params).json()
         assert manifest["search"]["mode"] == "hybrid" and manifest["images"] == 4
+        assert manifest["score"].startswith("fused rank: the sum of 1/(60 + rank)")
+        assert manifest["cut"]["verdict"] == found["relevance"]["verdict"]  # the image's
         assert "fused by reciprocal rank" in manifest["selection"]
 
 
@@ -325,3 +328,22 @@ def test_a_hybrid_search_says_whether_the_image_ranking_stands_out(client, q, st
     image = client.get("/api/search", params={"q": q, "mode": "image"}).json()
     assert hybrid["mode"] == "hybrid" and hybrid["relevance"] == image["relevance"]
     assert hybrid["relevance"]["verdict"].startswith("no strong matches") is not strong
+
+
+def test_a_text_scan_overtaken_by_a_store_change_is_not_kept(indexed):
+    """A search that looked for text while a job changed the store (the job's end resets the
+    answer) must not cache its stale answer past that reset."""
+    from search.fused import Fusion
+
+    store, _ = indexed
+    fusion = Fusion(store)
+    scan = fusion._find_text
+
+    def overtaken() -> bool:
+        fusion.reset()  # the job's text phase finished while this scan ran
+        return False
+
+    fusion._find_text = overtaken
+    assert fusion.has_text() is False
+    fusion._find_text = scan
+    assert fusion.has_text() is True

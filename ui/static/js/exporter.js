@@ -40,8 +40,10 @@ function rankedImages(state, summary) {
   }
   if (summary === undefined) return { images: 'the ranked images (counting them…)' };
   if (known && !summary.matchedCapped) return { images: `all ${count} ranked images` };
-  // A fused ranking is as deep as its legs (the manifest says when one was full): all of it.
-  if (known && summary.mode === 'hybrid') return { images: `the ${count} fused-ranked images` };
+  // A text or hybrid ranking is as deep as its legs (the manifest says when one was full).
+  if (known && summary.mode && summary.mode !== 'image') {
+    return { images: `the ${count} images of the ${summary.mode} ranking` };
+  }
   const why = known ? `Over ${num(summary.matched)} images are ranked` : 'The grid was not counted';
   return { refused: `${why}: set a minimum score (above the grid) to export what matches.` };
 }

@@ -182,7 +182,8 @@ export function initRanking() {
   subscribe((state, previous) => showCut(panel, state, previous));
   showCut(panel, getState());
   onResults((list) => {
-    if (list.state.q && !list.state.like && !list.state.upload && list.summary) {
+    const auto = list.state.q && !list.state.like && !list.state.upload && !list.state.mode;
+    if (auto && list.summary) {
       rankedBy = list.summary.mode;
       showCut(panel, getState(), getState());
     }

@@ -109,6 +109,8 @@ export class Results {
       return api(`images/${encodeURIComponent(this.state.like)}/similar`, { params });
     }
     if (this.mode === 'browse') return this.browse(params);
+    // Later pages rank as the first did, also where the server chose the mode (no mode asked).
+    if (this.summary?.mode && !params.mode) params.mode = this.summary.mode;
     return api('search', { params });
   }
 

@@ -56,10 +56,9 @@ const MODE_NAMES = { image: 'by image', text: 'by text', hybrid: 'image + text' 
 function wireMode(select) {
   const auto = select.querySelector('option[value=""]');
   onResults((list) => {
-    const chosen = list.state.mode ? null : MODE_NAMES[list.summary?.mode];
-    if (list.state.q && !list.state.like && !list.state.upload && list.summary !== undefined) {
-      auto.textContent = chosen ? `Auto: ${chosen}` : 'Auto';
-    }
+    const chosenHere = list.state.q && !list.state.like && !list.state.upload && !list.state.mode;
+    const chosen = chosenHere ? MODE_NAMES[list.summary?.mode] : null;
+    auto.textContent = chosen ? `Auto: ${chosen}` : 'Auto';
   });
   select.addEventListener('change', () => {
     // A cut is on one mode's score (cosine, BM25): another mode starts without one. Text mode
