@@ -83,8 +83,9 @@ class Ocr:
 @dataclass(frozen=True)
 class TextVectors:
     """The BM25 text vectors of every image whose text changed (see `indexer.text_vectors`):
-    last, after the phases that write text, and after every run, so a run cut short in any
-    writer of text (or in this phase) is made good by the next; a store made before text
+    first, so new images' posts are searchable by their text while captions and OCR run, and
+    again last, after the phases that write text; after every run, so a run cut short in any
+    writer of text (or in this phase) is made good by the next. A store made before text
     search (schema 1) is left as it is, and `off` says how to give it text vectors."""
 
     name: str = "text"
@@ -126,14 +127,15 @@ class IndexRun:
 
 
 def enrichment(settings: Settings, *, captions: bool = True) -> list[Phase]:
-    """The enrichment phases the settings switch on, in the order they run."""
+    """The enrichment phases the settings switch on, in the order they run: the text vectors
+    before the phases that write text (captions, OCR: the slow ones) and after them."""
     from picsift.models.factory import captioner_for
 
     captioner = captioner_for(settings) if captions else None
     phases: list[Phase] = [Captions(captioner)] if captioner is not None else []
     if settings.ocr:
         phases.append(ocr_phase(settings))
-    return [*phases, TextVectors()]
+    return [TextVectors(), *phases, TextVectors()] if phases else [TextVectors()]
 
 
 def frame_plan(settings: Settings) -> FramePlan:
@@ -157,7 +159,7 @@ def run_index(
     with_posts: bool = True,
 ) -> IndexRun:
     """Index the sources, then run each phase when the run added images (a phase that
-    runs after every run, always).
+    runs after every run, always); a phase that runs twice reports once, summed.
 
     Args:
         frames: Which frames of each new video are kept (default: `FramePlan()`).
@@ -189,9 +191,19 @@ def run_index(
     enriched = 0
     for phase in phases:
         if new_ids or phase.every_run:
-            report[phase.name] = phase.run(store, data_dir, progress or _quiet)
-            enriched += report[phase.name]["written"]
+            section = phase.run(store, data_dir, progress or _quiet)
+            report[phase.name] = _summed(report.get(phase.name), section)
+            enriched += section["written"]
     return IndexRun(report, new_ids, enriched)
+
+
+def _summed(earlier: dict[str, Any] | None, section: dict[str, Any]) -> dict[str, Any]:
+    """A phase's report section, with what an earlier run of it in the same run wrote and
+    failed added."""
+    if earlier is None:
+        return section
+    failed = earlier["failed"] + section["failed"]
+    return section | {"written": earlier["written"] + section["written"], "failed": failed}
 
 
 def _quiet(stage: str, done: int, total: int) -> None:

@@ -347,3 +347,40 @@ def test_a_text_scan_overtaken_by_a_store_change_is_not_kept(indexed):
     assert fusion.has_text() is False
     fusion._find_text = scan
     assert fusion.has_text() is True
+
+
+def test_new_posts_are_searchable_by_their_text_before_captions_run(make_store, toy_clip, tmp_path):
+    """The text phase runs before the slow phases that write text (captions, OCR) and again
+    after them: a new image's posts are found by their words while it is being captioned."""
+    from indexer.run import enrichment
+
+    phases = enrichment(Settings(model="toy", caption_model="toy"))
+    assert [phase.name for phase in phases] == ["text", "captions", "text"]
+    store = make_store()
+    found_while_captioning: list[set[str]] = []
+
+    class Probe:
+        name, every_run = "probe", False
+
+        def run(self, store, data_dir, progress):
+            hits = search(store, toy_clip, "Traktor", mode="text").hits
+            found_while_captioning.append({h["id"] for h in hits})
+            return {"written": 0, "failed": []}
+
+    cache = IndexCache(tmp_path / "data")
+    with MediaReader() as reader:
+        run = run_index(
+            store,
+            toy_clip,
+            cache,
+            tmp_path / "data",
+            Sources(tuple(write_corpus(tmp_path))),
+            phases=[phases[0], Probe(), *phases[1:]],
+            read=reader.read,
+        )
+    cache.close()
+    ids = {r.payload["posts"][0]["post_id"]: r.id for r in store.images.scroll()}
+    assert found_while_captioning == [{ids["101"], ids["102"]}]
+    assert run.report["captions"]["written"] == len(ids)
+    # Both passes summed: the posts' text first, then every image again with its caption.
+    assert run.report["text"] == {"written": 6 + len(ids), "failed": []}
