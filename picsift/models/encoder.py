@@ -111,7 +111,39 @@ class EmbedBatch(Generic[T]):
         return [d.item for d in self.decoded]
 
 
-class ClipEncoder:
+class BatchedSources:
+    """`embed_sources` for an encoder with `image_size`, `batch_size`, `decode_workers` and
+    `embed_images`."""
+
+    image_size: int
+    batch_size: int
+    decode_workers: int
+    embed_images: Callable[[Sequence[Image.Image]], np.ndarray]
+
+    def embed_sources(
+        self,
+        items: Iterable[T],
+        read: Callable[[T], Source] = lambda x: x,
+        min_side: int | None = None,
+    ) -> Iterator[EmbedBatch[T]]:
+        """Decode and embed items batch by batch; decoding overlaps with inference.
+
+        `read(item)` gives a path or the bytes. Images are decoded to a shorter side of about
+        `min_side` (default: the model's input size). Items that fail to decode are reported
+        in the batch's `failed` with the reason; the rest of the batch is embedded. No items,
+        no model loaded (an index run that finds nothing new).
+        """
+        yield from embed_in_batches(
+            items,
+            read,
+            lambda: max(min_side or 0, self.image_size),
+            self.batch_size,
+            self.decode_workers,
+            self.embed_images,
+        )
+
+
+class ClipEncoder(BatchedSources):
     """Embeds images and texts into one CLIP space. Models load on first use."""
 
     kind = "CLIP"
@@ -299,28 +331,6 @@ class ClipEncoder:
         if int8 is None and mode == "int8":
             raise ConfigError(f"PICSIFT_TEXT_QUANTIZATION=int8: {why}; set it to auto or none")
         return int8, why if int8 is not None else f"{plain} ({why})"
-
-    def embed_sources(
-        self,
-        items: Iterable[T],
-        read: Callable[[T], Source] = lambda x: x,
-        min_side: int | None = None,
-    ) -> Iterator[EmbedBatch[T]]:
-        """Decode and embed items batch by batch; decoding overlaps with inference.
-
-        `read(item)` gives a path or the bytes. Images are decoded to a shorter side of about
-        `min_side` (default: the model's input size). Items that fail to decode are reported
-        in the batch's `failed` with the reason; the rest of the batch is embedded. No items,
-        no model loaded (an index run that finds nothing new).
-        """
-        yield from embed_in_batches(
-            items,
-            read,
-            lambda: max(min_side or 0, self.image_size),
-            self.batch_size,
-            self.decode_workers,
-            self.embed_images,
-        )
 
 
 def embed_in_batches(

@@ -23,22 +23,20 @@ means for the model in use.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from picsift.errors import ConfigError
-from picsift.models.decode import Source, bound_aspect
-from picsift.models.encoder import EmbedBatch, embed_in_batches, normalise
+from picsift.models.decode import bound_aspect
+from picsift.models.encoder import BatchedSources, normalise
 from picsift.models.registry import load_once, local_snapshot, quiet_transformers, resolve
 from picsift.models.runtime import Runtime, configure_threads, deferred_runtime
 
 if TYPE_CHECKING:
     from PIL import Image
-
-T = TypeVar("T")
 
 
 def _load(path: str, device: str) -> tuple[Any, Any]:
@@ -51,7 +49,7 @@ def _load(path: str, device: str) -> tuple[Any, Any]:
     return model, AutoProcessor.from_pretrained(folder)
 
 
-class SiglipEncoder:
+class SiglipEncoder(BatchedSources):
     """Embeds images and texts into one SigLIP space. The model loads on first use."""
 
     kind = "SigLIP"
@@ -184,19 +182,3 @@ class SiglipEncoder:
             )
             out.append(self._features("get_text_features", {"input_ids": tokens["input_ids"]}))
         return np.concatenate(out)
-
-    def embed_sources(
-        self,
-        items: Iterable[T],
-        read: Callable[[T], Source] = lambda x: x,
-        min_side: int | None = None,
-    ) -> Iterator[EmbedBatch[T]]:
-        """Decode and embed items batch by batch (see `embed_in_batches`)."""
-        return embed_in_batches(
-            items,
-            read,
-            lambda: max(min_side or 0, self.image_size),
-            self.batch_size,
-            self.decode_workers,
-            self.embed_images,
-        )

@@ -30,21 +30,27 @@ pytestmark = pytest.mark.filterwarnings("ignore:Local mode", "ignore:Payload ind
 def indexed(make_store, toy_clip, tmp_path):
     """The corpus indexed into a store of either backend; (store, ids by post id)."""
     store = make_store()
+    run = index_corpus(store, toy_clip, tmp_path, [TextVectors()])
+    assert run.report["text"] == {"written": 6, "failed": []}  # 106: an empty text
+    ids = {r.payload["posts"][0]["post_id"]: r.id for r in store.images.scroll()}
+    return store, ids
+
+
+def index_corpus(store, encoder, tmp_path, phases):
+    """The corpus indexed by the real indexer into `store`, with `phases` after it."""
     cache = IndexCache(tmp_path / "data")
     with MediaReader() as reader:
         run = run_index(
             store,
-            toy_clip,
+            encoder,
             cache,
             tmp_path / "data",
             Sources(tuple(write_corpus(tmp_path))),
-            phases=[TextVectors()],
+            phases=phases,
             read=reader.read,
         )
     cache.close()
-    assert run.report["text"] == {"written": 6, "failed": []}  # 106: an empty text
-    ids = {r.payload["posts"][0]["post_id"]: r.id for r in store.images.scroll()}
-    return store, ids
+    return run
 
 
 def search(store, encoder, q: str, **kw):
@@ -367,18 +373,7 @@ def test_new_posts_are_searchable_by_their_text_before_captions_run(make_store, 
             found_while_captioning.append({h["id"] for h in hits})
             return {"written": 0, "failed": []}
 
-    cache = IndexCache(tmp_path / "data")
-    with MediaReader() as reader:
-        run = run_index(
-            store,
-            toy_clip,
-            cache,
-            tmp_path / "data",
-            Sources(tuple(write_corpus(tmp_path))),
-            phases=[phases[0], Probe(), *phases[1:]],
-            read=reader.read,
-        )
-    cache.close()
+    run = index_corpus(store, toy_clip, tmp_path, [phases[0], Probe(), *phases[1:]])
     ids = {r.payload["posts"][0]["post_id"]: r.id for r in store.images.scroll()}
     assert found_while_captioning == [{ids["101"], ids["102"]}]
     assert run.report["captions"]["written"] == len(ids)
