@@ -16,6 +16,7 @@ fit together without repeats or gaps.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,9 @@ from picsift.text import Bm25Texts, image_text, text_sha
 from search.query import Mode
 
 RRF_K = 60  # passed on every fused query: the two backends' defaults are not the same
+# How long "no image has text" is believed: a running index job's text phase writes some
+# long before the job ends (and resets the answer), captions and OCR still to come.
+NO_TEXT_RECHECK_S = 10.0
 DEPTH = 1000  # best points each leg brings to the fusion
 NO_TEXT = (
     "mode: this store has no text vectors (made before text search); run `picsift store "
@@ -54,20 +58,22 @@ class Fusion:
         self.store = store
         self._texts: Bm25Texts | None = None
         self._has_text: bool | None = None
+        self._checked = 0.0  # when `_has_text` was found
         self._generation = 0  # counts `reset()`s: an answer older than the last is not kept
         self._lock = threading.Lock()
 
     def has_text(self) -> bool:
         """Whether some image has text vectors made from text (the text phase ran and found
-        some); cached until `reset()`."""
+        some); cached until `reset()`, a "no" for `NO_TEXT_RECHECK_S` at most."""
         with self._lock:
-            if self._has_text is not None:
+            fresh = time.monotonic() - self._checked < NO_TEXT_RECHECK_S
+            if self._has_text or (self._has_text is False and fresh):
                 return self._has_text
             generation = self._generation
         found = self._find_text()
         with self._lock:
             if generation == self._generation:
-                self._has_text = found
+                self._has_text, self._checked = found, time.monotonic()
         return found
 
     def reset(self) -> None:

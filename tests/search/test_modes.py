@@ -260,11 +260,13 @@ def test_without_a_mode_a_store_whose_images_have_text_ranks_hybrid(indexed, toy
     assert similar.mode == "image"
 
 
-def test_without_a_mode_images_without_text_rank_by_the_image(make_store, toy_clip):
+def test_without_a_mode_images_without_text_rank_by_the_image(make_store, toy_clip, monkeypatch):
     from indexer.text_vectors import text_vectors
     from picsift.store import PointData
+    from search import fused
     from tests.conftest import point_id, unit_vectors
 
+    monkeypatch.setattr(fused, "NO_TEXT_RECHECK_S", 1e9)  # no second look but after a reset
     store = make_store()
     store.ensure(toy_clip.model_id, toy_clip.dim)
     vectors = unit_vectors(4, toy_clip.dim, seed=4)
@@ -379,3 +381,24 @@ def test_new_posts_are_searchable_by_their_text_before_captions_run(make_store, 
     assert run.report["captions"]["written"] == len(ids)
     # Both passes summed: the posts' text first, then every image again with its caption.
     assert run.report["text"] == {"written": 6 + len(ids), "failed": []}
+
+
+def test_a_no_text_answer_is_looked_at_again_while_a_job_runs(make_store, toy_clip, monkeypatch):
+    """An index job makes text vectors long before it ends (captions and OCR follow) and
+    resets the cached answer only then: a "no text" answer is looked at again meanwhile."""
+    from indexer.text_vectors import text_vectors
+    from picsift.store import PointData
+    from search import fused
+    from tests.conftest import point_id, unit_vectors
+
+    store = make_store()
+    store.ensure(toy_clip.model_id, toy_clip.dim)
+    store.images.upsert([PointData(point_id(0), unit_vectors(1, toy_clip.dim)[0], {})])
+    monkeypatch.setattr(fused, "NO_TEXT_RECHECK_S", 1e9)
+    fusion = fused.Fusion(store)
+    assert fusion.has_text() is False
+    store.images.set_payload([point_id(0)], {"caption": "a red tractor"})
+    text_vectors(store)  # the job's text phase, before its captions (no reset yet)
+    assert fusion.has_text() is False  # the cached answer, until NO_TEXT_RECHECK_S passed
+    monkeypatch.setattr(fused, "NO_TEXT_RECHECK_S", 0.0)
+    assert fusion.has_text() is True
