@@ -33,13 +33,13 @@ from picsift.store.base import (
 )
 from picsift.store.edge_types import (
     SCHEMAS,
-    payload_selector,
     search_params,
     sparse,
     sparse_params,
     to_edge_filter,
 )
 from picsift.store.lock import StoreLock
+from picsift.store.records import payload_selector
 from picsift.store.schema import (
     DEFAULT_TEXT_LANGUAGES,
     INT8_QUANTILE,

@@ -9,7 +9,7 @@ from typing import Any
 import qdrant_edge as qe
 
 from picsift.store import filters as f
-from picsift.store.records import PayloadSelect, SparseVector
+from picsift.store.records import SparseVector
 from picsift.store.schema import INT8_OVERSAMPLING, IndexKind
 
 SCHEMAS: dict[IndexKind, Any] = {
@@ -51,10 +51,6 @@ def _condition(cond: f.Condition) -> Any:
         case f.Filter():
             return to_edge_filter(cond)
     raise TypeError(f"unsupported filter condition {cond!r}")
-
-
-def payload_selector(select: PayloadSelect) -> Any:
-    return select if isinstance(select, bool) else list(select)
 
 
 def search_params(hnsw_ef: int | None, exact: bool = False) -> qe.SearchParams:

@@ -13,6 +13,11 @@ from picsift.store.schema import IndexKind
 PayloadSelect = bool | Sequence[str]
 
 
+def payload_selector(select: PayloadSelect) -> Any:
+    """What both engines take for a payload selection: all, none, or a list of keys."""
+    return select if isinstance(select, bool) else list(select)
+
+
 @dataclass
 class PointData:
     """A point to write: id (UUID string), unit vector, payload."""

@@ -27,6 +27,7 @@ from picsift.store.base import (
     Record,
     SparseVector,
 )
+from picsift.store.records import payload_selector
 from picsift.store.schema import (
     DEFAULT_TEXT_LANGUAGES,
     IMAGE_INDEXES,
@@ -38,7 +39,6 @@ from picsift.store.server_types import (
     BATCH,
     SCHEMAS,
     SPARSE_PARAMS,
-    payload_selector,
     search_params,
     sparse,
     to_qdrant_filter,
