@@ -6,6 +6,11 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from indexer.cache import IndexCache
+from indexer.reader import MediaReader
+from indexer.run import Sources, run_index
+from search.query import SearchRequest
+from search.service import SearchService
 from tests.ui.helpers import shape_png
 
 POSTS = {  # post id -> (shape shown, body, hashtags)
@@ -30,3 +35,26 @@ def write_corpus(root: Path) -> list[Path]:
         for n, (post, (_, body, tags)) in enumerate(POSTS.items()):
             writer.writerow([post, post, f"user{n}", body, str(1_700_000_000 + n), tags])
     return [media, table]
+
+
+def index_corpus(store, encoder, tmp_path: Path, phases):
+    """The corpus written under `tmp_path`, indexed by the real indexer into `store`, with
+    `phases` after it."""
+    cache = IndexCache(tmp_path / "data")
+    with MediaReader() as reader:
+        run = run_index(
+            store,
+            encoder,
+            cache,
+            tmp_path / "data",
+            Sources(tuple(write_corpus(tmp_path))),
+            phases=phases,
+            read=reader.read,
+        )
+    cache.close()
+    return run
+
+
+def search(store, encoder, q: str, **kw):
+    """A search of `q` over `store` through the search service (`kw`: request fields)."""
+    return SearchService(store, encoder).search(SearchRequest(q=(q,), **kw))

@@ -145,3 +145,17 @@ def client(corpus):
     app = create_app(corpus.settings(), store=corpus.store, encoder=corpus.encoder)
     with TestClient(app) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def indexed(make_store, toy_clip, tmp_path):
+    """The text corpus (tests/text_corpus.py) indexed with the text phase into a store of
+    either backend; (store, ids by post id)."""
+    from indexer.run import TextVectors
+    from tests.text_corpus import index_corpus
+
+    store = make_store()
+    run = index_corpus(store, toy_clip, tmp_path, [TextVectors()])
+    assert run.report["text"] == {"written": 6, "failed": []}  # 106: an empty text
+    ids = {r.payload["posts"][0]["post_id"]: r.id for r in store.images.scroll()}
+    return store, ids
