@@ -48,10 +48,10 @@ def caption_missing(
                 failed.append((point_id, reason))
             else:
                 updates.append((point_id, {"caption": caption}))
+            done += 1
+            if progress:  # after each image: a job lets quick writes in here
+                progress("caption", done, total)
         store.images.set_payloads(updates)
-        done += len(pending)
-        if progress:
-            progress("caption", done, total)
 
     # Pages are collected first: writing captions while scrolling a filter on `caption`
     # would shift the pages under the scroll.

@@ -7,7 +7,6 @@ models once, and starts the job worker, so /healthz says ready only when all of 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -31,6 +30,7 @@ from search.service import SearchService
 from search.sessions import FILE as SESSIONS_FILE
 from search.sessions import ReadSessions
 from search.uploads import BodyLimit, Limits
+from search.writelock import WriteLock
 
 if TYPE_CHECKING:
     from picsift.models.protocols import Encoder
@@ -111,7 +111,7 @@ def create_app(
             served.info("query encoding: %s", getattr(model, "text_description", "unknown"))
             if opened.exists and not opened.has_text_vectors:
                 served.warning(NO_TEXT_VECTORS)
-            write_lock = threading.Lock()
+            write_lock = WriteLock()
             state = AppState(
                 settings=settings,
                 store=opened,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import threading
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -18,6 +17,7 @@ from search.service import SearchService
 from search.sessions import ReadSessions
 from search.topic_map import TopicMaps
 from search.uploads import Limits
+from search.writelock import WriteLock
 
 if TYPE_CHECKING:
     from picsift.models.protocols import Encoder
@@ -37,7 +37,7 @@ class AppState:
     encoder: Encoder
     service: SearchService
     jobs: JobQueue
-    write_lock: threading.Lock
+    write_lock: WriteLock
     limits: Limits
     sessions: ReadSessions | None = None
     maps: TopicMaps = field(default_factory=TopicMaps)

@@ -28,6 +28,7 @@ from picsift.errors import PicsiftError
 from picsift.progress import Progress
 from search.errors import BusyError
 from search.service import NotFoundError
+from search.writelock import WriteLock
 
 KEEP = 200
 MAX_QUEUED = 8
@@ -35,6 +36,9 @@ MAX_QUEUED = 8
 RETRY_AFTER_S = 30
 STATES = ("queued", "running", "done", "failed", "cancelled")
 JOURNAL = "jobs.jsonl"
+# Stages whose progress reports come between images whose writes are their own fields only
+# (`caption`, `ocr`): there a waiting quick write (a topic renamed) may go in (`WriteLock`).
+LET_IN = frozenset({"caption", "ocr"})
 INTERRUPTED = (
     "the server stopped before this job finished; what it wrote is kept: submit it again to "
     "complete it"
@@ -188,7 +192,7 @@ class JobQueue:
 
     def __init__(
         self,
-        write_lock: threading.Lock,
+        write_lock: WriteLock,
         on_done: Callable[[Job], None] | None = None,
         journal: Path | None = None,
         max_queued: int = MAX_QUEUED,
@@ -298,6 +302,8 @@ class JobQueue:
                 raise JobCancelled
             job.progress = {"stage": stage, "done": int(done), "total": int(total)}
             job.stages[stage] = job.progress
+            if stage in LET_IN:
+                self.write_lock.let_in()
 
         return report
 

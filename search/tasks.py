@@ -216,3 +216,74 @@ def join_topics(
     if run.enriched or topics is not None:
         _refresh(store, progress)
     return topics
+
+
+def reembed(
+    store: ImageStore,
+    settings: Settings,
+    model: str,
+    progress: Progress,
+    *,
+    drop_unreadable: bool = False,
+) -> dict[str, Any]:
+    """`picsift reembed MODEL`: every image embedded again with `model` into a new collection
+    beside the store, payloads copied, topic vectors and the current run's reference set moved
+    into the new space, then the store switched to it and its text vectors made again.
+
+    Returns:
+        `model`, `previous`, `images`, `embedded`, `from_thumbnail`, `dropped` (ids and why),
+        `topics` (`topics.rebase.Rebased`) and `text`.
+
+    Raises:
+        StoreError: an empty store, one of `model` already, images neither whose original nor
+            whose thumbnail could be read (without `drop_unreadable`), or images that came or
+            went meanwhile; the store is left as it was, and the new collection kept for the
+            next run to go on with.
+    """
+    from indexer.reembed import reembed_images
+    from picsift.errors import StoreError
+    from picsift.models.factory import make_encoder
+    from picsift.store import vector_name
+    from topics.rebase import rebase_topics, record_reembed
+
+    if store.meta is None:
+        raise StoreError(f"store {store.location} is empty: nothing to re-embed")
+    previous = store.meta.model
+    encoder = make_encoder(model, settings)  # loads nothing yet
+    model = encoder.model_id  # as the store records it (a folder: its absolute path)
+    if vector_name(model) == store.meta.vector_name:
+        raise StoreError(f"store {store.location} holds vectors of {previous!r} already")
+    staged = store.staging(model, encoder.dim)
+    try:
+        done = reembed_images(store, staged, encoder, settings.data_dir, progress)
+        if done.failed and not drop_unreadable:
+            first, why = done.failed[0]
+            raise StoreError(
+                f"{len(done.failed):,} images have neither a readable original nor a thumbnail "
+                f"(first: {first}: {why}); the store is unchanged. Bring the files back and run "
+                "picsift reembed again (it goes on where it stopped), or pass --drop-unreadable "
+                "to switch without them"
+            )
+        expected = store.images.count() - len(done.failed)
+        if staged.images.count() != expected:
+            raise StoreError(
+                f"the store changed while re-embedding ({expected:,} images to carry over, "
+                f"{staged.images.count():,} in the new collection); run picsift reembed again"
+            )
+        rebased = rebase_topics(store, staged, settings.data_dir)
+        staged.refresh_index()
+    except BaseException:
+        staged.close()
+        raise
+    store.replace_with(staged)
+    record_reembed(settings.data_dir, rebased, model)
+    return {
+        "model": model,
+        "previous": previous,
+        "images": done.images,
+        "embedded": done.embedded,
+        "from_thumbnail": len(done.from_thumbnail),
+        "dropped": [{"id": i, "reason": why} for i, why in done.failed],
+        "topics": _plain(rebased),
+        "text": text(store, settings, progress),
+    }

@@ -11,6 +11,7 @@ import numpy as np
 from picsift.errors import StoreError
 from picsift.progress import Progress
 from picsift.store import Filter, HasId, ImageStore, Match
+from picsift.store.schema import vector_name as schema_vector_name
 from topics import storeio
 from topics.reference import Reference
 from topics.table import (
@@ -39,18 +40,31 @@ def merges(topics: Sequence[TopicInfo]) -> dict[int, int]:
     return {old: t.topic for t in topics for old in t.merged_from}
 
 
-def load_reference(data_dir: Path, run: str) -> Reference:
-    """The reference set of a run.
+def reference_path(data_dir: Path, run: RunInfo, vector_name: str) -> Path:
+    """Where the run's reference set in the space of `vector_name` is: the fit's own, or one
+    `picsift reembed` rebuilt for a later model (`reference-<vector name>.safetensors`)."""
+    folder = run_dir(data_dir, run.run) / "model"
+    if run.model and schema_vector_name(run.model) == vector_name:
+        return folder / "reference.safetensors"
+    return folder / f"reference-{vector_name}.safetensors"
+
+
+def load_reference(data_dir: Path, run: RunInfo, vector_name: str) -> Reference:
+    """The reference set of a run, in the space of the store's vectors (`vector_name`).
 
     Raises:
-        StoreError: the run's model files are missing.
+        StoreError: the run's model files are missing, or the run was fitted on another
+            model's vectors and its reference set was not rebuilt for this one.
     """
-    path = run_dir(data_dir, run) / "model" / "reference.safetensors"
+    path = reference_path(data_dir, run, vector_name)
     if not path.is_file():
-        raise StoreError(
-            f"topic run {run} has no model file {path} (was PICSIFT_DATA moved?); "
-            "fit topics again: picsift topics fit"
+        moved = path.name == "reference.safetensors"
+        why = (
+            f"has no model file {path} (was PICSIFT_DATA moved?)"
+            if moved
+            else f"was fitted on {run.model!r} vectors, and the store's are now {vector_name!r}"
         )
+        raise StoreError(f"topic run {run.run} {why}; fit topics again: picsift topics fit")
     return Reference.load(path)
 
 
@@ -71,7 +85,7 @@ def assign_topics(
     run = current_run(data_dir)
     if run is None or not store.exists:
         return AssignReport(0, 0, None)
-    reference = load_reference(data_dir, run.run)
+    reference = load_reference(data_dir, run, store.meta.vector_name if store.meta else "")
     topics = list_topics(store)
     merged = merges(topics)
     must = (HasId(tuple(ids)),) if ids is not None else ()

@@ -174,3 +174,25 @@ def build(vectors: np.ndarray, labels: np.ndarray, seed: int) -> tuple[Reference
     refs = vectors[rows]
     cells = knn.cells_for(refs, seed)
     return Reference(refs, labels[rows].astype(np.int64), xy, threshold, cells), rows
+
+
+def rebuild(vectors: np.ndarray, labels: np.ndarray, xy: np.ndarray, seed: int) -> Reference:
+    """The reference set of a fitted run in another model's space (after `picsift reembed`):
+    chosen from the run's fitted images as `build` chooses, their topics and map positions
+    kept, the novelty edge and the neighbour cells measured again among the new vectors."""
+    rows = choose(labels, seed)
+    refs = vectors[rows]
+    n = len(refs)
+    if n < 2 or knn.identical(refs):
+        nearest = np.ones(n, np.float32)
+    else:
+        _, distances = knn.knn_graph(refs, min(MAP_NEIGHBORS, n - 1), seed)
+        nearest = 1.0 - distances[:, 1]
+    threshold = float(np.quantile(nearest, NOVEL_QUANTILE)) if n > 1 else -1.0
+    return Reference(
+        refs,
+        labels[rows].astype(np.int64),
+        np.asarray(xy[rows], np.float32),
+        threshold,
+        knn.cells_for(refs, seed),
+    )

@@ -86,6 +86,8 @@ class RunInfo:
     new: list[int] = field(default_factory=list)
     gone: list[int] = field(default_factory=list)
     max_topic: int = -1
+    # Each `picsift reembed` since the fit: the model whose vectors now place images.
+    reembedded: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able form."""

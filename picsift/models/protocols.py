@@ -22,6 +22,7 @@ class Encoder(Protocol):
 
     model_id: str
     kind: str  # the model family, as manifests name it: CLIP, SigLIP
+    batch_size: int  # images per forward pass
 
     @property
     def dim(self) -> int:

@@ -176,6 +176,27 @@ class ImageStore(abc.ABC):
         self.meta = meta
         return meta
 
+    def staging(self, model_id: str, dim: int) -> ImageStore:
+        """A store beside this one, for its images embedded again with `model_id` (`picsift
+        reembed`): a new one, or the one a re-embed with that model left unfinished.
+
+        Raises:
+            ModelMismatchError: an unfinished one holds vectors of that name but another size.
+        """
+        staged = self._staging(model_id)
+        staged.ensure(model_id, dim)
+        return staged
+
+    @abc.abstractmethod
+    def _staging(self, model_id: str) -> ImageStore:
+        """The store `staging` fills (opened, maybe empty)."""
+
+    @abc.abstractmethod
+    def replace_with(self, staged: ImageStore) -> None:
+        """Switch to the collections of `staged` (from `staging`), closing it; this store's
+        own collections are deleted. A switch cut short is finished by the next open (embedded)
+        or by the next `replace_with` (server)."""
+
     @abc.abstractmethod
     def _save_meta(self, meta: StoreMeta) -> None:
         """Record a changed meta with both collections (after `add_text_vectors`)."""

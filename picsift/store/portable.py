@@ -32,11 +32,13 @@ from picsift.errors import InputError, StoreError
 from picsift.progress import Progress
 from picsift.store.base import Collection, ImageStore, PointData
 from picsift.store.schema import StoreMeta
+from picsift.store.switch import JOURNAL, REPLACED, STAGING
 
 FORMAT = "picsift-store"
 VERSION = 1
 BATCH = 512
-_SKIP = {"qdrant", ".picsift.lock"}  # the embedded engine's files: rebuilt by the target
+# The embedded engine's files (rebuilt by the target), and what a re-embed cut short left.
+_SKIP = {"qdrant", ".picsift.lock", STAGING, REPLACED, JOURNAL}
 _SQLITE = ".sqlite"
 
 

@@ -18,6 +18,7 @@ from picsift.store.edge import EdgeStore
 from search import jobs
 from search.app import create_app
 from search.jobs import INTERRUPTED, JOURNAL, JobQueue
+from search.writelock import WriteLock
 from tests.search.test_api_jobs import wait
 
 
@@ -31,7 +32,7 @@ def finish(queue: JobQueue, job_id: str, timeout: float = 30.0) -> jobs.Job:
 
 def test_finished_jobs_are_restored_with_their_results(tmp_path):
     path = tmp_path / JOURNAL
-    first = JobQueue(threading.Lock(), journal=path)
+    first = JobQueue(WriteLock(), journal=path)
     done = first.submit("index", {"sources": ["a.zip"]}, lambda progress: {"new": 3})
 
     def fails(progress):
@@ -42,7 +43,7 @@ def test_finished_jobs_are_restored_with_their_results(tmp_path):
     finish(first, failed.id)
     first.close()
 
-    again = JobQueue(threading.Lock(), journal=path)
+    again = JobQueue(WriteLock(), journal=path)
     restored = again.get(done.id).view()
     assert restored == done.view() and restored["result"] == {"new": 3}
     assert restored["state"] == "done" and restored["finished_at"]
@@ -58,7 +59,7 @@ def test_jobs_cut_off_by_a_kill_come_back_cancelled(tmp_path):
     journaled as such, and the next server start shows them as cancelled."""
     path = tmp_path / JOURNAL
     release = threading.Event()
-    killed = JobQueue(threading.Lock(), journal=path)
+    killed = JobQueue(WriteLock(), journal=path)
     running = killed.submit("caption", {}, lambda progress: release.wait(30) and {})
     queued = killed.submit("topics", {"action": "fit"}, lambda progress: {})
     deadline = time.monotonic() + 30
@@ -66,7 +67,7 @@ def test_jobs_cut_off_by_a_kill_come_back_cancelled(tmp_path):
         assert time.monotonic() < deadline
         time.sleep(0.01)
 
-    restarted = JobQueue(threading.Lock(), journal=path)
+    restarted = JobQueue(WriteLock(), journal=path)
     for job in (running, queued):
         view = restarted.get(job.id).view()
         assert view["state"] == "cancelled" and view["error"] == INTERRUPTED
@@ -78,7 +79,7 @@ def test_jobs_cut_off_by_a_kill_come_back_cancelled(tmp_path):
 
 def test_unreadable_lines_are_skipped_and_the_rest_kept(tmp_path, caplog):
     path = tmp_path / JOURNAL
-    queue = JobQueue(threading.Lock(), journal=path)
+    queue = JobQueue(WriteLock(), journal=path)
     good = finish(queue, queue.submit("caption", {}, lambda progress: {"written": 1}).id)
     queue.close()
     written = len(path.read_text().splitlines())
@@ -87,7 +88,7 @@ def test_unreadable_lines_are_skipped_and_the_rest_kept(tmp_path, caplog):
         fh.write(json.dumps({**good.view(), "id": "x", "state": "exploded"}) + "\n")
         fh.write('{"id": "torn", "kind": "ind')
     with caplog.at_level(logging.WARNING, logger="picsift.jobs"):
-        again = JobQueue(threading.Lock(), journal=path)
+        again = JobQueue(WriteLock(), journal=path)
     assert [j.id for j in again.list()] == [good.id]
     assert [r.getMessage().rsplit(" line ", 1)[1] for r in caplog.records] == [
         f"{written + n} is not a job; skipped" for n in (1, 2, 3)
@@ -101,13 +102,13 @@ def test_the_journal_keeps_only_the_last_jobs(tmp_path, monkeypatch):
     path = tmp_path / JOURNAL
     # Room for all ten to wait: on a busy machine the worker may not have started one yet
     # (with the default of 8 the ninth submit was refused, in CI).
-    queue = JobQueue(threading.Lock(), journal=path, max_queued=10)
+    queue = JobQueue(WriteLock(), journal=path, max_queued=10)
     ids = [queue.submit("caption", {}, lambda progress, i=i: {"i": i}).id for i in range(10)]
     finish(queue, ids[-1])
     queue.close()
     # Three records a job (queued, running, done): rewritten whenever it passes 4 x KEEP lines.
     assert len(path.read_text().splitlines()) <= 4 * 3 + 1
-    again = JobQueue(threading.Lock(), journal=path)
+    again = JobQueue(WriteLock(), journal=path)
     assert [j.id for j in again.list()] == ids[:-4:-1]
     assert again.get(ids[-1]).result == {"i": 9}
     again.close()
@@ -117,7 +118,7 @@ def test_jobs_still_run_when_the_journal_cannot_be_written(tmp_path, caplog):
     path = tmp_path / JOURNAL
     path.mkdir()
     with caplog.at_level(logging.ERROR, logger="picsift.jobs"):
-        queue = JobQueue(threading.Lock(), journal=path)
+        queue = JobQueue(WriteLock(), journal=path)
         job = finish(queue, queue.submit("caption", {}, lambda progress: {"written": 0}).id)
     queue.close()
     assert job.state == "done" and job.result == {"written": 0}
