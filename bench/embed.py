@@ -17,9 +17,11 @@ overlap of each image's 10 nearest neighbours within the set, after subtracting 
 mean (random weights make raw embeddings nearly collinear, so raw cosine proves little).
 
 Captions/s (a random model with vit-gpt2-image-captioning's architecture, every caption run to
-20 new tokens) are printed beside the roof of this CPU, measured in the same run: the encoder's
-FLOPs at the measured matrix-multiply peak, plus, per generated token, the decoder's weights
-read at the measured memory bandwidth (or its FLOPs at the peak, whichever is longer).
+20 new tokens), through transformers' `generate` and through picsift's own loop, are printed
+beside the roof of this CPU, measured in the same run: the encoder's FLOPs at the measured
+matrix-multiply peak, plus, per generated token, the bytes the decoder reads (its weights once
+per batch, and each image's cross-attention keys and values) at the measured memory bandwidth
+(or its FLOPs at the peak, whichever is longer).
 
     .venv/bin/python bench/embed.py [--images 200] [--skip-captions] [--skip-siglip]
 """
@@ -204,12 +206,17 @@ def encoder_flops(config) -> float:
 
 
 def caption_roof(model, batch: int, new_tokens: int, peak: float, bandwidth: float) -> float:
-    """Captions/s this CPU allows: the encoder's FLOPs at `peak`, then per generated token the
-    decoder's weights read at `bandwidth` (or its FLOPs at `peak`, if longer)."""
+    """Captions/s this CPU allows: the encoder's FLOPs at `peak`, then per generated token
+    the bytes the decoder must read at `bandwidth` (or its FLOPs at the peak, if longer):
+    its weights once for the batch, and each image's cross-attention keys and values (one
+    key and one value per encoder token, per layer)."""
     params = sum(p.numel() for p in model.decoder.parameters())
-    weight_bytes = params * next(model.decoder.parameters()).element_size()
-    step = max(weight_bytes / bandwidth, 2 * params * batch / peak)
-    seconds = batch * encoder_flops(model.config.encoder) / peak + new_tokens * step
+    size = next(model.decoder.parameters()).element_size()
+    enc, dec = model.config.encoder, model.config.decoder
+    tokens = (enc.image_size // enc.patch_size) ** 2 + 1
+    cross = dec.n_layer * 2 * tokens * dec.n_embd * size
+    step = max((params * size + batch * cross) / bandwidth, 2 * params * batch / peak)
+    seconds = batch * encoder_flops(enc) / peak + new_tokens * step
     return batch / seconds
 
 
@@ -290,16 +297,17 @@ def main() -> None:
         )
         print("|---|---|---|---|---|---|")
         for rt in (Runtime("cpu", "fp32", "fp32"), runtime):
-            cap = Captioner(str(cap_dir), runtime=rt)
-            cap.caption_images(images[:2])
-            _, t = timed(lambda cap=cap: cap.caption_images(images))
             peak = matmul_peak(rt.precision)
-            roof = caption_roof(cap._parts()[0], cap.batch_size, 20, peak, bandwidth)
-            rate = len(images) / t
-            print(
-                f"| {rt.precision} | {cap.batch_size} | {rate:.2f} | {peak / 1e9:,.0f} | "
-                f"{roof:.2f} | {rate / roof:.0%} |"
-            )
+            for own_loop, path in ((False, "transformers generate"), (True, "picsift loop")):
+                cap = Captioner(str(cap_dir), runtime=rt, own_loop=own_loop)
+                cap.caption_images(images[:2])
+                _, t = timed(lambda cap=cap: cap.caption_images(images))
+                roof = caption_roof(cap._parts()[0], cap.batch_size, 20, peak, bandwidth)
+                rate = len(images) / t
+                print(
+                    f"| {rt.precision}, {path} | {cap.batch_size} | {rate:.2f} | "
+                    f"{peak / 1e9:,.0f} | {roof:.2f} | {rate / roof:.0%} |"
+                )
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """Image captions with a VisionEncoderDecoder model (default vit-gpt2-image-captioning).
 
 transformers 5 removed the `image-to-text` pipeline, so this calls `generate` with the model's
-own image processor and tokenizer: batched, greedy, KV cache, short maximum length.
+own image processor and tokenizer: batched, greedy, KV cache, short maximum length. On the CPU,
+ViT + GPT-2 models (vit-gpt2's architecture) run a loop of picsift's own instead, which
+computes the same with less memory traffic (`fast_caption`, about 1.35x the captions/s).
 
 In bf16 the weights themselves are loaded in bf16, not cast under autocast: the decoder reads
 all its weights once per generated token, and autocast reads them in fp32 and casts them again
@@ -23,6 +25,8 @@ from picsift.models.runtime import Runtime, configure_threads, deferred_runtime
 
 if TYPE_CHECKING:
     from transformers import BaseImageProcessor, PreTrainedTokenizerBase, VisionEncoderDecoderModel
+
+    from picsift.models.fast_caption import FastVitGpt2
 
     # The loaded captioner: the model, its image processor and its tokenizer.
     Parts = tuple[VisionEncoderDecoderModel, BaseImageProcessor, PreTrainedTokenizerBase]
@@ -62,6 +66,21 @@ def _quiet_generate() -> Iterator[None]:
         hf_logging.set_verbosity(previous)
 
 
+def _start_end(model: VisionEncoderDecoderModel) -> tuple[int, int | None] | None:
+    """The decoder's start token and its one end token (None: none, every caption runs to the
+    limit), as `generate` takes them; None when it has several end tokens."""
+    config = model.generation_config
+    start = config.decoder_start_token_id
+    if start is None:
+        start = model.config.decoder_start_token_id
+    end = config.eos_token_id
+    if isinstance(end, list):
+        if len(end) != 1:
+            return None
+        end = end[0]
+    return (int(start), end) if isinstance(start, int) else None
+
+
 def _new_token_limit(model: VisionEncoderDecoderModel, wanted: int) -> int:
     """`wanted`, capped so the start token plus the caption fit the decoder's position table
     (a caption with no end token would otherwise run past it and fail the whole batch)."""
@@ -79,9 +98,11 @@ class Captioner:
         batch_size: int = 32,
         max_new_tokens: int = 20,
         decode_workers: int = 4,
+        own_loop: bool = True,
     ):
         """`runtime`: where and how the model runs, or a function giving that at first use
-        (`deferred_runtime`, the default)."""
+        (`deferred_runtime`, the default). `own_loop=False`: always transformers' `generate`
+        (the benchmark's baseline)."""
         self.name = model
         self.path, self.model_id = resolve(model, "captioner")
         if runtime is None:
@@ -90,6 +111,8 @@ class Captioner:
         self.batch_size = batch_size
         self.max_new_tokens = max_new_tokens
         self.decode_workers = decode_workers
+        self.own_loop = own_loop
+        self._fast: FastVitGpt2 | None = None
 
     @property
     def runtime(self) -> Runtime:
@@ -120,24 +143,45 @@ class Captioner:
 
         model, processor, tokenizer = self._parts()
         max_new_tokens = _new_token_limit(model, self.max_new_tokens)
+        fast = self._fast_path(model)
         captions: list[str] = []
         for start in range(0, len(images), self.batch_size):
             chunk = list(images[start : start + self.batch_size])
             pixels = processor(images=chunk, return_tensors="pt").pixel_values
+            pixels = pixels.to(self.runtime.device, model.dtype)
             fp32 = model.dtype == torch.float32  # else bf16 weights: nothing to cast
-            cast = self.runtime.autocast() if fp32 else contextlib.nullcontext()
+            cast = self.runtime.autocast() if fp32 and not fast else contextlib.nullcontext()
             with torch.inference_mode(), cast, _quiet_generate():
-                ids = model.generate(
-                    pixel_values=pixels.to(self.runtime.device, model.dtype),
-                    max_new_tokens=max_new_tokens,
-                    num_beams=1,
-                    do_sample=False,
-                    use_cache=True,
-                )
+                if fast:
+                    ids = fast.generate(pixels, max_new_tokens, *_start_end(model))
+                else:
+                    ids = model.generate(
+                        pixel_values=pixels,
+                        max_new_tokens=max_new_tokens,
+                        num_beams=1,
+                        do_sample=False,
+                        use_cache=True,
+                    )
             captions.extend(
                 t.strip() for t in tokenizer.batch_decode(ids, skip_special_tokens=True)
             )
         return captions
+
+    def _fast_path(self, model: VisionEncoderDecoderModel) -> FastVitGpt2 | None:
+        """The CPU loop of `fast_caption` for this model (made once), where it computes what
+        `generate` computes: a ViT + GPT-2 model in bf16 or fp32 (fp16 runs under autocast,
+        which the loop does not)."""
+        from picsift.models.fast_caption import FastVitGpt2, supports
+
+        if self._fast is None or self._fast.model is not model:
+            usable = (
+                self.own_loop
+                and self.runtime.precision in ("bf16", "fp32")
+                and supports(model)
+                and _start_end(model) is not None
+            )
+            self._fast = FastVitGpt2(model, self.batch_size) if usable else None
+        return self._fast
 
     def caption_sources(
         self, items: Iterable[T], read: Callable[[T], Source] = lambda x: x
