@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 def stage_bars() -> Bars:
     """The bars of the indexing workflow's stages (hash, embed, videos, its phases)."""
-    return Bars(stages={"hash", "embed", "video", "caption", "ocr", "text", "search index"})
+    stages = {"hash", "embed", "video", "variants", "caption", "ocr", "text", "search index"}
+    return Bars(stages=stages)
 
 
 def _summary(report: dict, topics: str | None = None) -> None:
@@ -48,6 +49,8 @@ def _summary(report: dict, topics: str | None = None) -> None:
         typer.echo(f"  failed ({reason}): {count:,}")
     for warning in report["warnings"]:
         typer.echo(f"  warning: {warning}")
+    if variants := report.get("variants"):
+        typer.echo(variants_line(variants))
     if captions := report.get("captions"):
         typer.echo(f"captions: {captions['written']:,} written, {len(captions['failed']):,} failed")
     if ocr := report.get("ocr"):
@@ -65,6 +68,14 @@ def _topics_line(topics: dict | None) -> str | None:
     return (
         f"topics: {topics['assigned']:,} new images joined topics of run {topics['run']}, "
         f"{topics['unassigned']:,} matched none (topic -1)"
+    )
+
+
+def variants_line(variants: dict) -> str:
+    """The variant phase's report in one line."""
+    return (
+        f"variants: {variants['written']:,} images grouped, {variants['joined']:,} of them the "
+        f"same picture as another image, {len(variants['failed']):,} failed"
     )
 
 
@@ -121,6 +132,8 @@ class _Run:
         """Look for new files every `interval` seconds until interrupted (Ctrl-C)."""
         import time
 
+        from indexer.run import Interrupted
+
         typer.echo(f"watching for new files every {interval:g} s (Ctrl-C to stop)")
         try:
             while True:
@@ -128,7 +141,13 @@ class _Run:
                 out, topics = self.once(only_new=True)
                 if out["found"] or out["posts_linked"]:
                     _summary(out, topics)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as stop:
+            if isinstance(stop, Interrupted):  # what the pass stored before Ctrl-C
+                _summary(stop.run.report, None)
+                typer.echo(
+                    f"interrupted in the {stop.run.report['interrupted']} phase: the next run "
+                    "finishes it"
+                )
             typer.echo("stopped watching")
 
 
@@ -292,6 +311,31 @@ def register(app: typer.Typer) -> None:
             with opened, stage_bars() as bars:
                 done = tasks.ocr(opened, settings, bars)
         typer.echo(ocr_line(done))
+        for failure in done["failed"]:
+            typer.echo(f"  failed: {failure['id']}: {failure['reason']}")
+
+    @app.command()
+    def variants(
+        ctx: typer.Context,
+        again: Annotated[
+            bool, typer.Option("--again", help="Drop every group and group all images anew.")
+        ] = False,
+    ) -> None:
+        """Group the images without a variant group with the images that are the same picture
+        (re-encoded, resized, cropped, overlaid with text); see `variant` in the payloads."""
+        from cli.common import settings_from
+        from search import tasks
+
+        settings = settings_from(ctx)
+        opened = open_or_served(settings, "picsift variants")
+        if isinstance(opened, Server):
+            done = opened.run_job("/api/jobs/variants", {"again": again}, "variants")
+        else:
+            with opened, stage_bars() as bars:
+                done = tasks.variants(opened, settings, bars, again=again)
+        if done["forgotten"]:
+            typer.echo(f"dropped the groups of {done['forgotten']:,} images")
+        typer.echo(variants_line(done))
         for failure in done["failed"]:
             typer.echo(f"  failed: {failure['id']}: {failure['reason']}")
 

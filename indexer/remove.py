@@ -1,5 +1,6 @@
 """Taking a dataset out (takedowns, ethics review): its posts and file records go; images
-left with no post and no file of another dataset are deleted, with their thumbnails."""
+left with no post and no file of another dataset are deleted, with their thumbnails, and the
+variant groups they were in are counted again."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 from indexer.cache import IndexCache
 from indexer.payloads import derived
+from indexer.variants import recount
 from picsift.store import Filter, ImageStore, Match
 from picsift.thumbs import THUMB_FIELDS, thumb_key, thumb_path
 
@@ -16,7 +18,7 @@ def remove_dataset(
 ) -> tuple[int, int]:
     """Remove `dataset` everywhere. Returns (images kept with fewer posts, images deleted)."""
     flt = Filter(must=(Match("datasets", dataset),))
-    fields = [*THUMB_FIELDS, "posts", "files", "first_seen"]
+    fields = [*THUMB_FIELDS, "posts", "files", "first_seen", "variant"]
     records = list(store.images.scroll(flt, with_payload=fields))
     updates, doomed = [], []
     for record in records:
@@ -31,6 +33,7 @@ def remove_dataset(
             doomed.append(record)
     store.images.set_payloads(updates)
     store.images.delete([r.id for r in doomed])
+    recount(store, {r.payload["variant"] for r in doomed if r.payload.get("variant")})
     for record in doomed:
         if key := thumb_key(record.payload):
             thumb_path(data_dir, key).unlink(missing_ok=True)

@@ -21,6 +21,7 @@ from indexer.records import MediaItem
 from indexer.shard import Shard
 from indexer.sources import collect
 from indexer.text_vectors import text_vectors
+from indexer.variants import group_variants
 from indexer.video import FramePlan
 from picsift.models.ocr import OcrEngine, OcrUnavailable
 from picsift.progress import Progress
@@ -97,6 +98,18 @@ class TextVectors:
         return {"written": text_vectors(store, progress=progress), "failed": []}
 
 
+@dataclass(frozen=True)
+class Variants:
+    """The variant group of every image without one (see `indexer.variants`)."""
+
+    name: str = "variants"
+    every_run: bool = False
+
+    def run(self, store: ImageStore, data_dir: Path, progress: Progress) -> dict[str, Any]:
+        done = group_variants(store, data_dir, progress)
+        return _section(done.written, done.failed) | {"joined": done.joined}
+
+
 def ocr_phase(settings: Settings) -> Ocr:
     """OCR as the settings ask for it, or off with the reason (Tesseract missing...)."""
     try:
@@ -126,16 +139,29 @@ class IndexRun:
     enriched: int = 0
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a run's enrichment phases: the images the run indexed are stored, and
+    `run.report` says so, with the phase cut short as `interrupted` (the next run finishes
+    it: phases work on what is missing)."""
+
+    def __init__(self, run: IndexRun):
+        super().__init__()
+        self.run = run
+
+
 def enrichment(settings: Settings, *, captions: bool = True) -> list[Phase]:
     """The enrichment phases the settings switch on, in the order they run: the text vectors
-    before the phases that write text (captions, OCR: the slow ones) and after them."""
+    first (new posts searchable by their words at once), variant groups, the phases that write
+    text (captions, OCR: the slow ones), and the text vectors again after them."""
     from picsift.models.factory import captioner_for
 
     captioner = captioner_for(settings) if captions else None
+    grouping: list[Phase] = [Variants()] if settings.variants else []
     phases: list[Phase] = [Captions(captioner)] if captioner is not None else []
     if settings.ocr:
         phases.append(ocr_phase(settings))
-    return [TextVectors(), *phases, TextVectors()] if phases else [TextVectors()]
+    last = [TextVectors()] if phases else []
+    return [TextVectors(), *grouping, *phases, *last]
 
 
 def frame_plan(settings: Settings) -> FramePlan:
@@ -191,7 +217,11 @@ def run_index(
     enriched = 0
     for phase in phases:
         if new_ids or phase.every_run:
-            section = phase.run(store, data_dir, progress or _quiet)
+            try:
+                section = phase.run(store, data_dir, progress or _quiet)
+            except KeyboardInterrupt:
+                report["interrupted"] = phase.name
+                raise Interrupted(IndexRun(report, new_ids, enriched)) from None
             report[phase.name] = _summed(report.get(phase.name), section)
             enriched += section["written"]
     return IndexRun(report, new_ids, enriched)

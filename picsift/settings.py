@@ -94,6 +94,9 @@ class Settings(BaseSettings):
         24, ge=1, le=1000, description="Videos: keep at most this many frames of each."
     )
     ocr: bool = Field(False, description="Read the text in new images while indexing (OCR).")
+    variants: bool = Field(
+        True, description="Group new images with their variants (the same picture) while indexing."
+    )
     ocr_languages: str = Field(
         "deu+eng",
         pattern=r"^[a-z_]{3,}(\+[a-z_]{3,})*$",

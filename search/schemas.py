@@ -295,6 +295,12 @@ class TopicsIn(BaseModel):
     captions: bool = Field(True, description="Caption representatives of wordless topics.")
 
 
+class VariantsIn(BaseModel):
+    """Group the images without a variant group, or (`again`) every image anew."""
+
+    again: bool = Field(False, description="Drop every group first and group all images anew.")
+
+
 class JobProgress(BaseModel):
     stage: str
     done: int

@@ -287,3 +287,30 @@ def reembed(
         "topics": _plain(rebased),
         "text": text(store, settings, progress),
     }
+
+
+def variants(
+    store: ImageStore, settings: Settings, progress: Progress, *, again: bool = False
+) -> dict[str, Any]:
+    """`picsift variants`, command and job alike: the variant group of every image without
+    one; `again`: every image grouped anew (the groups dropped first).
+
+    Returns:
+        `written`, `joined` (of them, the same picture as another image), `failed`, and
+        `forgotten` (groups dropped by `again`).
+    """
+    from indexer.variants import forget_variants, group_variants
+
+    if not store.exists:
+        return {"written": 0, "joined": 0, "failed": [], "forgotten": 0}
+    forgotten = forget_variants(store) if again else 0
+    done = group_variants(store, settings.data_dir, progress)
+    if done.written:
+        _refresh(store, progress)
+    failed = [{"id": i, "reason": r} for i, r in done.failed]
+    return {
+        "written": done.written,
+        "joined": done.joined,
+        "failed": failed,
+        "forgotten": forgotten,
+    }

@@ -51,6 +51,9 @@ IMAGE_INDEXES: dict[str, IndexKind] = {
     "video_sha256": IndexKind.KEYWORD,
     "frame_index": IndexKind.INTEGER,
     "frame_time": IndexKind.FLOAT,
+    "variant": IndexKind.KEYWORD,
+    "variant_size": IndexKind.INTEGER,
+    "phash_bands": IndexKind.KEYWORD,
 }
 
 TOPIC_INDEXES: dict[str, IndexKind] = {

@@ -17,7 +17,7 @@ from picsift.names import check_dataset
 from search import tasks
 from search.deps import AppState, ReadAccess, State, WriteAccess
 from search.errors import documented
-from search.schemas import IndexIn, JobOut, JobsOut, TopicsIn
+from search.schemas import IndexIn, JobOut, JobsOut, TopicsIn, VariantsIn
 from search.uploads import check_sources, save_zip
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
@@ -172,6 +172,15 @@ def ocr(state: State) -> dict[str, Any]:
     tasks.ocr_ready(state.settings)  # refused at the door when Tesseract cannot run
     task = partial(tasks.ocr, state.store, state.settings)
     return _submit(state, "ocr", {"languages": state.settings.ocr_languages}, task, "ocr")
+
+
+@router.post("/variants", **_JOB)
+def variants(state: State, body: VariantsIn | None = None) -> dict[str, Any]:
+    """Group every image without a variant group with the images that are the same picture
+    (`again`: every image grouped anew)."""
+    again = bool(body and body.again)
+    task = partial(tasks.variants, state.store, state.settings, again=again)
+    return _submit(state, "variants", {"again": again}, task, ("variants", again))
 
 
 @router.post("/topics", **_JOB)

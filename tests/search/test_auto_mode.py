@@ -134,7 +134,7 @@ def test_new_posts_are_searchable_by_their_text_before_captions_run(make_store, 
     from indexer.run import enrichment
 
     phases = enrichment(Settings(model="toy", caption_model="toy"))
-    assert [phase.name for phase in phases] == ["text", "captions", "text"]
+    assert [phase.name for phase in phases] == ["text", "variants", "captions", "text"]
     store = make_store()
     found_while_captioning: list[set[str]] = []
 
