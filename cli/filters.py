@@ -16,6 +16,9 @@ Tag = Annotated[list[str] | None, typer.Option(help="Only images with these tags
 Keyword = Annotated[str | None, typer.Option(help="Words in the caption, post text or hashtags.")]
 DateFrom = Annotated[str | None, typer.Option(help="Posts from (YYYY-MM-DD).")]
 DateTo = Annotated[str | None, typer.Option(help="Posts until (YYYY-MM-DD).")]
+Variant = Annotated[
+    str | None, typer.Option(help="Only the images of this variant group (an image's variant).")
+]
 GroupBy = Annotated[
     str | None,
     typer.Option(help="One hit per 'post', per 'author' or per 'video' (its best frame)."),

@@ -58,8 +58,9 @@ def _global(
 
 
 def _register() -> None:
-    from cli import demo, index, models, search, serve, status, store, tag, topics
+    from cli import circulation, demo, index, models, search, serve, status, store, tag, topics
 
+    circulation.register(app)
     demo.register(app)
     index.register(app)
     models.register(app)

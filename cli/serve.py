@@ -80,6 +80,7 @@ def register(app: typer.Typer) -> None:
         keyword: filters.Keyword = None,
         date_from: filters.DateFrom = None,
         date_to: filters.DateTo = None,
+        variant: filters.Variant = None,
         limit: Annotated[
             int | None,
             typer.Option(min=1, help="Images at most (with TEXT: the best N)."),
@@ -120,6 +121,7 @@ def register(app: typer.Typer) -> None:
             tag=tag,
             date_from=date_from,
             date_to=date_to,
+            variant=variant,
             group_by=group_by,
             min_score=min_score,
             mode=mode,

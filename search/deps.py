@@ -143,6 +143,10 @@ def search_filters(
     date_from: Annotated[str | None, Query(description="Posts from (YYYY-MM-DD).")] = None,
     date_to: Annotated[str | None, Query(description="Posts until (YYYY-MM-DD).")] = None,
     has_caption: Annotated[bool | None, Query(description="With / without caption.")] = None,
+    variant: Annotated[
+        str | None,
+        Query(description="Only the images of this variant group (an image's `variant`)."),
+    ] = None,
 ) -> SearchRequest:
     """The query terms and filters shared by search, similar, image search and export."""
     return SearchRequest.from_options(
@@ -157,6 +161,7 @@ def search_filters(
         date_from=date_from,
         date_to=date_to,
         has_caption=has_caption,
+        variant=variant,
     )
 
 

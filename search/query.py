@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal, get_args
@@ -17,6 +18,7 @@ MAX_TERMS = 20  # per q / not: each distinct term is one text encoding under the
 GroupBy = Literal["post", "author", "video"]
 GROUPS = get_args(GroupBy)
 Mode = Literal["image", "text", "hybrid"]
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 MODES = get_args(Mode)
 
 
@@ -35,6 +37,7 @@ class SearchRequest:
     date_from: str | None = None
     date_to: str | None = None
     has_caption: bool | None = None
+    variant: str | None = None  # a variant group's id: only its images
     limit: int = 20
     offset: int = 0
     group_by: GroupBy | None = None
@@ -109,6 +112,11 @@ class SearchRequest:
                     raise InputError(f"{name}: empty value; leave {name} out to not filter by it")
         for value in self.datasets:
             check_dataset(value)
+        if self.variant is not None and not _UUID.fullmatch(self.variant):
+            raise InputError(
+                f"variant: {self.variant[:40]!r} is not a variant group's id (the `variant` "
+                "of an image, a UUID)"
+            )
         if not 1 <= self.limit <= MAX_LIMIT:
             raise InputError(f"limit: must be within 1..{MAX_LIMIT}, got {self.limit}")
         if self.offset < 0:
@@ -176,6 +184,8 @@ class SearchRequest:
             must.append(MatchAny("datasets", tuple(self.datasets)))
         if self.exclude_topics:
             must_not.append(MatchAny("topic", tuple(self.exclude_topics)))
+        if self.variant:
+            must.append(Match("variant", self.variant))
         if self.has_caption is True:
             must_not.append(IsEmpty("caption"))
         elif self.has_caption is False:

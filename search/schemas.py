@@ -295,6 +295,28 @@ class TopicsIn(BaseModel):
     captions: bool = Field(True, description="Caption representatives of wordless topics.")
 
 
+class GroupOut(BaseModel):
+    """One variant group's circulation (see `search.circulation`)."""
+
+    variant: str
+    images: int
+    posts: int
+    accounts: int
+    datasets: list[str]
+    first_seen: str | None
+    last_seen: str | None
+    weeks: dict[str, int] = Field(description="Posts per week, by the week's Monday.")
+    engagement: dict[str, int] = Field(description="likes, comments, shares, plays: sums.")
+    engagement_posts: dict[str, int] = Field(description="Posts each sum is over.")
+    engaged: int = Field(description="likes + comments + shares.")
+
+
+class CirculationOut(BaseModel):
+    groups: list[GroupOut]
+    total: int = Field(description="Groups of two or more images in the store.")
+    sort: str
+
+
 class VariantsIn(BaseModel):
     """Group the images without a variant group, or (`again`) every image anew."""
 

@@ -3,12 +3,14 @@ on demand; the report says how many images are the same picture as another."""
 
 from __future__ import annotations
 
+import csv
 import json
 
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from cli.main import app
+from picsift.errors import InputError
 from picsift.settings import Settings
 from picsift.store.edge import EdgeStore
 from search.app import create_app
@@ -35,6 +37,19 @@ def test_index_groups_variants_and_variants_regroups_on_demand(tmp_path, toy_cli
     with EdgeStore(tmp_path / "store") as opened:
         groups = {r.payload["variant"] for r in opened.images.scroll()}
     assert len(groups) == 4  # three pictures and one look-alike, each with its variants
+
+    group = sorted(groups)[0]
+    out = tmp_path / "group.csv"
+    exported = runner.invoke(app, [*store, "export", "--variant", group, "--out", str(out)])
+    assert exported.exit_code == 0, exported.output
+    with out.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 3 and {r["variant"] for r in rows} == {group}  # a picture, 2 variants
+    assert {r["variant_size"] for r in rows} == {"3"}
+    manifest = json.loads((tmp_path / "group.csv.manifest.json").read_text())
+    assert manifest["filters"]["variant"] == group
+    bad = runner.invoke(app, [*store, "search", "x", "--variant", "../etc"])
+    assert isinstance(bad.exception, InputError) and "variant:" in str(bad.exception)
 
     opened = EdgeStore(tmp_path / "store")
     settings = Settings(store=str(opened.directory))
