@@ -42,16 +42,18 @@ def caption_missing(
             pending, read=lambda item: thumb_path(data_dir, item[1])
         )
         updates = []
-        for (point_id, _), caption, error in captions:
-            if caption is None:
-                reason = error if error.startswith(CAPTION_FAILED) else f"thumbnail: {error}"
-                failed.append((point_id, reason))
-            else:
-                updates.append((point_id, {"caption": caption}))
-            done += 1
-            if progress:  # after each image: a job lets quick writes in here
-                progress("caption", done, total)
-        store.images.set_payloads(updates)
+        try:
+            for (point_id, _), caption, error in captions:
+                if caption is None:
+                    reason = error if error.startswith(CAPTION_FAILED) else f"thumbnail: {error}"
+                    failed.append((point_id, reason))
+                else:
+                    updates.append((point_id, {"caption": caption}))
+                done += 1
+                if progress:  # after each image: a job lets quick writes in here, or stops
+                    progress("caption", done, total)
+        finally:  # a job stopped in the middle keeps the captions it made
+            store.images.set_payloads(updates)
 
     # Pages are collected first: writing captions while scrolling a filter on `caption`
     # would shift the pages under the scroll.

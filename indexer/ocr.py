@@ -50,17 +50,22 @@ def ocr_missing(
     # Collected first: writing `ocr` while scrolling a filter on it would shift the pages.
     records = list(store.images.scroll(flt, with_payload=FIELDS, page_size=256))
     done, failed, updates = 0, [], []
-    for seen, (record, (picture, source)) in enumerate(
-        pictures(records, data_dir, OCR_SIDE, read), 1
-    ):
-        if picture is None:
-            failed.append((record.id, source))
-        else:
-            updates.append((record.id, {"ocr": ocr_payload(engine.read(picture), source, engine)}))
-        if len(updates) == PAGE or seen == len(records):
-            store.images.set_payloads(updates)
-            done += len(updates)
-            updates = []
-        if progress:  # after each image: a job lets quick writes in here
-            progress("ocr", seen, len(records))
+    try:
+        for seen, (record, (picture, source)) in enumerate(
+            pictures(records, data_dir, OCR_SIDE, read), 1
+        ):
+            if picture is None:
+                failed.append((record.id, source))
+            else:
+                read_now = engine.read(picture)
+                updates.append((record.id, {"ocr": ocr_payload(read_now, source, engine)}))
+            if len(updates) == PAGE:
+                store.images.set_payloads(updates)
+                done += len(updates)
+                updates = []
+            if progress:  # after each image: a job lets quick writes in here, or stops
+                progress("ocr", seen, len(records))
+    finally:  # a job stopped in the middle keeps what it read
+        store.images.set_payloads(updates)
+        done += len(updates)
     return done, failed

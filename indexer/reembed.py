@@ -6,7 +6,8 @@ decoded as `picsift index` decodes it; a video frame from its video, checked the
 Failing that, from its thumbnail (256 px, what the index embedded at most anyway for frames),
 and the report counts those. Images neither can give are listed and left out: the caller
 decides whether the store may switch without them. Resumable: images already in the staging
-collection (a run cut short) are not embedded again.
+collection (a run cut short) are not embedded again, but their payloads are copied again, and
+images removed from the store meanwhile leave it (`settle`).
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ def reembed_images(
     def missing(flt: Filter) -> Iterator[Record]:
         scroll = store.images.scroll(flt, with_payload=FIELDS, page_size=PAGE)
         for page in _batched(scroll, PAGE):
-            there = staged.images.retrieve([r.id for r in page], with_payload=False)
+            there = staged.images.retrieve([r.id for r in page], with_vectors=True)
+            _refresh_payloads(store, staged, there)
             done.images += len(there)
             have = {r.id for r in there}
             yield from (r for r in page if r.id not in have)
@@ -65,10 +67,7 @@ def reembed_images(
     def write(ids: list[str], vectors: Iterable[Any]) -> None:
         payloads = {r.id: r.payload for r in store.images.retrieve(ids, with_payload=True)}
         staged.images.upsert(
-            [
-                PointData(i, v, {k: x for k, x in payloads[i].items() if k not in NOT_COPIED})
-                for i, v in zip(ids, vectors, strict=True)
-            ]
+            [PointData(i, v, _copied(payloads[i])) for i, v in zip(ids, vectors, strict=True)]
         )
         done.images += len(ids)
         done.embedded += len(ids)
@@ -88,6 +87,30 @@ def reembed_images(
         if good:
             write([r.id for r, _, _ in good], encoder.embed_images([p for _, p, _ in good]))
     return done
+
+
+def _copied(payload: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in payload.items() if k not in NOT_COPIED}
+
+
+def _refresh_payloads(store: ImageStore, staged: ImageStore, there: list[Record]) -> None:
+    """Images a run cut short had embedded already get the store's payloads of now (posts
+    linked, captions or topics written since), whole: their vectors are kept."""
+    if not there:
+        return
+    payloads = {r.id: r.payload for r in store.images.retrieve([r.id for r in there])}
+    staged.images.upsert([PointData(r.id, r.vector, _copied(payloads[r.id])) for r in there])
+
+
+def settle(store: ImageStore, staged: ImageStore) -> int:
+    """Take the images that left the store since a run cut short embedded them (a dataset
+    removed) out of the staging collection; returns how many."""
+    kept = {r.id for r in store.images.scroll(with_payload=False, page_size=5000)}
+    gone = [
+        r.id for r in staged.images.scroll(with_payload=False, page_size=5000) if r.id not in kept
+    ]
+    staged.images.delete(gone)
+    return len(gone)
 
 
 def _source(data_dir: Path, read: Read, thumbnails: list[str]) -> Callable[[Record], Source]:

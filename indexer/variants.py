@@ -37,24 +37,24 @@ MAX_BAND_CANDIDATES = 50
 FIELDS = [*THUMB_FIELDS, "video_sha256", "variant", "phash"]
 
 
+Node = tuple[str, str]  # ("image", id): an image without a group yet; ("group", id)
+
+
 @dataclass
 class _Groups:
-    """Union-find over this run's new images and the existing groups they meet (an existing
-    group is one node, named by its id), with each set's videos: frames of one video never
-    share a set."""
+    """Union-find over the images without a group yet and the existing groups they meet (one
+    node each: an image id can also name a group, so the two kinds never share a key), with
+    each set's videos: frames of one video never share a set."""
 
-    parent: dict[str, str] = field(default_factory=dict)
-    videos: dict[str, set[str]] = field(default_factory=dict)
-    new: set[str] = field(default_factory=set)  # the nodes that are this run's images
+    parent: dict[Node, Node] = field(default_factory=dict)
+    videos: dict[Node, set[str]] = field(default_factory=dict)
 
-    def add(self, node: str, videos: set[str], new: bool) -> None:
-        if new:  # also when met before as another image's candidate
-            self.new.add(node)
+    def add(self, node: Node, videos: set[str]) -> None:
         if node not in self.parent:
             self.parent[node] = node
             self.videos[node] = videos
 
-    def find(self, node: str) -> str:
+    def find(self, node: Node) -> Node:
         root = node
         while self.parent[root] != root:
             root = self.parent[root]
@@ -62,7 +62,7 @@ class _Groups:
             self.parent[node], node = root, self.parent[node]
         return root
 
-    def union(self, a: str, b: str) -> None:
+    def union(self, a: Node, b: Node) -> None:
         """Join the sets of `a` and `b`, unless that puts two frames of a video together."""
         ra, rb = self.find(a), self.find(b)
         if ra == rb or self.videos[ra] & self.videos[rb]:
@@ -71,12 +71,13 @@ class _Groups:
         self.videos[ra] |= self.videos.pop(rb)
 
     def sets(self) -> list[tuple[set[str], set[str]]]:
-        """Each set with new images: (its new images, the existing groups in it)."""
-        found: dict[str, tuple[set[str], set[str]]] = {}
+        """Each set with images without a group: (those images, the existing groups in it)."""
+        found: dict[Node, tuple[set[str], set[str]]] = {}
         for node in self.parent:
-            new, old = found.setdefault(self.find(node), (set(), set()))
-            (new if node in self.new else old).add(node)
-        return [(new, old) for new, old in found.values() if new]
+            images, groups = found.setdefault(self.find(node), (set(), set()))
+            kind, name = node
+            (images if kind == "image" else groups).add(name)
+        return [(images, groups) for images, groups in found.values() if images]
 
 
 class _Pictures:
@@ -165,29 +166,31 @@ def _videos(payload: dict[str, Any]) -> set[str]:
     return {payload["video_sha256"]} if payload.get("video_sha256") else set()
 
 
-def _node(store: ImageStore, record: Record, groups: _Groups, new: bool) -> str:
+def _node(store: ImageStore, record: Record, groups: _Groups) -> Node:
     """The record's node: its group's, when it has one; else its own."""
     group = record.payload.get("variant")
     if group:
-        if group not in groups.parent:
+        node = ("group", group)
+        if node not in groups.parent:
             members = store.images.scroll(
                 Filter(must=(Match("variant", group),)), with_payload=["video_sha256"]
             )
-            groups.add(group, {v for r in members for v in _videos(r.payload)}, new=False)
-        return group
-    groups.add(record.id, _videos(record.payload), new=new)
-    return record.id
+            groups.add(node, {v for r in members for v in _videos(r.payload)})
+        return node
+    node = ("image", record.id)
+    groups.add(node, _videos(record.payload))
+    return node
 
 
 def _match(store: ImageStore, record: Record, pictures: _Pictures, groups: _Groups) -> None:
     """Verify the image's candidates and join it with those that are the same picture."""
     own = pictures.of(record)
     assert own is not None
-    node = _node(store, record, groups, new=True)
+    node = _node(store, record, groups)
     for other in _candidates(store, record, own):
         theirs = pictures.of(other)
         if theirs is not None and verify(own, theirs).same:
-            groups.union(node, _node(store, other, groups, new=False))
+            groups.union(node, _node(store, other, groups))
 
 
 def _candidates(store: ImageStore, record: Record, own: Features) -> list[Record]:

@@ -29,6 +29,7 @@ METRICS = {
 }
 ENGAGEMENT = ("likes", "comments", "shares")  # what "engagement" sorts by (plays are reach)
 FIELDS = ["variant", "variant_size", "posts", "first_seen"]
+LAST_TS = 253_402_300_800  # 10000-01-01: a post time past it is no unix time in seconds
 
 
 @dataclass
@@ -76,7 +77,9 @@ def _summary(variant: str, images: int, posts: list[dict[str, Any]]) -> Group:
     group = Group(variant, images, posts=len(posts))
     group.accounts = len({(p.get("dataset"), p.get("author")) for p in posts if p.get("author")})
     group.datasets = sorted({str(p.get("dataset")) for p in posts if p.get("dataset")})
-    times = sorted(int(p["ts"]) for p in posts if isinstance(p.get("ts"), int | float))
+    times = sorted(
+        int(t) for p in posts if isinstance(t := p.get("ts"), int | float) and 0 <= t < LAST_TS
+    )
     if times:
         group.first_seen, group.last_seen = _iso(times[0]), _iso(times[-1])
         weeks = Counter(_monday(t) for t in times)
@@ -98,7 +101,7 @@ def _metric(post: dict[str, Any], columns: tuple[str, ...]) -> int | None:
         value = extra.get(column)
         try:
             number = int(float(value))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # "", "n/a", "inf"
             continue
         if number >= 0:
             return number

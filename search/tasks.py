@@ -240,7 +240,7 @@ def reembed(
             went meanwhile; the store is left as it was, and the new collection kept for the
             next run to go on with.
     """
-    from indexer.reembed import reembed_images
+    from indexer.reembed import reembed_images, settle
     from picsift.errors import StoreError
     from picsift.models.factory import make_encoder
     from picsift.store import vector_name
@@ -256,6 +256,7 @@ def reembed(
     staged = store.staging(model, encoder.dim)
     try:
         done = reembed_images(store, staged, encoder, settings.data_dir, progress)
+        settle(store, staged)
         if done.failed and not drop_unreadable:
             first, why = done.failed[0]
             raise StoreError(

@@ -37,7 +37,32 @@ def supports(model: VisionEncoderDecoderModel) -> bool:
         and dec.scale_attn_weights
         and not dec.scale_attn_by_inverse_layer_idx
         and not dec.reorder_and_upcast_attn
+        and _plain_greedy(model.generation_config)
     )
+
+
+def _plain_greedy(config: Any) -> bool:
+    """Whether `generate` would pick each token by argmax alone: no repetition rules, length
+    floors, banned, suppressed or forced tokens in the model's generation config."""
+
+    def value(name: str) -> Any:
+        return getattr(config, name, None)
+
+    altering = (
+        (value("no_repeat_ngram_size") or 0) > 0,
+        (value("encoder_no_repeat_ngram_size") or 0) > 0,
+        (value("repetition_penalty") or 1.0) != 1.0,
+        (value("encoder_repetition_penalty") or 1.0) != 1.0,
+        (value("min_length") or 0) > 0,
+        (value("min_new_tokens") or 0) > 0,
+        bool(value("bad_words_ids")),
+        bool(value("suppress_tokens")),
+        bool(value("begin_suppress_tokens")),
+        bool(value("sequence_bias")),
+        value("forced_bos_token_id") is not None,
+        value("forced_eos_token_id") is not None,
+    )
+    return not any(altering)
 
 
 class _Linear:

@@ -28,7 +28,6 @@ from picsift.store.schema import (
     INT8_QUANTILE,
     IndexKind,
     StoreMeta,
-    vector_name,
 )
 from picsift.store.switch import STAGING, finish_switch, switch_shards
 
@@ -165,7 +164,7 @@ class EdgeStore(ImageStore):
             text_languages=self.meta.text_languages if self.meta else self.text_languages,
             **self._options,
         )
-        if staged.meta is not None and staged.meta.vector_name != vector_name(model_id):
+        if staged.meta is not None and staged.meta.model != model_id:
             # Left by a re-embed with another model that did not finish: started over.
             staged.close()
             shutil.rmtree(staged.directory)

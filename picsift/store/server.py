@@ -78,9 +78,11 @@ class ServerStore(ImageStore):
 
     def _open_existing(self) -> None:
         try:
-            if self.collection not in self._aliases() and not self.client.collection_exists(
+            aliases = self._aliases()
+            missing = self.collection not in aliases and not self.client.collection_exists(
                 self.collection
-            ):
+            )
+            if missing and not self._finish_switch(aliases):
                 return
             info = self.client.get_collection(self.collection)
         except Exception as exc:  # connection errors come in many types from httpx/grpc
@@ -150,6 +152,17 @@ class ServerStore(ImageStore):
             owns_client=False,
             **self._options,
         )
+
+    def _finish_switch(self, aliases: dict[str, str]) -> bool:
+        """A first switch cut short after the store's own collection went, before the alias
+        took its name (the topics' alias is made first): make the alias; True when made."""
+        topics = aliases.get(f"{self.collection}_topics", "")
+        target = topics.removesuffix("_topics")
+        if not topics.endswith("_topics") or not self.client.collection_exists(target):
+            return False
+        make = qm.CreateAlias(collection_name=target, alias_name=self.collection)
+        self.client.update_collection_aliases([qm.CreateAliasOperation(create_alias=make)])
+        return True
 
     def replace_with(self, staged: ImageStore) -> None:
         # The topics first: the images' collection is what says which model the store has.

@@ -24,6 +24,9 @@ def switch_shards(directory: Path, root: str, names: Sequence[str]) -> None:
     """Put the shards `names` (with their `.meta.json` records) of `<directory>/STAGING/<root>`
     in the place of those of `<directory>/<root>`; the old ones are deleted. Both stores
     are closed."""
+    shutil.rmtree(directory / REPLACED, ignore_errors=True)  # left by an earlier failure
+    if (directory / REPLACED).exists():
+        raise OSError(f"cannot clear {directory / REPLACED} before switching")
     moves: list[tuple[str, str]] = []
     for name in names:
         for entry in (f"{name}.meta.json", name):  # the record first: without it, no collection
@@ -31,17 +34,15 @@ def switch_shards(directory: Path, root: str, names: Sequence[str]) -> None:
     for name in names:
         for entry in (name, f"{name}.meta.json"):  # the record last: it says the shard is there
             moves.append((f"{STAGING}/{root}/{entry}", f"{root}/{entry}"))
-    journal = directory / JOURNAL
-    tmp = journal.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"moves": moves, "remove": [REPLACED, STAGING]}, indent=2))
-    os.replace(tmp, journal)
+    _journal(directory, moves)
     finish_switch(directory)
 
 
 def finish_switch(directory: Path) -> bool:
     """Carry out the moves of a switch's journal that are not done yet, then delete what it
-    replaced; True when there was one. Moves are idempotent: a move whose source is gone (or
-    whose target is there) was done before."""
+    replaced; True when there was one. A move whose source is gone (or whose target is there)
+    was done before. Once every move is done the journal says so before anything is deleted,
+    so a switch cut short while deleting never moves the new shards aside again."""
     journal = directory / JOURNAL
     if not journal.is_file():
         return False
@@ -51,7 +52,17 @@ def finish_switch(directory: Path) -> bool:
         if source.exists() and not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(source, target)
+    if record["moves"]:
+        _journal(directory, [])
     for name in record["remove"]:
         shutil.rmtree(directory / name, ignore_errors=True)
     journal.unlink()
     return True
+
+
+def _journal(directory: Path, moves: list[tuple[str, str]]) -> None:
+    """Write the journal atomically: the moves still to make, and what to delete after."""
+    journal = directory / JOURNAL
+    tmp = journal.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"moves": moves, "remove": [REPLACED, STAGING]}, indent=2))
+    os.replace(tmp, journal)

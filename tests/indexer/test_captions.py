@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -60,3 +61,31 @@ def test_a_model_error_leaves_one_image_uncaptioned_with_its_reason(tmp_path):
     )
     assert all(p["caption"] for i, p in rows.items() if i != green[0])
     assert not rows[green[0]]["caption"]
+
+
+def test_a_caption_job_stopped_midway_keeps_the_captions_it_made(tmp_path):
+    from picsift.models.captioner import Captioner
+    from picsift.store import Filter, IsEmpty
+
+    store = tmp_path / "store"
+    _index(store, _make(tmp_path), "--no-captions")
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_three(stage, done, total):
+        if done == 3:
+            raise Stop  # as a job raises when the server stops, between two images
+
+    captioner = Captioner("toy", runtime=Runtime("cpu", "fp32", "test"), batch_size=8)
+    with EdgeStore(store) as opened:
+        with pytest.raises(Stop):
+            caption_missing(opened, captioner, store, progress=stop_after_three)
+        captioned = opened.images.count(Filter(must_not=(IsEmpty("caption"),)))
+    assert captioned == 3
+
+
+def _make(tmp_path):
+    folder = tmp_path / "media"
+    _folder(folder, [])
+    return folder

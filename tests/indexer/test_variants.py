@@ -110,3 +110,18 @@ def test_a_removed_dataset_leaves_its_groups_counted_again(tmp_path, members):
         finally:
             cache.close()
         assert {r.payload["variant_size"] for r in store.images.retrieve(kept)} == {2}
+
+
+def test_an_image_indexed_again_rejoins_the_group_named_after_it(tmp_path, members):
+    from picsift.store.edge import EdgeStore
+
+    with EdgeStore(tmp_path / "store") as store:
+        ids = _add(store, tmp_path, members, [0, 1])
+        group_variants(store, tmp_path)
+        named = _groups(store, ids)[0]
+        first = next(i for i in ids if i == named)  # the image the group is named after
+        store.images.delete([first])  # removed, then indexed again (same content, same id)
+        _add(store, tmp_path, members, [ids.index(first)])
+        group_variants(store, tmp_path)
+        assert _groups(store, ids) == [named, named]
+        assert {r.payload["variant_size"] for r in store.images.retrieve(ids)} == {2}

@@ -84,3 +84,6 @@ def test_the_captioner_takes_the_loop_only_where_it_is_generates_own():
     fp16 = Captioner("toy", runtime=Runtime("cpu", "fp16", "test"))  # autocast: generate's
     assert fp16._fast_path(fp16._parts()[0]) is None
     assert not supports(_model(decoder_width=32))  # a projection between the two: generate's
+    banned = _model()
+    banned.generation_config.no_repeat_ngram_size = 2  # generate would skip repeats: its own
+    assert supports(_model()) and not supports(banned)

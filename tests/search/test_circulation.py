@@ -123,3 +123,25 @@ def test_the_api_and_the_cli_list_the_groups(edge, toy_clip):
         assert [g["variant"] for g in answer["groups"]] == [GROUP_B, GROUP_A]
         assert client.get("/api/variants", params={"sort": "likes"}).status_code == 422
     store.close()
+
+
+def test_odd_counts_and_times_are_left_out_not_fatal(make_store):
+    store = make_store()
+    store.ensure("toy", 8)
+    odd = [
+        {"dataset": "tiktok", "post_id": "x", "ts": 1_700_000_000_000, "extra": {"likes": "inf"}},
+        {"dataset": "tiktok", "post_id": "y", "ts": None, "extra": {"likes": "1e3"}},
+    ]
+    store.images.upsert(
+        [
+            PointData(
+                str(uuid.UUID(int=i + 1)),
+                v,
+                {"variant": GROUP_A, "variant_size": 2, "posts": [odd[i]]},
+            )
+            for i, v in enumerate(unit_vectors(2, 8))
+        ]
+    )
+    (group,) = circulation(store)["groups"]
+    assert group["first_seen"] is None and group["weeks"] == {}  # milliseconds: no time here
+    assert group["engagement"] == {"likes": 1000} and group["engagement_posts"] == {"likes": 1}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -181,3 +182,75 @@ def test_a_switch_cut_short_is_finished_when_the_store_opens(
         assert reopened.meta.model == str(siglip) and reopened.images.count() == N
         assert reopened.topics.count() == 0
     assert not {p.name for p in (tmp_path / "store").iterdir()} & {"reembed", "switch.json"}
+
+
+def test_a_switch_cut_short_while_deleting_the_old_shards_keeps_the_new(
+    tmp_path, toy_vectors, siglip, monkeypatch
+):
+    import shutil
+
+    from picsift.store import switch
+
+    store = EdgeStore(tmp_path / "store")
+    _, data = _index(store, tmp_path, toy_vectors)
+    real = shutil.rmtree
+
+    def interrupted(path, ignore_errors=False):
+        if (tmp_path / "store" / switch.JOURNAL).exists() and Path(path).name == switch.STAGING:
+            raise KeyboardInterrupt  # Ctrl-C after the old shards went, before the journal
+        real(path, ignore_errors=ignore_errors)
+
+    monkeypatch.setattr(switch.shutil, "rmtree", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        tasks.reembed(store, Settings(data=str(data)), str(siglip), _quiet)
+    store.close()
+    monkeypatch.undo()
+    with EdgeStore(tmp_path / "store") as reopened:  # the journal is replayed on open
+        assert reopened.meta.model == str(siglip) and reopened.images.count() == N
+
+
+def test_a_resumed_reembed_carries_what_changed_meanwhile(
+    make_store, tmp_path, toy_vectors, siglip
+):
+    store = make_store()
+    ids, data = _index(store, tmp_path, toy_vectors)
+    settings = Settings(data=str(data))
+    lost = store.images.retrieve([ids[4]])[0].payload["sha256"]
+    (tmp_path / "media" / "4.png").unlink()
+    thumb_path(data, lost).unlink()
+    with pytest.raises(StoreError, match="neither a readable original"):
+        tasks.reembed(store, settings, str(siglip), _quiet)
+    store.images.set_payloads([(ids[0], {"caption": "captioned since"})])
+    store.images.delete([ids[1]])  # its dataset removed since
+
+    done = tasks.reembed(store, settings, str(siglip), _quiet, drop_unreadable=True)
+
+    assert done["embedded"] == 0 and store.meta.model == str(siglip)
+    assert store.images.retrieve([ids[0]])[0].payload["caption"] == "captioned since"
+    assert not store.images.retrieve([ids[1]]) and store.images.count() == N - 2
+
+
+def test_a_first_server_switch_cut_short_is_finished_when_the_store_opens(
+    tmp_path, toy_vectors, siglip, monkeypatch
+):
+    from qdrant_client import QdrantClient
+
+    from picsift.store.server import ServerStore
+
+    client = QdrantClient(":memory:")
+    store = ServerStore(client, location=":memory:")
+    _, data = _index(store, tmp_path, toy_vectors)
+    real, calls = client.update_collection_aliases, []
+
+    def dropped(operations):
+        calls.append(operations)
+        if len(calls) == 2:  # the images' alias: after their collection went
+            raise ConnectionError("server gone")
+        return real(operations)
+
+    monkeypatch.setattr(client, "update_collection_aliases", dropped)
+    with pytest.raises(ConnectionError):
+        tasks.reembed(store, Settings(data=str(data)), str(siglip), _quiet)
+    monkeypatch.undo()
+    reopened = ServerStore(client, location=":memory:", owns_client=False)
+    assert reopened.meta.model == str(siglip) and reopened.images.count() == N
