@@ -35,13 +35,15 @@ def register(app: typer.Typer) -> None:
     @store_app.command("migrate")
     def migrate(ctx: typer.Context) -> None:
         """Bring a store made by an earlier picsift up to date, in place: text vectors for
-        text and hybrid search (PICSIFT_TEXT_LANGUAGES), made from the stored text."""
+        text and hybrid search (PICSIFT_TEXT_LANGUAGES), made from the stored text, and the
+        payload indexes of newer fields (variant groups)."""
         from cli.common import settings_from
         from cli.index import stage_bars, text_line
         from search import tasks
 
         settings = settings_from(ctx)
         with open_store(settings, command="picsift store migrate") as store:
+            indexed = store.add_indexes()
             migrated = not store.has_text_vectors
             meta = store.add_text_vectors() if migrated else store.meta
             # Run again on a migrated store too: it finishes a migration cut short.
@@ -57,6 +59,8 @@ def register(app: typer.Typer) -> None:
             typer.echo(
                 f"store {settings.store} is at schema {meta.schema_version} (text: {languages})"
             )
+        if indexed:
+            typer.echo(f"payload indexes added: {', '.join(indexed)}")
         typer.echo(text_line(text))
 
     @store_app.command("import")

@@ -197,6 +197,16 @@ class ImageStore(abc.ABC):
         own collections are deleted. A switch cut short is finished by the next open (embedded)
         or by the next `replace_with` (server)."""
 
+    def add_indexes(self) -> list[str]:
+        """Create the payload indexes a store made by an earlier picsift lacks (`picsift store
+        migrate`: filters on those fields scan without them); returns the fields indexed."""
+        if self.meta is None:
+            return []
+        added = self.images.add_indexes(IMAGE_INDEXES)
+        if added:
+            self._save_meta(self.meta)  # the embedded store records its indexes with it
+        return added
+
     @abc.abstractmethod
     def _save_meta(self, meta: StoreMeta) -> None:
         """Record a changed meta with both collections (after `add_text_vectors`)."""

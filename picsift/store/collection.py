@@ -20,6 +20,7 @@ from picsift.store.records import (
     Record,
     SparseVector,
 )
+from picsift.store.schema import IndexKind
 
 
 class Collection(Ranking, abc.ABC):
@@ -259,6 +260,10 @@ class Collection(Ranking, abc.ABC):
     @abc.abstractmethod
     def add_sparse(self, names: Sequence[str]) -> None:
         """Add sparse vectors (IDF-weighted) to the collection's config, in place."""
+
+    @abc.abstractmethod
+    def add_indexes(self, wanted: Mapping[str, IndexKind]) -> list[str]:
+        """Create the payload indexes of `wanted` the collection lacks; their fields."""
 
     @abc.abstractmethod
     def count(self, filter: Filter | None = None) -> int:

@@ -14,7 +14,7 @@ import qdrant_edge as qe
 
 from picsift.store import filters as f
 from picsift.store.collection import Collection
-from picsift.store.edge_types import search_params, sparse, to_edge_filter
+from picsift.store.edge_types import SCHEMAS, search_params, sparse, to_edge_filter
 from picsift.store.records import (
     CollectionSpec,
     Hit,
@@ -25,6 +25,7 @@ from picsift.store.records import (
     SparseVector,
     payload_selector,
 )
+from picsift.store.schema import IndexKind
 
 
 class EdgeCollection(Collection):
@@ -207,6 +208,14 @@ class EdgeCollection(Collection):
             )
         self._shard.flush()
         self.spec = replace(self.spec, sparse=tuple(dict.fromkeys((*self.spec.sparse, *names))))
+
+    def add_indexes(self, wanted: Mapping[str, IndexKind]) -> list[str]:
+        missing = {k: v for k, v in wanted.items() if k not in self.spec.indexes}
+        for key, kind in missing.items():
+            self._shard.update(qe.UpdateOperation.create_field_index(key, SCHEMAS[kind]))
+        self._shard.flush()
+        self.spec = replace(self.spec, indexes={**self.spec.indexes, **missing})
+        return sorted(missing)
 
     def count(self, filter: f.Filter | None = None) -> int:
         return self._shard.count(qe.CountRequest(exact=True, filter=to_edge_filter(filter)))

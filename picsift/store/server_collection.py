@@ -22,12 +22,8 @@ from picsift.store.base import (
     SparseVector,
 )
 from picsift.store.records import payload_selector
-from picsift.store.server_types import (
-    BATCH,
-    search_params,
-    sparse,
-    to_qdrant_filter,
-)
+from picsift.store.schema import IndexKind
+from picsift.store.server_types import BATCH, SCHEMAS, search_params, sparse, to_qdrant_filter
 
 
 class ServerCollection(Collection):
@@ -229,6 +225,15 @@ class ServerCollection(Collection):
                     ),
                 )
         self.spec = replace(self.spec, sparse=tuple(dict.fromkeys((*self.spec.sparse, *names))))
+
+    def add_indexes(self, wanted: Mapping[str, IndexKind]) -> list[str]:
+        have = self._client.get_collection(self.name).payload_schema or {}
+        missing = [key for key in wanted if key not in have]
+        for key in missing:
+            self._client.create_payload_index(
+                self.name, key, field_schema=SCHEMAS[wanted[key]], wait=True
+            )
+        return sorted(missing)
 
     def count(self, filter: f.Filter | None = None) -> int:
         return self._client.count(

@@ -73,3 +73,14 @@ def test_a_migration_cut_short_is_finished_by_the_next(tmp_path):
         opened.add_text_vectors()  # the vectors added, then the process died: none made
     out = cli(store, "store", "migrate")
     assert "is at schema 2" in out and "text search: 6 images' text vectors made" in out
+
+
+def test_migrate_indexes_the_fields_of_later_releases(tmp_path):
+    store = unpacked(tmp_path)
+    first = cli(store, "store", "migrate")
+    added = next(line for line in first.splitlines() if line.startswith("payload indexes added"))
+    assert added == "payload indexes added: phash_bands, variant, variant_size"
+    with EdgeStore(store) as opened:  # recorded with the store, and there
+        assert {"variant", "variant_size", "phash_bands"} <= set(opened.images.spec.indexes)
+        assert opened.images.facet("variant") == {}
+    assert "payload indexes added" not in cli(store, "store", "migrate")
