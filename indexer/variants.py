@@ -18,22 +18,23 @@ of a run cut short before their `variant` was written are grouped by the next on
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from PIL import Image
-
+from indexer.pictures import thumbnail
 from picsift.matching import Features, bands, features, hamming, verify
 from picsift.progress import Progress
 from picsift.store import Filter, HasId, ImageStore, IsEmpty, Match, MatchAny, Record
-from picsift.thumbs import THUMB_FIELDS, thumb_key, thumb_path
+from picsift.thumbs import THUMB_FIELDS
 
 PAGE = 128
 NEIGHBOURS = 10  # nearest images by vector checked for each new image
 MAX_HAMMING = 12  # pHash bits a band-sharing candidate may differ in
 MAX_BAND_CANDIDATES = 50
+CACHED = 1024  # thumbnails' features kept in memory in a run
 FIELDS = [*THUMB_FIELDS, "video_sha256", "variant", "phash"]
 
 
@@ -81,21 +82,24 @@ class _Groups:
 
 
 class _Pictures:
-    """Features of the images' thumbnails, each computed once per run."""
+    """Features of the images' thumbnails (`indexer.pictures.thumbnail`), or why there are
+    none; the last `CACHED` kept (each holds its detail band, about half a megabyte), as the
+    candidates of an image are mostly the images just seen."""
 
     def __init__(self, data_dir: Path):
         self.data_dir = data_dir
-        self.cache: dict[str, Features | None] = {}
+        self.cache: OrderedDict[str, Features | str] = OrderedDict()
 
-    def of(self, record: Record) -> Features | None:
-        if record.id not in self.cache:
-            path = thumb_path(self.data_dir, thumb_key(record.payload) or "")
-            try:
-                with Image.open(path) as thumb:
-                    self.cache[record.id] = features(thumb.convert("RGB"))
-            except OSError:
-                self.cache[record.id] = None
-        return self.cache[record.id]
+    def of(self, record: Record) -> Features | str:
+        if record.id in self.cache:
+            self.cache.move_to_end(record.id)
+            return self.cache[record.id]
+        picture, why = thumbnail(record.payload, self.data_dir)
+        found = features(picture) if picture is not None else why
+        self.cache[record.id] = found
+        if len(self.cache) > CACHED:
+            self.cache.popitem(last=False)
+        return found
 
 
 @dataclass(frozen=True)
@@ -109,13 +113,17 @@ class VariantReport:
     failed: list[tuple[str, str]]
 
 
+def _members(store: ImageStore, group: str, fields: list[str] | bool = False) -> list[Record]:
+    """The images of a group."""
+    return list(store.images.scroll(Filter(must=(Match("variant", group),)), with_payload=fields))
+
+
 def recount(store: ImageStore, groups: set[str]) -> None:
     """`variant_size` again for the members of `groups` (after images left them). A group
     keeps its id when the image it was named after is gone; one whose members were held
     together only by a removed image stays one group until `picsift variants --again`."""
     for group in groups:
-        found = store.images.scroll(Filter(must=(Match("variant", group),)), with_payload=False)
-        members = [r.id for r in found]
+        members = [r.id for r in _members(store, group)]
         store.images.set_payloads((m, {"variant_size": len(members)}) for m in members)
 
 
@@ -143,19 +151,19 @@ def group_variants(
     for start in range(0, len(todo), PAGE):
         ids = todo[start : start + PAGE]
         page = store.images.retrieve(ids, with_payload=FIELDS, with_vectors=True)
-        hashes = []
+        hashes, readable = [], []
         for record in page:
             found = pictures.of(record)
-            if found is None:
-                failed.append((record.id, "no readable thumbnail"))
+            if isinstance(found, str):
+                failed.append((record.id, found))
             else:
+                readable.append(record)
                 hashes.append(
                     (record.id, {"phash": f"{found.phash:016x}", "phash_bands": bands(found.phash)})
                 )
         store.images.set_payloads(hashes)  # before the matching: later images find these
-        for record in page:
-            if pictures.of(record) is not None:
-                _match(store, record, pictures, groups)
+        for record in readable:
+            _match(store, record, pictures, groups)
         if progress:
             progress("variants", start + len(ids), len(todo))
     written, joined = _write(store, groups)
@@ -172,9 +180,7 @@ def _node(store: ImageStore, record: Record, groups: _Groups) -> Node:
     if group:
         node = ("group", group)
         if node not in groups.parent:
-            members = store.images.scroll(
-                Filter(must=(Match("variant", group),)), with_payload=["video_sha256"]
-            )
+            members = _members(store, group, ["video_sha256"])
             groups.add(node, {v for r in members for v in _videos(r.payload)})
         return node
     node = ("image", record.id)
@@ -185,11 +191,11 @@ def _node(store: ImageStore, record: Record, groups: _Groups) -> Node:
 def _match(store: ImageStore, record: Record, pictures: _Pictures, groups: _Groups) -> None:
     """Verify the image's candidates and join it with those that are the same picture."""
     own = pictures.of(record)
-    assert own is not None
+    assert not isinstance(own, str)
     node = _node(store, record, groups)
     for other in _candidates(store, record, own):
         theirs = pictures.of(other)
-        if theirs is not None and verify(own, theirs).same:
+        if not isinstance(theirs, str) and verify(own, theirs).same:
             groups.union(node, _node(store, other, groups))
 
 
@@ -220,8 +226,7 @@ def _write(store: ImageStore, groups: _Groups) -> tuple[int, int]:
     for new, old in groups.sets():
         members = set(new)
         for group in old:
-            found = store.images.scroll(Filter(must=(Match("variant", group),)), with_payload=False)
-            members |= {r.id for r in found}
+            members |= {r.id for r in _members(store, group)}
         group_id = min(old) if old else min(new)
         store.images.set_payloads(
             (m, {"variant": group_id, "variant_size": len(members)}) for m in sorted(members)

@@ -3,7 +3,7 @@
 transformers 5 removed the `image-to-text` pipeline, so this calls `generate` with the model's
 own image processor and tokenizer: batched, greedy, KV cache, short maximum length. On the CPU,
 ViT + GPT-2 models (vit-gpt2's architecture) run a loop of picsift's own instead, which
-computes the same with less memory traffic (`fast_caption`, about 1.35x the captions/s).
+computes the same with less memory traffic (`fast_caption`, 1.28x the captions/s in bf16).
 
 In bf16 the weights themselves are loaded in bf16, not cast under autocast: the decoder reads
 all its weights once per generated token, and autocast reads them in fp32 and casts them again

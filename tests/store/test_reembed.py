@@ -71,6 +71,13 @@ def _payloads(store, ids):
     return [{k: v for k, v in found[i].items() if k not in text} for i in ids]
 
 
+def _lose(store, ids, i, tmp_path, data):
+    """Image i's original file and thumbnail both gone."""
+    sha = store.images.retrieve([ids[i]])[0].payload["sha256"]
+    (tmp_path / "media" / f"{i}.png").unlink()
+    thumb_path(data, sha).unlink()
+
+
 def _quiet(*_):
     return None
 
@@ -141,9 +148,7 @@ def test_an_unreadable_image_stops_the_switch_until_it_is_dropped_by_name(
     store = make_store()
     ids, data = _index(store, tmp_path, toy_vectors)
     settings = Settings(data=str(data))
-    lost = store.images.retrieve([ids[4]])[0].payload["sha256"]
-    (tmp_path / "media" / "4.png").unlink()
-    thumb_path(data, lost).unlink()
+    _lose(store, ids, 4, tmp_path, data)
 
     with pytest.raises(StoreError, match="1 images have neither a readable original"):
         tasks.reembed(store, settings, str(siglip), _quiet)
@@ -215,9 +220,7 @@ def test_a_resumed_reembed_carries_what_changed_meanwhile(
     store = make_store()
     ids, data = _index(store, tmp_path, toy_vectors)
     settings = Settings(data=str(data))
-    lost = store.images.retrieve([ids[4]])[0].payload["sha256"]
-    (tmp_path / "media" / "4.png").unlink()
-    thumb_path(data, lost).unlink()
+    _lose(store, ids, 4, tmp_path, data)
     with pytest.raises(StoreError, match="neither a readable original"):
         tasks.reembed(store, settings, str(siglip), _quiet)
     store.images.set_payloads([(ids[0], {"caption": "captioned since"})])
