@@ -58,7 +58,8 @@ def reembed_images(
     def missing(flt: Filter) -> Iterator[Record]:
         scroll = store.images.scroll(flt, with_payload=FIELDS, page_size=PAGE)
         for page in _batched(scroll, PAGE):
-            there = staged.images.retrieve([r.id for r in page], with_vectors=True)
+            ids = [r.id for r in page]
+            there = staged.images.retrieve(ids, with_payload=False, with_vectors=True)
             _refresh_payloads(store, staged, there)
             done.images += len(there)
             have = {r.id for r in there}
