@@ -2,7 +2,8 @@
 when, by how many accounts, in which datasets, with what engagement.
 
 A post is counted once per group (by dataset and post id), also when several copies of the
-picture are in it. Engagement is summed from the columns 4CAT writes per platform (TikTok:
+picture are in it. An account is an author name, so an account's posts in two scrapes (two
+datasets) count once; a name that two platforms' accounts share counts once too. Engagement is summed from the columns 4CAT writes per platform (TikTok:
 `likes`, `comments`, `shares`, `plays`; Instagram: `num_likes`, `num_comments`; Telegram:
 `views`, counted as plays): a metric is summed over the posts that have it, and
 `engagement_posts` says how many those were, so a sum over 3 of 40 posts is not read as the
@@ -75,7 +76,7 @@ def circulation(store: ImageStore, sort: Sort = "posts", limit: int = 50) -> dic
 
 def _summary(variant: str, images: int, posts: list[dict[str, Any]]) -> Group:
     group = Group(variant, images, posts=len(posts))
-    group.accounts = len({(p.get("dataset"), p.get("author")) for p in posts if p.get("author")})
+    group.accounts = len({p["author"] for p in posts if p.get("author")})
     group.datasets = sorted({str(p.get("dataset")) for p in posts if p.get("dataset")})
     times = sorted(
         int(t) for p in posts if isinstance(t := p.get("ts"), int | float) and 0 <= t < LAST_TS

@@ -58,7 +58,7 @@ IMAGES = [  # (group, size, posts)
         ],
     ),
     (GROUP_B, 2, [_post("tiktok", "t2", "ann", 1, likes="500")]),
-    (GROUP_B, 2, [_post("tiktok", "t3", "ann", 2, likes="not a number")]),
+    (GROUP_B, 2, [_post("tiktok-week2", "t3", "ann", 2, likes="not a number")]),
     (None, 1, [_post("tiktok", "t4", "eve", 3, likes="9999")]),  # no copies: not a group
 ]
 
@@ -97,6 +97,11 @@ def test_groups_are_summed_over_their_posts(make_store):
     by_engagement = circulation(store, "engagement")["groups"]
     assert [g["variant"] for g in by_engagement] == [GROUP_B, GROUP_A]
     assert by_engagement[0]["engagement_posts"] == {"likes": 1}  # "not a number" is no count
+    # ann posted it in two scrapes (datasets): one account
+    assert (by_engagement[0]["accounts"], by_engagement[0]["datasets"]) == (
+        1,
+        ["tiktok", "tiktok-week2"],
+    )
     assert circulation(store, "posts", limit=1)["groups"][0]["variant"] == GROUP_A
 
 
