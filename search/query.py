@@ -253,7 +253,15 @@ class SearchRequest:
             params += [(name, str(v)) for v in values]
         if self.mode is not None:
             params.append(("mode", self.mode))
-        for name in ("text", "date_from", "date_to", "group_by", "min_score", "has_caption"):
+        for name in (
+            "text",
+            "date_from",
+            "date_to",
+            "variant",
+            "group_by",
+            "min_score",
+            "has_caption",
+        ):
             value = getattr(self, name)
             if value is not None and value != "":
                 params.append((name, str(value).lower() if isinstance(value, bool) else str(value)))
