@@ -39,3 +39,11 @@ MinScore = Annotated[
         "text mode."
     ),
 ]
+Sort = Annotated[
+    str | None,
+    typer.Option(
+        help="'engagement': most engaged first (likes, comments, shares over an image's "
+        "posts), within the ranking's end: needs --min-score, or --mode text.",
+        show_default=False,
+    ),
+]

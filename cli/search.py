@@ -96,6 +96,7 @@ def register(app: typer.Typer) -> None:
         offset: Annotated[int, typer.Option(help="Skip this many hits.")] = 0,
         min_score: filters.MinScore = None,
         mode: filters.Mode = None,
+        sort: filters.Sort = None,
         as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     ) -> None:
         """Text-to-image search, filtered by topic, dataset, author, tag or date; a video's
@@ -123,6 +124,7 @@ def register(app: typer.Typer) -> None:
             offset=offset,
             min_score=min_score,
             mode=mode,
+            sort=sort,
         ).validate()
         settings = settings_from(ctx)
         opened = open_or_served(settings, "picsift search")

@@ -35,15 +35,18 @@ def register(app: typer.Typer) -> None:
     @store_app.command("migrate")
     def migrate(ctx: typer.Context) -> None:
         """Bring a store made by an earlier picsift up to date, in place: text vectors for
-        text and hybrid search (PICSIFT_TEXT_LANGUAGES), made from the stored text, and the
-        payload indexes of newer fields (variant groups)."""
+        text and hybrid search (PICSIFT_TEXT_LANGUAGES), made from the stored text, the
+        payload indexes of newer fields (variant groups, engagement), and each image's
+        engagement (for sort=engagement), summed from its stored posts."""
         from cli.common import settings_from
         from cli.index import stage_bars, text_line
+        from indexer.migrate import add_engagement
         from search import tasks
 
         settings = settings_from(ctx)
         with open_store(settings, command="picsift store migrate") as store:
             indexed = store.add_indexes()
+            engaged = add_engagement(store)
             migrated = not store.has_text_vectors
             meta = store.add_text_vectors() if migrated else store.meta
             # Run again on a migrated store too: it finishes a migration cut short.
@@ -61,6 +64,8 @@ def register(app: typer.Typer) -> None:
             )
         if indexed:
             typer.echo(f"payload indexes added: {', '.join(indexed)}")
+        if engaged:
+            typer.echo(f"engagement stored for {engaged:,} images (summed from their posts)")
         typer.echo(text_line(text))
 
     @store_app.command("import")

@@ -11,6 +11,7 @@ from typing import Any
 
 from indexer.records import MediaItem, Post, printable, raw_name
 from indexer.video import VideoFrames
+from picsift.engagement import image_engagement
 from picsift.models.decode import ImageInfo
 
 
@@ -76,13 +77,14 @@ def _file_key(entry: dict[str, Any]) -> tuple:
 
 
 def derived(posts: list[dict[str, Any]], files: list[dict[str, Any]], indexed_ts: int) -> dict:
-    """Fields computed from posts and files: counts, datasets, first time seen."""
+    """Fields computed from posts and files: counts, datasets, first time seen, engagement."""
     times = [p["ts"] for p in posts if p.get("ts") is not None]
     datasets = sorted({p["dataset"] for p in posts} | {f["dataset"] for f in files})
     return {
         "n_posts": len(posts),
         "datasets": datasets,
         "first_seen": min(times) if times else indexed_ts,
+        **image_engagement(posts),
     }
 
 

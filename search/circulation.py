@@ -3,11 +3,10 @@ when, by how many accounts, in which datasets, with what engagement.
 
 A post is counted once per group (by dataset and post id), also when several copies of the
 picture are in it. An account is an author name, so an account's posts in two scrapes (two
-datasets) count once; a name that two platforms' accounts share counts once too. Engagement is summed from the columns 4CAT writes per platform (TikTok:
-`likes`, `comments`, `shares`, `plays`; Instagram: `num_likes`, `num_comments`; Telegram:
-`views`, counted as plays): a metric is summed over the posts that have it, and
-`engagement_posts` says how many those were, so a sum over 3 of 40 posts is not read as the
-whole. Instagram's hidden like counts and its -1 "unknown" are not counted.
+datasets) count once; a name that two platforms' accounts share counts once too. Engagement
+is summed from the columns 4CAT writes (`picsift.engagement`): a metric is summed over the
+posts that have it, and `engagement_posts` says how many those were, so a sum over 3 of 40
+posts is not read as the whole.
 """
 
 from __future__ import annotations
@@ -17,18 +16,11 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, get_args
 
+from picsift.engagement import ENGAGED, METRICS, metric
 from picsift.store import Filter, ImageStore, Range
 
 Sort = Literal["posts", "accounts", "images", "engagement", "first_seen"]
 SORTS = get_args(Sort)
-# metric -> the columns it is read from, as 4CAT's writers name them
-METRICS = {
-    "likes": ("likes", "num_likes"),
-    "comments": ("comments", "num_comments"),
-    "shares": ("shares",),
-    "plays": ("plays", "views"),
-}
-ENGAGEMENT = ("likes", "comments", "shares")  # what "engagement" sorts by (plays are reach)
 FIELDS = ["variant", "variant_size", "posts", "first_seen"]
 LAST_TS = 253_402_300_800  # 10000-01-01: a post time past it is no unix time in seconds
 
@@ -51,7 +43,7 @@ class Group:
     @property
     def engaged(self) -> int:
         """Likes, comments and shares together."""
-        return sum(self.engagement.get(m, 0) for m in ENGAGEMENT)
+        return sum(self.engagement.get(m, 0) for m in ENGAGED)
 
 
 def circulation(store: ImageStore, sort: Sort = "posts", limit: int = 50) -> dict[str, Any]:
@@ -85,28 +77,12 @@ def _summary(variant: str, images: int, posts: list[dict[str, Any]]) -> Group:
         group.first_seen, group.last_seen = _iso(times[0]), _iso(times[-1])
         weeks = Counter(_monday(t) for t in times)
         group.weeks = dict(sorted(weeks.items()))
-    for metric, columns in METRICS.items():
-        values = [v for p in posts if (v := _metric(p, columns)) is not None]
+    for name, columns in METRICS.items():
+        values = [v for p in posts if (v := metric(p, columns)) is not None]
         if values:
-            group.engagement[metric] = sum(values)
-            group.engagement_posts[metric] = len(values)
+            group.engagement[name] = sum(values)
+            group.engagement_posts[name] = len(values)
     return group
-
-
-def _metric(post: dict[str, Any], columns: tuple[str, ...]) -> int | None:
-    """The post's count in the first of `columns` it has (None: none, hidden or unknown)."""
-    extra = post.get("extra") or {}
-    if str(extra.get("likes_hidden", "")).lower() == "yes" and "num_likes" in columns:
-        return None
-    for column in columns:
-        value = extra.get(column)
-        try:
-            number = int(float(value))
-        except (TypeError, ValueError, OverflowError):  # "", "n/a", "inf"
-            continue
-        if number >= 0:
-            return number
-    return None
 
 
 def _key(sort: Sort) -> Any:

@@ -12,7 +12,7 @@ from picsift.settings import Settings
 from picsift.store import ImageStore
 from search.errors import BusyError, UnauthorizedError
 from search.jobs import JobQueue
-from search.query import MAX_LIMIT, GroupBy, Mode, SearchRequest
+from search.query import MAX_LIMIT, GroupBy, Mode, SearchRequest, Sort
 from search.service import SearchService
 from search.sessions import ReadSessions
 from search.topic_map import TopicMaps
@@ -196,10 +196,25 @@ def search_request(
     ] = None,
     min_score: MinScore = None,
     mode: SearchMode = None,
+    sort: Annotated[
+        Sort | None,
+        Query(
+            description="engagement: most engaged first (likes, comments and shares summed "
+            "over an image's posts; `engagement_posts` says over how many). A ranking is "
+            "sorted within its end: needs min_score, or mode=text. Left out: by score, or "
+            "newest first without q."
+        ),
+    ] = None,
 ) -> SearchRequest:
     """Query, filters and the page of hits."""
     return replace(
-        filters, limit=limit, offset=offset, group_by=group_by, min_score=min_score, mode=mode
+        filters,
+        limit=limit,
+        offset=offset,
+        group_by=group_by,
+        min_score=min_score,
+        mode=mode,
+        sort=sort,
     )
 
 

@@ -14,11 +14,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from picsift.errors import InputError
+
 if TYPE_CHECKING:
     from picsift.models.protocols import Encoder
 
 CACHE_SIZE = 512
 MAX_BATCH = 32
+NEGATIVE_WEIGHT = 1.0
+CANCELLED = 1e-6  # query vector norm below which nothing is left to rank by
 
 
 class TextVectors:
@@ -97,3 +101,19 @@ class TextVectors:
         """The vector of one decoded image (one model call at a time, like texts)."""
         with self.model_lock:
             return self.encoder.embed_images([image])[0]
+
+
+def combine(positive: np.ndarray, negative: np.ndarray | None) -> np.ndarray:
+    """Query arithmetic as rclip does it: add the positive terms, subtract the negative ones,
+    renormalise.
+
+    Raises:
+        InputError: the `not` terms cancel the query out (every score would be 0).
+    """
+    vector = positive.sum(axis=0)
+    if negative is not None and len(negative):
+        vector = vector - NEGATIVE_WEIGHT * negative.sum(axis=0)
+    norm = np.linalg.norm(vector)
+    if norm < CANCELLED:
+        raise InputError("not: the terms to subtract cancel out the query; drop one of them")
+    return vector / norm

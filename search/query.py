@@ -18,6 +18,8 @@ MAX_TERMS = 20  # per q / not: each distinct term is one text encoding under the
 GroupBy = Literal["post", "author", "video"]
 GROUPS = get_args(GroupBy)
 Mode = Literal["image", "text", "hybrid"]
+Sort = Literal["engagement"]  # None: by score with a query, newest first without
+SORTS = get_args(Sort)
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 MODES = get_args(Mode)
 
@@ -45,6 +47,9 @@ class SearchRequest:
     # What a text query ranks by: the image (CLIP), the images' text (BM25), or both fused;
     # None: decided by `resolved`.
     mode: Mode | None = None
+    # "engagement": most engaged first (an image's likes, comments and shares over its posts;
+    # ties in score or browse order); a ranking is sorted within its end (see `SearchService`).
+    sort: Sort | None = None
 
     @classmethod
     def from_options(
@@ -122,6 +127,8 @@ class SearchRequest:
         if self.offset < 0:
             raise InputError(f"offset: must be 0 or more, got {self.offset}")
         self._validate_mode()
+        if self.sort is not None and self.sort not in SORTS:
+            raise InputError(f"sort: must be 'engagement' (or left out), got {self.sort!r}")
         if self.group_by is not None and self.group_by not in GROUPS:
             raise InputError(
                 f"group_by: must be 'post', 'author' or 'video', got {self.group_by!r}"
@@ -258,6 +265,7 @@ class SearchRequest:
             "date_from",
             "date_to",
             "variant",
+            "sort",
             "group_by",
             "min_score",
             "has_caption",

@@ -55,6 +55,11 @@ class HitOut(BaseModel):
     )
     thumb_url: str
     n_posts: int = Field(description="How many posts use the image.")
+    engagement: int | None = Field(
+        description="Likes, comments and shares summed over the image's posts that have those "
+        "counts (null: indexed before picsift stored it; `picsift store migrate` adds it)."
+    )
+    engagement_posts: int | None = Field(description="How many posts that sum is over.")
     posts: list[PostOut] = Field(
         description="Its first 20 posts, in stored order (the order they were first indexed); "
         "the rest from /api/images/{id}/posts."
@@ -184,6 +189,10 @@ class ImageOut(BaseModel):
     file_url: str = Field(description="The original file (for a video frame: the video's).")
     similar_url: str
     video: VideoOut | None = Field(description="Null for an image; for a video frame, its video.")
+    variant: str | None = Field(
+        None, description="Its variant group (copies of one picture); null: not grouped yet."
+    )
+    variant_size: int | None = Field(None, description="How many images the group holds.")
 
 
 class TopicOut(BaseModel):

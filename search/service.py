@@ -15,21 +15,25 @@ from picsift.errors import InputError
 from picsift.store import Filter, HasId, Hit, ImageStore, Match, Record
 from picsift.store.filters import Condition
 from picsift.store.records import PayloadSelect
-from search.encoding import TextVectors
+from search.encoding import TextVectors, combine
 from search.fused import FusedRanking, Fusion
 from search.grouping import GROUP_SCAN_MAX, first_of_groups
 from search.matches import Matches, Relevance
-from search.posts import HIT_POST_FIELDS, POSTS_IN_HIT, page, summary
+from search.posts import HIT_FIELDS, hit_shape, page
 from search.query import SearchRequest
+from search.sorting import (
+    SORT_DEPTH,
+    SORT_NEEDS_END,
+    by_engagement,
+    check_engagement,
+    with_payloads,
+)
 from topics.table import OUTLIER, list_topics
 
 if TYPE_CHECKING:
     from picsift.models.protocols import Encoder
 
-NEGATIVE_WEIGHT = 1.0
-HIT_FIELDS = ["sha256", "topic", "caption", "video_id", "frame_time", *HIT_POST_FIELDS]
 BROWSE_ORDER = "first_seen"  # browsing lists the newest images first
-CANCELLED = 1e-6  # query vector norm below which nothing is left to rank by
 
 
 NOT_WITHOUT_Q = "q: `not` subtracts from a query; give one, e.g. 'red circle'"
@@ -58,22 +62,6 @@ class SearchResult:
     min_score: float | None = None
     relevance: dict[str, Any] | None = None
     mode: str = "image"
-
-
-def combine(positive: np.ndarray, negative: np.ndarray | None) -> np.ndarray:
-    """Query arithmetic as rclip does it: add the positive terms, subtract the negative ones,
-    renormalise.
-
-    Raises:
-        InputError: the `not` terms cancel the query out (every score would be 0).
-    """
-    vector = positive.sum(axis=0)
-    if negative is not None and len(negative):
-        vector = vector - NEGATIVE_WEIGHT * negative.sum(axis=0)
-    norm = np.linalg.norm(vector)
-    if norm < CANCELLED:
-        raise InputError("not: the terms to subtract cancel out the query; drop one of them")
-    return vector / norm
 
 
 class SearchService:
@@ -109,7 +97,8 @@ class SearchService:
 
     def browse(self, request: SearchRequest) -> SearchResult:
         """The images matching the request's filters, newest first (by `first_seen`, ties by
-        id), paged and grouped like a search; hits have no score. A query to subtract (`not`)
+        id; with `sort`, most engaged first), paged and grouped like a search; hits have no
+        score. A query to subtract (`not`)
         needs one to subtract from, so it is an error here.
 
         Raises:
@@ -123,16 +112,20 @@ class SearchService:
         request = replace(request, q=()).validate(require_query=False)
         self.check_topics(request.topics + request.exclude_topics)
         flt = request.to_filter()
+        order = BROWSE_ORDER
+        if request.sort == "engagement":
+            check_engagement(self.store, flt)
+            order = "engagement"
 
         def fetch(limit: int, offset: int) -> list[Record]:
             return self.store.images.newest(
-                BROWSE_ORDER, flt, limit=limit, offset=offset, with_payload=HIT_FIELDS
+                order, flt, limit=limit, offset=offset, with_payload=HIT_FIELDS
             )
 
         hits = self._grouped(fetch, request) if request.group_by else fetch(*_page(request))
         labels = self.topic_labels()
         matched, _ = self.matches.count(None, flt, None)
-        return SearchResult("", [self.hit(h, labels) for h in hits], matched)
+        return SearchResult("", [hit_shape(h, labels, self.thumb_url) for h in hits], matched)
 
     def similar(self, image_id: str, request: SearchRequest) -> SearchResult:
         """Images like a stored one (itself left out), optionally mixed with text terms. From
@@ -195,12 +188,23 @@ class SearchService:
                 score_threshold=request.min_score,
             )
 
+        if request.sort == "engagement":
+            if request.min_score is None:
+                raise InputError(SORT_NEEDS_END)
+            ranked = self.store.images.ranking(
+                vector,
+                filter=flt,
+                limit=SORT_DEPTH + 1,
+                with_payload=False,
+                score_threshold=request.min_score,
+            )
+            fetch = by_engagement(self.store, ranked, flt, HIT_FIELDS)
         hits = self._grouped(fetch, request) if request.group_by else fetch(*_page(request))
         labels = self.topic_labels()
         matched, capped = self.matches.count(vector, flt, request.min_score)
         return SearchResult(
             " ".join(request.terms),
-            [self.hit(h, labels) for h in hits],
+            [hit_shape(h, labels, self.thumb_url) for h in hits],
             matched,
             capped,
             request.min_score,
@@ -211,12 +215,17 @@ class SearchService:
         evidence (see `search.fused`)."""
         self.check_topics(request.topics + request.exclude_topics)
         fetch, ranking = self._fused_fetch(vector, request, HIT_FIELDS)
+        if request.sort == "engagement":
+            if request.mode == "hybrid":
+                raise InputError(SORT_NEEDS_END)
+            flt = request.to_filter()
+            fetch = by_engagement(self.store, ranking.hits, flt, HIT_FIELDS, ranking.capped)
         hits = self._grouped(fetch, request) if request.group_by else fetch(*_page(request))
         labels = self.topic_labels()
         evidence = self.fusion.evidence(hits, ranking.query, vector)
         return SearchResult(
             " ".join(request.terms),
-            [self.hit(h, labels) | {"evidence": evidence[h.id]} for h in hits],
+            [hit_shape(h, labels, self.thumb_url) | {"evidence": evidence[h.id]} for h in hits],
             len(ranking.hits),
             ranking.capped,
             request.min_score,
@@ -231,12 +240,7 @@ class SearchService:
         ranking = self.fusion.ranking(request.mode, request.terms, vector, flt, request.min_score)
 
         def fetch(limit: int, offset: int) -> list[Hit]:
-            page = ranking.hits[offset : offset + limit]
-            payloads = {
-                r.id: r.payload
-                for r in self.store.images.retrieve([h.id for h in page], with_payload=fields)
-            }
-            return [replace(h, payload=payloads[h.id]) for h in page if h.id in payloads]
+            return with_payloads(self.store, ranking.hits[offset : offset + limit], fields)
 
         return fetch, ranking
 
@@ -363,27 +367,6 @@ class SearchService:
             self._labels = None
         self.matches.reset()
         self.fusion.reset()
-
-    def hit(self, hit: Record, labels: dict[int, str]) -> dict[str, Any]:
-        """A stored hit in the architecture's hit shape (score None for a browsed record),
-        with its first `POSTS_IN_HIT` posts and their count."""
-        payload = hit.payload
-        topic = payload.get("topic")
-        posts = payload.get("posts") or []
-        return {
-            "id": hit.id,
-            "score": round(float(hit.score), 6) if isinstance(hit, Hit) else None,
-            "sha256": payload.get("sha256", ""),
-            "topic": topic,
-            "topic_label": labels.get(topic) if topic is not None else None,
-            "caption": payload.get("caption"),
-            "video_id": payload.get("video_id"),
-            "frame_time": payload.get("frame_time"),
-            "thumb_url": self.thumb_url.format(id=hit.id),
-            "n_posts": len(posts),
-            "posts": [summary(p) for p in posts[:POSTS_IN_HIT]],
-            "evidence": None,  # a text or hybrid search's (see `_fused`)
-        }
 
 
 def _page(request: SearchRequest) -> tuple[int, int]:

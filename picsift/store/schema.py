@@ -41,6 +41,7 @@ IMAGE_INDEXES: dict[str, IndexKind] = {
     "posts[].body": IndexKind.TEXT,
     "first_seen": IndexKind.INTEGER,
     "n_posts": IndexKind.INTEGER,
+    "engagement": IndexKind.INTEGER,
     "caption": IndexKind.TEXT,
     "ocr.text": IndexKind.TEXT,
     "tags": IndexKind.KEYWORD,

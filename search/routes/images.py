@@ -87,6 +87,8 @@ def image(state: State, image_id: ImageId) -> dict[str, Any]:
         "file_url": f"/api/images/{record.id}/file",
         "similar_url": f"/api/images/{record.id}/similar",
         "video": video_detail(state.store, p),
+        "variant": p.get("variant"),
+        "variant_size": p.get("variant_size"),
     }
 
 

@@ -21,6 +21,8 @@ HIT_KEYS = {
     "frame_time",
     "thumb_url",
     "n_posts",
+    "engagement",  # likes, comments and shares over its posts, and how many had them
+    "engagement_posts",
     "posts",
     "evidence",  # text and hybrid modes: what the rank rests on; null in image mode
 }

@@ -29,6 +29,7 @@ EVERY_FIELD = SearchRequest(
     group_by="author",
     min_score=0.25,
     mode="image",
+    sort="engagement",
 )
 
 

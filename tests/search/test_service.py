@@ -11,8 +11,9 @@ from cli.main import app
 from picsift.errors import InputError
 from picsift.store.base import PointData
 from picsift.store.edge import EdgeStore
+from search.encoding import combine
 from search.query import SearchRequest
-from search.service import SearchService, combine
+from search.service import SearchService
 from tests.conftest import point_id
 
 N = 72
@@ -182,7 +183,8 @@ def test_cli_json_has_the_hit_shape(tmp_path):
     out = json.loads(result.output)
     assert out["query"] == "red circle" and len(out["hits"]) == 3
     keys = {"id", "score", "sha256", "topic", "topic_label", "caption", "thumb_url"}
-    assert set(out["hits"][0]) == keys | {"video_id", "frame_time", "n_posts", "posts", "evidence"}
+    keys |= {"video_id", "frame_time", "n_posts", "engagement", "engagement_posts"}
+    assert set(out["hits"][0]) == keys | {"posts", "evidence"}
     human = runner.invoke(app, [*base, "search", "red", "circle", "--limit", "2"])
     assert human.output.startswith("6 images match\ncannot tell strong matches")
     assert human.output.splitlines()[2].startswith("  1. ")

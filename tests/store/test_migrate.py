@@ -13,6 +13,8 @@ import numpy as np
 from typer.testing import CliRunner
 
 from cli.main import app
+from picsift.engagement import image_engagement
+from picsift.errors import InputError
 from picsift.store.edge import EdgeStore
 from picsift.text import Bm25Texts
 
@@ -49,11 +51,15 @@ def test_a_store_of_the_last_release_is_migrated_in_place(tmp_path):
     out = cli(store, "store", "migrate")
     assert "to schema 2: text vectors in german, english" in out
     assert "text search: 6 images' text vectors made" in out
+    assert "engagement stored for 6 images (summed from their posts)" in out
     after = points(store)
     assert after.keys() == before.keys()
     for key, (payload, vector) in before.items():
         new_payload, new_vector = after[key]
-        assert {k: v for k, v in new_payload.items() if not k.startswith("text_")} == payload
+        added = ("engagement", "engagement_posts")
+        kept = {k: v for k, v in new_payload.items() if not k.startswith("text_")}
+        assert {k: v for k, v in kept.items() if k not in added} == payload
+        assert {k: kept[k] for k in added} == image_engagement(payload["posts"])
         assert np.allclose(new_vector, vector)
     with EdgeStore(store) as opened:
         assert opened.meta.schema_version == 2
@@ -79,8 +85,23 @@ def test_migrate_indexes_the_fields_of_later_releases(tmp_path):
     store = unpacked(tmp_path)
     first = cli(store, "store", "migrate")
     added = next(line for line in first.splitlines() if line.startswith("payload indexes added"))
-    assert added == "payload indexes added: phash_bands, variant, variant_size"
+    assert added == "payload indexes added: engagement, phash_bands, variant, variant_size"
     with EdgeStore(store) as opened:  # recorded with the store, and there
-        assert {"variant", "variant_size", "phash_bands"} <= set(opened.images.spec.indexes)
+        indexes = set(opened.images.spec.indexes)
+        assert {"variant", "variant_size", "phash_bands", "engagement"} <= indexes
         assert opened.images.facet("variant") == {}
-    assert "payload indexes added" not in cli(store, "store", "migrate")
+    again = cli(store, "store", "migrate")
+    assert "payload indexes added" not in again and "engagement stored" not in again
+
+
+def test_sorting_by_engagement_asks_an_old_store_to_migrate(tmp_path):
+    store = unpacked(tmp_path)
+    ranked = ("search", "red", "--mode", "image", "--min-score", "-1", "--sort", "engagement")
+    refused = runner.invoke(app, ["--store", str(store), *ranked])
+    assert isinstance(refused.exception, InputError)
+    assert "6 of the images have no engagement stored yet" in str(refused.exception)
+    assert "picsift store migrate" in str(refused.exception)
+    cli(store, "store", "migrate")
+    found = json.loads(cli(store, *ranked, "--json", "--limit", "6"))
+    engaged = [h["engagement"] for h in found["hits"]]
+    assert len(engaged) == 6 and engaged == sorted(engaged, reverse=True)
