@@ -70,7 +70,20 @@ def register(app: typer.Typer) -> None:
         text: Annotated[
             list[str] | None, typer.Argument(help="Rank by this query (default: no ranking).")
         ] = None,
-        format: Annotated[str, typer.Option(help="csv or ndjson.")] = "csv",
+        format: Annotated[
+            str,
+            typer.Option(
+                help="csv or ndjson (one row per post and image), or gexf (the image-account "
+                "network, for Gephi)."
+            ),
+        ] = "csv",
+        merge: Annotated[
+            str,
+            typer.Option(
+                help="gexf: one image node per variant group (copies of one picture) or "
+                "'none': per image."
+            ),
+        ] = "variant",
         not_: filters.Not = None,
         topic: filters.Topic = None,
         exclude_topic: filters.ExcludeTopic = None,
@@ -96,17 +109,23 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
     ) -> None:
-        """Export a post-level table with topics (for 4CAT, pandas or R), plus its manifest.
+        """Export a post-level table with topics (for 4CAT, pandas or R), or the image-account
+        network as GEXF (for Gephi, as 4CAT's image network), plus its manifest.
 
         With TEXT, say where the ranking ends: --limit N (the best N) and/or --min-score S
         (a --mode text ranking ends where no word matches).
         """
         from search import export as exporting
         from search.fused import DEPTH
+        from search.network import MERGES
         from search.query import SearchRequest
 
-        if format not in ("csv", "ndjson"):
-            raise InputError(f"--format: {format!r}; use csv or ndjson")
+        if format not in ("csv", "ndjson", "gexf"):
+            raise InputError(f"--format: {format!r}; use csv, ndjson or gexf")
+        if merge not in MERGES:
+            raise InputError(f"--merge: {merge!r}; use variant or none")
+        if format == "gexf" and columns is not None:
+            raise InputError("--columns: a GEXF network has no table columns; leave it out")
         if limit is not None and limit > exporting.MAX_RANKED:
             raise InputError(f"--limit: at most {exporting.MAX_RANKED:,}")
         wanted = exporting.parse_columns(columns, "--columns")
@@ -129,18 +148,22 @@ def register(app: typer.Typer) -> None:
         settings = _settings(ctx)
         manifest_path = out.with_name(out.name + ".manifest.json")
         try:
-            manifest = _export_local(settings, request, format, limit, wanted, out, manifest_path)
+            if format == "gexf":
+                manifest = _network_local(settings, request, merge, limit, out, manifest_path)
+            else:
+                manifest = _export_local(
+                    settings, request, format, limit, wanted, out, manifest_path
+                )
         except StoreLockedError as locked:
             server = Server.holding(settings, locked)
             if request.terms and limit is None and min_score is None and mode != "text":
                 raise InputError(exporting.cut_message(None, exporting.CLI_CUT)) from None
             typer.echo(f"the store is served at {shown(server.url)}: exporting through its API")
             params = _params(request, format, limit, wanted)
+            if format == "gexf":
+                params.append(("merge", merge))
             manifest = _export_served(server, params, out, manifest_path)
-        typer.echo(
-            f"wrote {manifest['rows']:,} rows ({manifest['images']:,} images) to {shown(out)}, "
-            f"manifest {shown(manifest_path)}"
-        )
+        typer.echo(_wrote(manifest, out, manifest_path))
         if manifest["cut"].get("depth_reached"):
             typer.echo(
                 f"warning: the {manifest['search']['mode']} ranking holds the best {DEPTH:,} "
@@ -149,16 +172,67 @@ def register(app: typer.Typer) -> None:
             )
 
 
-def _export_local(settings, request, fmt, limit, wanted, out: Path, manifest_path: Path) -> dict:
+def _wrote(manifest: dict, out: Path, manifest_path: Path) -> str:
+    """What an export wrote, in a line (and what a network left out)."""
+    if "network" not in manifest:
+        return (
+            f"wrote {manifest['rows']:,} rows ({manifest['images']:,} images) to {shown(out)}, "
+            f"manifest {shown(manifest_path)}"
+        )
+    graph = manifest["network"]
+    nodes = ", ".join(f"{n:,} {kind}" for kind, n in graph["nodes"].items()) or "no"
+    line = (
+        f"wrote a network of {nodes} nodes and {graph['edges']:,} edges "
+        f"({graph['posts_counted']:,} posts of {manifest['images']:,} images) to {shown(out)}, "
+        f"manifest {shown(manifest_path)}"
+    )
+    if graph["posts_without_author"]:
+        line += (
+            f"\n{graph['posts_without_author']:,} posts name no author: no edge; "
+            f"{graph['images_without_account']:,} images have no account and are not in it"
+        )
+    if graph["images_not_grouped"]:
+        line += (
+            f"\n{graph['images_not_grouped']:,} images are in no variant group yet (run "
+            "`picsift variants`): each is its own node"
+        )
+    return line
+
+
+def _service(store, settings):
     from picsift.models.factory import encoder_for
+    from search.service import SearchService
+
+    return SearchService(store, encoder_for(store, settings))
+
+
+def _network_local(settings, request, merge, limit, out: Path, manifest_path: Path) -> dict:
     from search import export as exporting
     from search import manifest as methods
-    from search.service import SearchService
+    from search import network
 
     if not out.parent.is_dir():
         raise InputError(f"--out: folder {out.parent} does not exist")
     with open_store(settings, command="picsift export") as store:
-        service = SearchService(store, encoder_for(store, settings))
+        service = _service(store, settings)
+        request = exporting.checked(service, request, limit, exporting.CLI_CUT)
+        counts = network.NetworkCounts()
+        graph = network.network(service, request, limit, merge, counts)
+        with out.open("w", encoding="utf-8") as fh:
+            fh.writelines(network.gexf(graph))
+        manifest = methods.network_manifest(service, settings, request, limit, counts, merge)
+    manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+    return manifest
+
+
+def _export_local(settings, request, fmt, limit, wanted, out: Path, manifest_path: Path) -> dict:
+    from search import export as exporting
+    from search import manifest as methods
+
+    if not out.parent.is_dir():
+        raise InputError(f"--out: folder {out.parent} does not exist")
+    with open_store(settings, command="picsift export") as store:
+        service = _service(store, settings)
         request = exporting.checked(service, request, limit, exporting.CLI_CUT)
         extra = exporting.extra_columns(service, request, limit, fmt, wanted, "--columns")
         counts = exporting.Counts()

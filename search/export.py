@@ -16,7 +16,7 @@ from search.matches import Relevance
 from search.query import SearchRequest
 from search.service import MIN_SCORE_WITHOUT_Q, NOT_WITHOUT_Q, SearchService
 
-Format = Literal["csv", "ndjson"]
+Format = Literal["csv", "ndjson", "gexf"]  # gexf: the image-account network (search.network)
 MAX_RANKED = 100_000  # images of a ranking exported at most
 API_CUT = ("limit: ", "limit=N", "min_score=S")  # how the refusal names the cut's options
 CLI_CUT = ("", "--limit N", "--min-score S")
@@ -51,7 +51,11 @@ COLUMNS = (
 # formula. The CSV needs its header first: without `columns`, a first pass over the selection
 # finds the names (in first-seen order across the rows); NDJSON rows carry their own.
 EXTRA_PREFIX = "extra."
-MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson"}
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "ndjson": "application/x-ndjson",
+    "gexf": "application/gexf+xml",
+}
 # OWASP's rule against CSV injection: a spreadsheet runs a cell starting with these as a formula.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 ESCAPING = {
@@ -61,6 +65,7 @@ ESCAPING = {
     "(RFC 4180 quoting, CRLF line ends), an extra column's other values (true, lists) as JSON; "
     "the NDJSON export has every value exactly",
     "ndjson": "none: every value is exactly as stored",
+    "gexf": "XML escaping of every label and attribute (networkx's GEXF writer)",
 }
 
 
@@ -172,8 +177,8 @@ def extra_columns(
     if wanted is None and fmt == "ndjson":
         return None
     found: dict[str, None] = {}
-    for _, hit in _hits(service, request, limit):
-        for post in _posts(hit.payload, request):
+    for _, hit in selected(service, request, limit):
+        for post in selected_posts(hit.payload, request):
             found.update(dict.fromkeys(post.get("extra") or {}))
     if wanted is None:
         return tuple(found)
@@ -204,11 +209,11 @@ def rows(
     them for None), those the post has."""
     labels = service.topic_labels()
     keep = None if extra is None else set(extra)
-    for rank, hit in _hits(service, request, limit):
+    for rank, hit in selected(service, request, limit):
         counts.images += 1
         payload = hit.payload
         base = _image_columns(hit, payload, labels, rank if request.terms else None)
-        for post in _posts(payload, request) or [{}]:
+        for post in selected_posts(payload, request) or [{}]:
             counts.rows += 1
             stored = post.get("extra") or {}
             cells = {k: stored[k] for k in stored if keep is None or k in keep}
@@ -228,7 +233,7 @@ def rows(
             }
 
 
-def _hits(
+def selected(
     service: SearchService, request: SearchRequest, limit: int | None
 ) -> Iterator[tuple[int, Any]]:
     """The selected images with their places (1, 2, ...), in export order."""
@@ -245,7 +250,7 @@ def _hits(
         yield rank, hit
 
 
-def _posts(payload: dict, request: SearchRequest) -> list[dict[str, Any]]:
+def selected_posts(payload: dict, request: SearchRequest) -> list[dict[str, Any]]:
     """The image's posts that the post filters select."""
     return [p for p in payload.get("posts") or [] if request.post_matches(p)]
 

@@ -16,6 +16,7 @@ from picsift.store.status import media_counts
 from picsift.text import AVG_LEN, K1, PARTS, B
 from search.export import COLUMNS, ESCAPING, EXTRA_PREFIX, MAX_RANKED, Counts, Format
 from search.fused import DEPTH, RRF_K
+from search.network import Merge, NetworkCounts, describe
 from search.query import SearchRequest
 from search.service import SearchService
 from topics.table import current_run, list_topics, run_dir
@@ -84,6 +85,22 @@ def manifest(
         "posts, and author and dates must hold for the same post; an image with no post in "
         "the selection (in a dataset by its file alone) has one row with empty post fields",
     }
+
+
+def network_manifest(
+    service: SearchService,
+    settings: Settings,
+    request: SearchRequest,
+    limit: int | None,
+    counts: NetworkCounts,
+    merge: Merge,
+) -> dict[str, Any]:
+    """How a GEXF network export was made: the manifest of the same selection, its graph
+    described in place of a table's columns and rows (`search.network.describe`)."""
+    table = ("columns", "extra_columns", "extra_columns_are", "extra_cut", "rows", "rows_are")
+    made = manifest(service, settings, request, "gexf", limit, None, (), None)
+    kept = {k: v for k, v in made.items() if k not in table}
+    return kept | {"images": counts.images} | describe(counts, merge)
 
 
 def _store(service: SearchService) -> dict[str, Any]:
