@@ -5,9 +5,15 @@ keeping its score; a ranking without an end is refused, naming `sort`."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from picsift.engagement import engaged, image_engagement, metric
+from picsift.store import PointData
+from search.query import SearchRequest
+from search.service import SearchService
+from tests.conftest import unit_vectors
 from tests.search.test_api_search import search
 
 
@@ -88,3 +94,36 @@ def test_an_unknown_sort_is_named(client):
     response = client.get("/api/search", params={"sort": "likes"})
     assert response.status_code == 422
     assert "sort" in response.text
+
+
+def test_both_backends_sort_the_same_way(make_store, toy_clip):
+    store = make_store()
+    store.ensure("toy", 8)
+    vectors = unit_vectors(30, 8)
+    engagement = [(i * 7) % 11 for i in range(30)]  # ties among them
+    store.images.upsert(
+        [
+            PointData(
+                str(uuid.UUID(int=i + 1)),
+                vectors[i],
+                {"first_seen": i, "engagement": e, "engagement_posts": 1, "posts": []},
+            )
+            for i, e in enumerate(engagement)
+        ]
+    )
+    service = SearchService(store, toy_clip)
+    seen = []
+    for offset in range(0, 30, 7):
+        page = service.browse(SearchRequest(sort="engagement", limit=7, offset=offset))
+        seen += page.hits
+    assert [h["engagement"] for h in seen] == sorted(engagement, reverse=True)
+    assert len({h["id"] for h in seen}) == 30
+    first = str(uuid.UUID(int=1))
+    ranked = service.similar(first, SearchRequest(min_score=0.0, limit=30))
+    by_engagement = service.similar(
+        first, SearchRequest(min_score=0.0, limit=30, sort="engagement")
+    )
+    assert 0 < len(ranked.hits) < 29
+    assert {h["id"] for h in by_engagement.hits} == {h["id"] for h in ranked.hits}
+    values = [h["engagement"] for h in by_engagement.hits]
+    assert values == sorted(values, reverse=True)
