@@ -45,8 +45,25 @@ function chip(text, patch, colour) {
   );
 }
 
+/**
+ * The chip of a variant group: the picture (the group's id is the id of one of its images)
+ * and the group's short id.
+ */
+function variantChip(id) {
+  const thumb = h('img', {
+    class: 'chip-thumb',
+    src: `api/images/${encodeURIComponent(id)}/thumb`,
+    alt: '',
+  });
+  thumb.addEventListener('error', () => thumb.remove(), { once: true });
+  const item = chip(`same picture (group ${id.slice(0, 8)})`, { variant: '' });
+  item.querySelector('.chip').prepend(thumb);
+  return item;
+}
+
 function chipsOf(state) {
   const out = [];
+  if (state.variant) out.push(variantChip(state.variant));
   for (const t of state.topic) {
     out.push(
       chip(
@@ -97,7 +114,7 @@ function heading(state) {
     ];
   }
   if (mode === 'text') return [`Results for “${state.q}”`];
-  return ['All images'];
+  return [state.variant ? 'The copies of one picture' : 'All images'];
 }
 
 /** The map draws the whole collection: say so, rather than a search heading it ignores. */
@@ -146,12 +163,13 @@ function exportGroup(state) {
     state,
     list?.key === resultsKey(state) ? list.summary : undefined,
   );
-  const button = (format, text) =>
+  const button = (format, text, title) =>
     h(
       'button',
       {
         disabled: Boolean(refused),
         'aria-describedby': 'export-scope',
+        title,
         onClick: () => exportView(format),
       },
       text,
@@ -162,6 +180,12 @@ function exportGroup(state) {
     h('span', { class: 'muted' }, 'Export:'),
     button('csv', 'CSV'),
     button('ndjson', 'NDJSON'),
+    button(
+      'gexf',
+      'Network (GEXF)',
+      'The accounts that posted these images and the images, as a GEXF network for Gephi ' +
+        '(copies of one picture are one node)',
+    ),
     h('span', { class: 'muted export-scope', id: 'export-scope' }, refused ?? `(${what})`),
   );
 }

@@ -4,6 +4,7 @@
 
 import { api } from './api.js';
 import { labelOf } from './catalog.js';
+import { groupLink } from './circulation.js';
 import { fill, formatDate, h, notice, num, plural, safeUrl } from './dom.js';
 import { evidenceBlock, highlighted, matchedWords } from './evidence.js';
 import { altText, currentResults, loadMore } from './grid.js';
@@ -139,6 +140,17 @@ function postList(id, first, total) {
   return [list, h('p', { class: 'row' }, more, status)];
 }
 
+/** "Same picture as 3 other images", linking to the group in the grid (2 images or more). */
+function samePicture(image) {
+  if (!image.variant || !(image.variant_size >= 2)) return null;
+  return h(
+    'p',
+    { class: 'same-picture' },
+    `Same picture as ${plural(image.variant_size - 1, 'other image')}: `,
+    groupLink(image.variant, `show all ${num(image.variant_size)} in the grid`),
+  );
+}
+
 function render(image, hit) {
   const id = String(image.id ?? shown);
   const topic = image.topic ?? hit?.topic ?? null;
@@ -254,6 +266,7 @@ function render(image, hit) {
           ? h('p', { class: 'muted' }, `tags: ${image.tags.join(', ')}`)
           : null,
         ocrBlock(image.ocr, marked),
+        samePicture(image),
         h(
           'div',
           { class: 'row' },

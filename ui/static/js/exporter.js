@@ -9,12 +9,14 @@ import { currentResults } from './grid.js';
 import { modeOf, Results } from './results.js';
 import { getState, resultsKey, searchParams } from './state.js';
 
+const FORMATS = { csv: 'CSV', ndjson: 'NDJSON', gexf: 'GEXF network' };
+
 function filename(response, format) {
   const header = response.headers.get('Content-Disposition') || '';
   const match = header.match(/filename\*?=(?:UTF-8'')?"?([^";]+)"?/i);
   if (match) return decodeURIComponent(match[1]);
   const day = new Date().toISOString().slice(0, 10);
-  return `picsift-export-${day}.${format === 'ndjson' ? 'ndjson' : 'csv'}`;
+  return `picsift-export-${day}.${format}`;
 }
 
 function save(blob, name) {
@@ -78,7 +80,31 @@ function summaryFor(state) {
   return (list?.key === resultsKey(state) ? list : new Results(state)).ready();
 }
 
-/** Download the rows of the current view in `format` ('csv' or 'ndjson'). */
+/**
+ * Download the export of `params` (the API's, `format` among them) and its methods manifest
+ * (software, model, topic run, query, filters, counts) beside it; `prefix` goes before the
+ * server's file name (e.g. `picsift-variant-1a2b3c4d-`).
+ */
+export async function download(params, prefix = '') {
+  const format = params.format;
+  toast(`Preparing the ${FORMATS[format]} export…`);
+  try {
+    const response = await api('export', { params, raw: true });
+    const name = filename(response, format).replace(/^picsift-/, prefix || 'picsift-');
+    save(await response.blob(), name);
+    const manifest = await api('export/manifest', { params });
+    const manifestName = `${name.replace(/\.[^.]+$/, '')}.manifest.json`;
+    save(new Blob([JSON.stringify(manifest, null, 2)], { type: 'application/json' }), manifestName);
+    toast(`Export saved as ${name}, its methods manifest as ${manifestName}.`);
+  } catch (err) {
+    toast(`Export failed: ${err.message}`);
+  }
+}
+
+/**
+ * Download the current view in `format`: 'csv' or 'ndjson' (a row per post and image), or
+ * 'gexf' (their image-account network, for Gephi).
+ */
 export async function exportView(format) {
   const state = getState();
   const summary = modeOf(state) === 'text' ? await summaryFor(state).catch(() => null) : null;
@@ -87,23 +113,13 @@ export async function exportView(format) {
     toast(refused);
     return;
   }
-  toast(`Preparing the ${format.toUpperCase()} export…`);
-  try {
-    // Without a cut the API wants a limit for a ranking: the grid ranks `matched` images.
-    const params = searchParams(state);
-    if (params.q && !params.min_score) params.limit = summary.matched;
-    // What the grid ranked by, also where the server chose it (no mode asked).
-    if (params.q && summary?.mode) params.mode = summary.mode;
-    params.format = format;
-    const response = await api('export', { params, raw: true });
-    const name = filename(response, format);
-    save(await response.blob(), name);
-    // The methods manifest (software, model, topic run, query, filters, counts) goes beside it.
-    const manifest = await api('export/manifest', { params });
-    const manifestName = `${name.replace(/\.[^.]+$/, '')}.manifest.json`;
-    save(new Blob([JSON.stringify(manifest, null, 2)], { type: 'application/json' }), manifestName);
-    toast(`Export saved as ${name}, its methods manifest as ${manifestName}.`);
-  } catch (err) {
-    toast(`Export failed: ${err.message}`);
-  }
+  // Without a cut the API wants a limit for a ranking: the grid ranks `matched` images.
+  const params = searchParams(state);
+  if (params.q && !params.min_score) params.limit = summary.matched;
+  // What the grid ranked by, also where the server chose it (no mode asked).
+  if (params.q && summary?.mode) params.mode = summary.mode;
+  // The export follows the ranking; the grid's sort changes the order, not the images.
+  delete params.sort;
+  params.format = format;
+  await download(params);
 }

@@ -35,6 +35,16 @@ export function altText(hit) {
 /** A hit's topic name: the catalog's current label (renames), else the search's. */
 const topicOf = (hit) => topicName(hit.topic, labelOf(hit.topic) || hit.topicLabel);
 
+/** How engaged an image's posts were, where the list is sorted by it. */
+function engagedBadge(hit) {
+  const counted = hit.engagement_posts ?? 0;
+  const text = counted ? `${num(hit.engagement)} engaged` : 'no counts';
+  const title = counted
+    ? `${num(hit.engagement)} likes, comments and shares over ${plural(counted, 'post')}`
+    : 'None of its posts has like, comment or share counts';
+  return h('span', { class: 'engaged', title }, text);
+}
+
 function tile(hit, state) {
   const label = topicOf(hit);
   return h(
@@ -53,6 +63,7 @@ function tile(hit, state) {
           hit.evidence
             ? evidenceChip(hit.evidence)
             : hit.score !== null && `score ${scoreText(hit.score)}`,
+          state.sort === 'engagement' && engagedBadge(hit).title,
         ]
           .filter(Boolean)
           .join('; '),
@@ -72,6 +83,7 @@ function tile(hit, state) {
           )
         : null,
       timeBadge(hit),
+      state.sort === 'engagement' ? engagedBadge(hit) : null,
       h(
         'span',
         { class: 'tile-info', 'aria-hidden': 'true' },
@@ -127,6 +139,7 @@ export function clearedFilters() {
     has_caption: '',
     group_by: '',
     min_score: '',
+    variant: '',
   };
 }
 

@@ -1,6 +1,6 @@
-// Jobs: index a server path or an uploaded archive, caption, read text (OCR), fit topics; each
-// job shows its progress until it ends. The list is the server's (GET /api/jobs), so every
-// browser sees it.
+// Jobs: index a server path or an uploaded archive, caption, read text (OCR), group variants,
+// fit topics; each job shows its progress until it ends. The list is the server's
+// (GET /api/jobs), so every browser sees it.
 
 import { api, listOf } from './api.js';
 import { getCatalog, onCatalog, reload } from './catalog.js';
@@ -79,7 +79,10 @@ async function refreshList() {
   render();
 }
 
-/** Start a job (`kind`: index, caption, ocr, topics) and follow it; resolves to the ended job. */
+/**
+ * Start a job (`kind`: index, caption, ocr, variants, topics) and follow it; resolves to the
+ * ended job.
+ */
 export async function startJob(kind, { json, form } = {}) {
   const raw = await api(`jobs/${kind}`, {
     method: 'POST',
@@ -110,6 +113,27 @@ export function fitTopicsButton(params = {}) {
     }
     button.disabled = false;
     button.textContent = 'Fit topics';
+  });
+  return button;
+}
+
+/**
+ * A "Group variants" button: groups the images without a variant group (the same picture
+ * re-encoded, resized, cropped or with text added), reporting in place.
+ */
+export function groupVariantsButton() {
+  const button = h('button', { class: 'primary' }, 'Group variants');
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    button.textContent = 'Grouping variants…';
+    try {
+      const job = await startJob('variants');
+      if (job?.failed) toast(`Grouping variants failed: ${job.error || job.state}`);
+    } catch (err) {
+      toast(`Could not start grouping variants: ${err.message}`);
+    }
+    button.disabled = false;
+    button.textContent = 'Group variants';
   });
   return button;
 }
@@ -257,6 +281,18 @@ function formsBlock() {
       ),
       h('button', { type: 'submit' }, 'Read text'),
     ),
+    h(
+      'form',
+      { onSubmit: onSubmit(() => run('variants')) },
+      h('h3', {}, 'Variant groups'),
+      h(
+        'p',
+        { class: 'muted' },
+        'Group the images that are the same picture (re-encoded, resized, cropped, with text ',
+        'added); indexing does it for new images.',
+      ),
+      h('button', { type: 'submit' }, 'Group variants'),
+    ),
   );
 }
 
@@ -277,6 +313,8 @@ function build(view) {
       code('picsift caption'),
       ', ',
       code('picsift ocr'),
+      ', ',
+      code('picsift variants'),
       ', ',
       code('picsift topics fit'),
       '.',

@@ -2,6 +2,7 @@
 
 import { getCatalog, isEmptyStore, onCatalog, reload } from './catalog.js';
 import { initChips } from './chips.js';
+import { initCirculation } from './circulation.js';
 import { initDetail } from './detail.js';
 import { code, fill, notice } from './dom.js';
 import { initFilters } from './filters.js';
@@ -18,7 +19,8 @@ function showView(state) {
   for (const name of VIEWS) {
     document.getElementById(`view-${name}`).hidden = name !== state.view;
   }
-  document.getElementById('chips').hidden = state.view === 'jobs';
+  // The chips and export are the grid's and the map's: the other views show their own.
+  document.getElementById('chips').hidden = ['jobs', 'circulation'].includes(state.view);
   for (const tab of document.querySelectorAll('.tabs a')) {
     if (tab.dataset.view === state.view) tab.setAttribute('aria-current', 'page');
     else tab.removeAttribute('aria-current');
@@ -99,6 +101,7 @@ async function boot() {
   initTimeline();
   initDetail();
   initMap();
+  initCirculation();
   initJobs();
   onCatalog(banner);
   await waitReady();

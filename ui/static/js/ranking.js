@@ -6,7 +6,7 @@ import { cutText, fill, h, notice, num } from './dom.js';
 import { onResults } from './grid.js';
 import { modeOf } from './results.js';
 import { scoreDistribution } from './scoredist.js';
-import { getState, isRanked, subscribe, update } from './state.js';
+import { getState, isRanked, sortable, subscribe, update } from './state.js';
 
 const WEAK = /^no strong matches\b/i;
 // What the last text search ranked by, as the server said (it chooses when no mode is asked).
@@ -127,6 +127,39 @@ function cutForm() {
   );
 }
 
+/** The order of the list: by score (or newest first), or the most engaged first. */
+function sortForm() {
+  const select = h(
+    'select',
+    { id: 'sort', 'aria-describedby': 'sort-hint', onChange: (e) => update({ sort: e.target.value }) },
+    h('option', { value: '' }, 'Best match'),
+    h('option', { value: 'engagement' }, 'Most engaged'),
+  );
+  return h(
+    'div',
+    { class: 'sort-form row' },
+    h('label', { for: 'sort' }, 'Order'),
+    select,
+    h('p', { class: 'hint', id: 'sort-hint' }),
+  );
+}
+
+function showSort(panel, state) {
+  const select = panel.querySelector('#sort');
+  const able = sortable(state);
+  select.options[0].textContent = isRanked(state) ? 'Best match' : 'Newest first';
+  select.options[1].disabled = !able;
+  select.value = able ? state.sort : '';
+  const hybrid = state.q && !state.like && !state.upload && state.mode === 'hybrid';
+  let hint = 'Likes, comments and shares summed over each image’s posts.';
+  if (!able) {
+    hint = hybrid
+      ? 'A hybrid ranking has no end to sort: rank by image with a minimum score, or by text.'
+      : 'Set a minimum score to sort this ranking by engagement: it is sorted whole.';
+  }
+  fill(panel.querySelector('#sort-hint'), hint);
+}
+
 function showCut(panel, state, previous) {
   const form = panel.querySelector('.cut-form');
   // A search from an image ranks by the image; a text search by its mode. Hybrid ranks by
@@ -177,10 +210,14 @@ export function initRanking() {
     panel,
     h('p', { class: 'match-count', role: 'status' }),
     h('div', { class: 'verdict' }),
-    h('div', { class: 'ranking-tools' }, cutForm(), h('div', { class: 'dist' })),
+    h('div', { class: 'ranking-tools' }, cutForm(), sortForm(), h('div', { class: 'dist' })),
   );
-  subscribe((state, previous) => showCut(panel, state, previous));
+  subscribe((state, previous) => {
+    showCut(panel, state, previous);
+    showSort(panel, state);
+  });
   showCut(panel, getState());
+  showSort(panel, getState());
   onResults((list) => {
     const auto = list.state.q && !list.state.like && !list.state.upload && !list.state.mode;
     if (auto && list.summary) {

@@ -14,10 +14,15 @@ export const SCALARS = [
   'group_by',
   'min_score',
   'mode',
+  'variant',
+  'sort',
 ];
-/** UI-only parameters: which view, which image is open, "more like this" image. */
-const UI = ['view', 'image', 'like'];
-export const VIEWS = ['grid', 'map', 'jobs'];
+/**
+ * UI-only parameters: which view, which image is open, "more like this" image, the order of
+ * the Circulation view's groups (not `sort`: that is the search API's own).
+ */
+const UI = ['view', 'image', 'like', 'circulation_sort'];
+export const VIEWS = ['grid', 'map', 'circulation', 'jobs'];
 
 function parse(search) {
   const params = new URLSearchParams(search);
@@ -61,7 +66,20 @@ export function searchParams(state) {
     delete out.mode;
   }
   if (out.mode === 'hybrid') delete out.min_score;
+  if (!sortable(state)) delete out.sort;
   return out;
+}
+
+/**
+ * Whether the list of `state` can be sorted by engagement: browsing can, and a ranking with an
+ * end (a minimum score, or a text-mode ranking, which ends where its words stop matching); the
+ * API sorts a ranking whole, so one without an end it refuses.
+ */
+export function sortable(state) {
+  if (!isRanked(state)) return true;
+  const textMode = state.q && !state.like && !state.upload && state.mode === 'text';
+  const hybrid = state.q && !state.like && !state.upload && state.mode === 'hybrid';
+  return !hybrid && (textMode || Boolean(state.min_score));
 }
 
 /** The keys that start a search from an image: a text mode's BM25 cut does not carry over. */
