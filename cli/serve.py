@@ -186,10 +186,10 @@ def _wrote(manifest: dict, out: Path, manifest_path: Path) -> str:
         f"({graph['posts_counted']:,} posts of {manifest['images']:,} images) to {shown(out)}, "
         f"manifest {shown(manifest_path)}"
     )
-    if graph["posts_without_author"]:
+    if graph["posts_without_author"] or graph["images_not_in_graph"]:
         line += (
             f"\n{graph['posts_without_author']:,} posts name no author: no edge; "
-            f"{graph['images_without_account']:,} images have no account and are not in it"
+            f"{graph['images_not_in_graph']:,} images are left with no account and not in it"
         )
     if graph["images_not_grouped"]:
         line += (

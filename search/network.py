@@ -41,9 +41,9 @@ class NetworkCounts:
     """What a network export held and left out (filled in while it is built)."""
 
     images: int = 0  # images selected
-    posts: int = 0  # (account, post, node) uses counted into edges
-    without_author: int = 0  # selected (post, image) pairs with no author: no edge
-    unlinked: int = 0  # images none of whose selected posts names an author: not in the graph
+    posts: int = 0  # distinct posts counted into edges
+    without_author: int = 0  # distinct selected posts with no author: no edge
+    unlinked: int = 0  # selected images whose node has no edge: not in the graph
     ungrouped: int = 0  # with merge="variant": images not grouped yet, each its own node
     nodes: dict[str, int] = field(default_factory=dict)  # category -> nodes
     edges: int = 0
@@ -61,26 +61,30 @@ def network(
     labels = service.topic_labels()
     graph = nx.DiGraph()
     used: set[tuple[str, str, str]] = set()  # (node, dataset, post id): a post counts once
+    authored: dict[str, set[tuple[str, str]]] = {}  # account -> its posts in the graph
+    authorless: set[tuple[str, str]] = set()
+    nodes: list[str] = []  # each selected image's node
     for _, hit in selected(service, request, limit):
         counts.images += 1
         payload = hit.payload
         node = _image_node(graph, hit.id, payload, merge, labels, counts)
-        linked = False
+        nodes.append(node)
         for post in selected_posts(payload, request):
-            author = post.get("author")
-            if not author:
-                counts.without_author += 1
+            key = (str(post.get("dataset")), str(post.get("post_id")))
+            if not post.get("author"):
+                authorless.add(key)
                 continue
-            linked = True
-            key = (node, str(post.get("dataset")), str(post.get("post_id")))
-            if key in used:
+            if (node, *key) in used:
                 continue
-            used.add(key)
-            counts.posts += 1
-            _use(graph, xml_safe(author, counts), post, node, counts)
-        if not linked:
-            counts.unlinked += 1
+            used.add((node, *key))
+            account = _use(graph, xml_safe(post["author"], counts), post, node, counts)
+            authored.setdefault(account, set()).add(key)
     graph.remove_nodes_from([n for n in list(graph) if graph.degree(n) == 0])
+    for account, posts in authored.items():
+        graph.nodes[account]["posts"] = len(posts)
+    counts.posts = len(set().union(*authored.values()))
+    counts.without_author = len(authorless)
+    counts.unlinked = sum(node not in graph for node in nodes)
     for _, data in graph.nodes(data=True):
         counts.nodes[data["category"]] = counts.nodes.get(data["category"], 0) + 1
     counts.edges = graph.number_of_edges()
@@ -139,13 +143,13 @@ def _file_name(payload: dict[str, Any]) -> str:
 
 def _use(
     graph: nx.DiGraph, author: str, post: dict[str, Any], node: str, counts: NetworkCounts
-) -> None:
-    """Count one post of `author` (XML-safe) using the image `node`."""
+) -> str:
+    """Count one post of `author` (XML-safe) using the image `node`; returns the account's
+    node."""
     account = f"author-{author}"
     if account not in graph:
         graph.add_node(account, label=author, category="author", posts=0, datasets="")
     data = graph.nodes[account]
-    data["posts"] += 1
     dataset = xml_safe(str(post.get("dataset") or ""), counts)
     if dataset and dataset not in data["datasets"].split(","):
         data["datasets"] = ",".join(filter(None, [data["datasets"], dataset]))
@@ -157,6 +161,7 @@ def _use(
     if count is not None:
         edge["engagement"] += count
         edge["engagement_posts"] += 1
+    return account
 
 
 def xml_safe(text: str, counts: NetworkCounts) -> str:
@@ -188,6 +193,11 @@ def describe(counts: NetworkCounts, merge: Merge) -> dict[str, Any]:
                 if merge == "variant"
                 else "one per image (exact content)"
             ),
+            "node_attributes_are": {
+                "posts": "an account's distinct posts in the graph",
+                "datasets": "the datasets of those posts",
+                "images": "the selected images (copies of the picture) the node stands for",
+            },
             "node_attributes": {
                 "author": ["label", "category", "posts", "datasets"],
                 "image": [
@@ -204,19 +214,22 @@ def describe(counts: NetworkCounts, merge: Merge) -> dict[str, Any]:
                 ],
             },
             "edge_attributes": {
-                "frequency": "posts in which the account used the image",
+                "frequency": "posts in which the account used the image (a post holding two "
+                "images is counted on each image's edge)",
                 "engagement": "likes, comments and shares summed over those posts that have counts",
                 "engagement_posts": "how many posts that sum is over",
             },
             "posts_counted": counts.posts,
             "posts_without_author": counts.without_author,
-            "images_without_account": counts.unlinked,
+            "images_not_in_graph": counts.unlinked,
             "images_not_grouped": counts.ungrouped if merge == "variant" else None,
             "texts_escaped": len(counts.escaped),
             "escaping": "a character XML cannot hold (a control character) in a name or text "
             "is written as its \\xNN escape, so the file opens in Gephi; texts_escaped says "
             "how many distinct names and texts had one",
             "left_out": "a post without an author names no account, so it makes no edge; an "
-            "image with no such edge is not in the graph (counted above)",
+            "image whose node is left with no edge is not in the graph (images_not_in_graph); "
+            "with merge=variant, a copy whose own posts name no author is still in its "
+            "picture's node when another copy's posts do",
         }
     }

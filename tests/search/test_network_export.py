@@ -108,7 +108,8 @@ def test_copies_of_a_picture_are_one_node_and_a_post_counts_once(make_store, toy
         "datasets": "tiktok,insta",
     }
     assert (counts.images, counts.posts, counts.without_author) == (5, 5, 1)
-    assert (counts.unlinked, counts.ungrouped) == (1, 1)
+    # b1's one post names no author, but its copy b2's does: b1 is in variant-B's node
+    assert (counts.unlinked, counts.ungrouped) == (0, 1)
     assert counts.nodes == {"image": 3, "author": 3} and counts.edges == 4
 
 
@@ -116,10 +117,13 @@ def test_without_merging_each_image_is_its_node_and_filters_pick_the_posts(make_
     store = make_store()
     _fill(store)
     service = SearchService(store, toy_clip)
-    graph = network(service, SearchRequest(), None, "none", NetworkCounts())
+    counts = NetworkCounts()
+    graph = network(service, SearchRequest(), None, "none", counts)
     assert graph.number_of_edges() == 5
     assert graph.edges["author-ann", f"image-{image_id(1)}"]["frequency"] == 2
-    assert f"image-{image_id(2)}" not in graph  # its one post names no author
+    # t1 holds two of the images: one post of ann's on each image's edge, once in her count
+    assert graph.nodes["author-ann"]["posts"] == 2 and counts.posts == 5
+    assert f"image-{image_id(2)}" not in graph and counts.unlinked == 1  # no author
     only_insta = network(service, SearchRequest(datasets=("insta",)), None, "none", NetworkCounts())
     assert list(only_insta.edges) == [("author-ann", f"image-{image_id(1)}")]
 
@@ -147,7 +151,7 @@ def test_the_api_streams_the_network_and_its_manifest(edge, toy_clip):
         assert manifest["images"] == 5
         assert manifest["network"]["nodes"] == {"image": 4, "author": 3}
         assert manifest["network"]["posts_without_author"] == 1
-        assert manifest["network"]["images_without_account"] == 1
+        assert manifest["network"]["images_not_in_graph"] == 1
         assert manifest["network"]["images_not_grouped"] is None
         refused = client.get("/api/export", params={"format": "gexf", "columns": "likes"})
         assert refused.status_code == 422 and refused.json()["parameter"] == "columns"
@@ -165,7 +169,7 @@ def test_the_cli_writes_the_network_and_says_what_it_left_out(edge, tmp_path):
     assert "wrote a network of 3 image, 3 author nodes and 4 edges (5 posts of 5 images)" in (
         result.output
     )
-    assert "1 posts name no author: no edge; 1 images have no account" in result.output
+    assert "1 posts name no author: no edge; 0 images are left with no account" in result.output
     assert "1 images are in no variant group yet (run `picsift variants`)" in result.output
     assert nx.read_gexf(out).number_of_edges() == 4
     manifest = json.loads(out.with_name("network.gexf.manifest.json").read_text())
@@ -190,3 +194,20 @@ def test_names_xml_cannot_hold_are_escaped_and_stay_apart(make_store, toy_clip):
     }
     assert graph.nodes[f"image-{image_id(0)}"]["caption"] == "a \\x0b caption"
     assert len(counts.escaped) == 3
+
+
+def test_a_post_without_author_is_counted_once(make_store, toy_clip):
+    store = make_store()
+    store.ensure("toy", 8)
+    vectors = unit_vectors(2, 8)
+    shared = _post("tiktok", "p1", "")  # one post, no author, holding both copies
+    store.images.upsert(
+        [
+            PointData(image_id(i), vectors[i], {"variant": A, "posts": [shared], "files": []})
+            for i in range(2)
+        ]
+    )
+    counts = NetworkCounts()
+    graph = network(SearchService(store, toy_clip), SearchRequest(), None, "variant", counts)
+    assert graph.number_of_nodes() == 0
+    assert (counts.without_author, counts.unlinked, counts.posts) == (1, 2, 0)
