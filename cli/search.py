@@ -15,6 +15,12 @@ POSTS_SHOWN = 3  # posts printed under each hit
 FIELDS = ("query", "mode", "min_score", "matched", "matched_capped", "relevance", "hits")
 
 
+SORTED = (
+    "sorted by engagement: the most liked, commented and shared first (each hit's count below "
+    "it), images without counts last"
+)
+
+
 def _print_summary(found: dict[str, Any]) -> None:
     """How many images match and whether any stand out, so a ranking is not read as a
     list of matches."""
@@ -33,7 +39,7 @@ def _print_summary(found: dict[str, Any]) -> None:
         typer.echo(found["relevance"]["verdict"])
 
 
-def _print_hits(hits: list[dict[str, Any]], offset: int) -> None:
+def _print_hits(hits: list[dict[str, Any]], offset: int, sort: str | None) -> None:
     """The hits, one block each; stored text goes through `shown` (scraped names and post
     fields may hold terminal escapes)."""
     if not hits:
@@ -43,6 +49,8 @@ def _print_hits(hits: list[dict[str, Any]], offset: int) -> None:
         if hit["topic_label"]:
             topic += f" ({shown(hit['topic_label'])})"
         typer.echo(f"{rank:>3}. {hit['score']:.3f}  {hit['id']}{_frame(hit)}{topic}")
+        if sort == "engagement":
+            typer.echo(f"       {_engagement(hit)}")
         if hit["caption"]:
             typer.echo(f"       {shown(hit['caption'])}")
         if hit.get("evidence"):
@@ -53,6 +61,14 @@ def _print_hits(hits: list[dict[str, Any]], offset: int) -> None:
             typer.echo("       " + shown(f"{post['dataset']} {post['post_id']}{who}{when}"))
         if hit["n_posts"] > POSTS_SHOWN:
             typer.echo(f"       ... and {hit['n_posts'] - POSTS_SHOWN:,} more posts")
+
+
+def _engagement(hit: dict[str, Any]) -> str:
+    """A hit's engagement and over how many posts (`no engagement counts` for none)."""
+    if not hit["engagement_posts"]:
+        return "no engagement counts"
+    posts = hit["engagement_posts"]
+    return f"engagement {hit['engagement']:,} over {posts:,} post{'s' if posts != 1 else ''}"
 
 
 def _evidence(evidence: dict[str, Any]) -> str:
@@ -138,4 +154,6 @@ def register(app: typer.Typer) -> None:
             typer.echo(json_line({name: found[name] for name in FIELDS}))
         else:
             _print_summary(found)
-            _print_hits(found["hits"], offset)
+            if sort == "engagement":
+                typer.echo(SORTED)
+            _print_hits(found["hits"], offset, sort)

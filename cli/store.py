@@ -76,6 +76,7 @@ def register(app: typer.Typer) -> None:
         """Load an exported store into the configured (empty) store, e.g. a Qdrant server."""
         from cli.common import settings_from
         from cli.index import text_line
+        from indexer.migrate import add_engagement
         from picsift.store.portable import import_store
         from search import tasks
 
@@ -83,8 +84,11 @@ def register(app: typer.Typer) -> None:
         with open_store(settings, command="picsift store import") as store:
             done = import_store(store, settings.data_dir, src.expanduser().resolve())
             text = tasks.text(store, settings, None)
+            engaged = add_engagement(store)
         typer.echo(
             f"imported {done.images:,} images, {done.topics:,} topics and {done.files:,} "
             f"files into {settings.store}"
         )
         typer.echo(text_line(text))
+        if engaged:
+            typer.echo(f"engagement stored for {engaged:,} images (summed from their posts)")

@@ -212,6 +212,11 @@ class SearchRequest:
         flt = Filter(must=tuple(must), must_not=tuple(must_not))
         return flt or None
 
+    @property
+    def selects_posts(self) -> bool:
+        """Whether post filters (dataset, author, dates) pick which of an image's posts count."""
+        return bool(self.datasets or self.authors or any(v is not None for v in self.time_range()))
+
     def post_filter(self) -> Filter | None:
         """The conditions one post must meet, relative to the post (None without author or
         date filters)."""

@@ -24,8 +24,8 @@ from search.query import SearchRequest
 from search.sorting import (
     SORT_DEPTH,
     SORT_NEEDS_END,
+    browse_by_engagement,
     by_engagement,
-    check_engagement,
     with_payloads,
 )
 from topics.table import OUTLIER, list_topics
@@ -112,15 +112,14 @@ class SearchService:
         request = replace(request, q=()).validate(require_query=False)
         self.check_topics(request.topics + request.exclude_topics)
         flt = request.to_filter()
-        order = BROWSE_ORDER
-        if request.sort == "engagement":
-            check_engagement(self.store, flt)
-            order = "engagement"
 
         def fetch(limit: int, offset: int) -> list[Record]:
             return self.store.images.newest(
-                order, flt, limit=limit, offset=offset, with_payload=HIT_FIELDS
+                BROWSE_ORDER, flt, limit=limit, offset=offset, with_payload=HIT_FIELDS
             )
+
+        if request.sort == "engagement":
+            fetch = browse_by_engagement(self.store, request, HIT_FIELDS)
 
         hits = self._grouped(fetch, request) if request.group_by else fetch(*_page(request))
         labels = self.topic_labels()
@@ -198,7 +197,7 @@ class SearchService:
                 with_payload=False,
                 score_threshold=request.min_score,
             )
-            fetch = by_engagement(self.store, ranked, flt, HIT_FIELDS)
+            fetch = by_engagement(self.store, ranked, request, HIT_FIELDS)
         hits = self._grouped(fetch, request) if request.group_by else fetch(*_page(request))
         labels = self.topic_labels()
         matched, capped = self.matches.count(vector, flt, request.min_score)
@@ -218,8 +217,7 @@ class SearchService:
         if request.sort == "engagement":
             if request.mode == "hybrid":
                 raise InputError(SORT_NEEDS_END)
-            flt = request.to_filter()
-            fetch = by_engagement(self.store, ranking.hits, flt, HIT_FIELDS, ranking.capped)
+            fetch = by_engagement(self.store, ranking.hits, request, HIT_FIELDS, ranking.capped)
         hits = self._grouped(fetch, request) if request.group_by else fetch(*_page(request))
         labels = self.topic_labels()
         evidence = self.fusion.evidence(hits, ranking.query, vector)

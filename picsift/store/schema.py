@@ -42,6 +42,7 @@ IMAGE_INDEXES: dict[str, IndexKind] = {
     "first_seen": IndexKind.INTEGER,
     "n_posts": IndexKind.INTEGER,
     "engagement": IndexKind.INTEGER,
+    "engagement_posts": IndexKind.INTEGER,
     "caption": IndexKind.TEXT,
     "ocr.text": IndexKind.TEXT,
     "tags": IndexKind.KEYWORD,

@@ -10,9 +10,11 @@ import uuid
 import pytest
 
 from picsift.engagement import engaged, image_engagement, metric
+from picsift.errors import InputError
 from picsift.store import PointData
 from search.query import SearchRequest
 from search.service import SearchService
+from search.sorting import by_engagement
 from tests.conftest import unit_vectors
 from tests.search.test_api_search import search
 
@@ -101,12 +103,18 @@ def test_both_backends_sort_the_same_way(make_store, toy_clip):
     store.ensure("toy", 8)
     vectors = unit_vectors(30, 8)
     engagement = [(i * 7) % 11 for i in range(30)]  # ties among them
+    counted = [i % 4 != 0 for i in range(30)]  # every fourth image: no counts at all
     store.images.upsert(
         [
             PointData(
                 str(uuid.UUID(int=i + 1)),
                 vectors[i],
-                {"first_seen": i, "engagement": e, "engagement_posts": 1, "posts": []},
+                {
+                    "first_seen": i,
+                    "engagement": e if counted[i] else 0,
+                    "engagement_posts": int(counted[i]),
+                    "posts": [],
+                },
             )
             for i, e in enumerate(engagement)
         ]
@@ -116,7 +124,14 @@ def test_both_backends_sort_the_same_way(make_store, toy_clip):
     for offset in range(0, 30, 7):
         page = service.browse(SearchRequest(sort="engagement", limit=7, offset=offset))
         seen += page.hits
-    assert [h["engagement"] for h in seen] == sorted(engagement, reverse=True)
+    with_counts = sorted((e for e, c in zip(engagement, counted, strict=True) if c), reverse=True)
+    assert [h["engagement"] for h in seen[: len(with_counts)]] == with_counts
+    # an image without counts is no zero: after every counted one (zeros too), newest first
+    rest = seen[len(with_counts) :]
+    assert [h["id"] for h in rest] == [
+        str(uuid.UUID(int=i + 1)) for i in (28, 24, 20, 16, 12, 8, 4, 0)
+    ]
+    assert {h["engagement_posts"] for h in rest} == {0} and 0 in with_counts
     assert len({h["id"] for h in seen}) == 30
     first = str(uuid.UUID(int=1))
     ranked = service.similar(first, SearchRequest(min_score=0.0, limit=30))
@@ -127,3 +142,48 @@ def test_both_backends_sort_the_same_way(make_store, toy_clip):
     assert {h["id"] for h in by_engagement.hits} == {h["id"] for h in ranked.hits}
     values = [h["engagement"] for h in by_engagement.hits]
     assert values == sorted(values, reverse=True)
+
+
+def _post(dataset: str, author: str, likes: int) -> dict:
+    return {
+        "dataset": dataset,
+        "post_id": f"{dataset}-{likes}",
+        "author": author,
+        "extra": {"likes": str(likes)},
+    }
+
+
+def test_post_filters_sum_only_the_posts_they_select(make_store, toy_clip):
+    store = make_store()
+    store.ensure("toy", 8)
+    vectors = unit_vectors(2, 8)
+    everywhere = [_post("march", "ann", 100), _post("april", "bob", 1)]
+    once = [_post("april", "cy", 50)]
+    store.images.upsert(
+        [
+            PointData(
+                str(uuid.UUID(int=i + 1)),
+                vectors[i],
+                {"first_seen": i, "posts": posts}
+                | image_engagement(posts)
+                | {"datasets": sorted({p["dataset"] for p in posts})},
+            )
+            for i, posts in enumerate([everywhere, once])
+        ]
+    )
+    service = SearchService(store, toy_clip)
+    overall = service.browse(SearchRequest(sort="engagement")).hits
+    assert [h["engagement"] for h in overall] == [101, 50]
+    april = service.browse(SearchRequest(sort="engagement", datasets=("april",))).hits
+    assert [(h["id"], h["engagement"]) for h in april] == [
+        (str(uuid.UUID(int=2)), 50),
+        (str(uuid.UUID(int=1)), 1),
+    ]
+    by_bob = service.browse(SearchRequest(sort="engagement", authors=("bob",))).hits
+    assert [(h["engagement"], h["engagement_posts"]) for h in by_bob] == [(1, 1)]
+
+
+def test_a_text_ranking_cut_at_its_depth_is_not_sorted_short(make_store):
+    store = make_store()
+    with pytest.raises(InputError, match=r"sort: more images match than the ranking holds"):
+        by_engagement(store, [], SearchRequest(sort="engagement"), True, capped=True)

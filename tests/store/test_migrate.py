@@ -85,7 +85,9 @@ def test_migrate_indexes_the_fields_of_later_releases(tmp_path):
     store = unpacked(tmp_path)
     first = cli(store, "store", "migrate")
     added = next(line for line in first.splitlines() if line.startswith("payload indexes added"))
-    assert added == "payload indexes added: engagement, phash_bands, variant, variant_size"
+    assert added == (
+        "payload indexes added: engagement, engagement_posts, phash_bands, variant, variant_size"
+    )
     with EdgeStore(store) as opened:  # recorded with the store, and there
         indexes = set(opened.images.spec.indexes)
         assert {"variant", "variant_size", "phash_bands", "engagement"} <= indexes
@@ -105,3 +107,18 @@ def test_sorting_by_engagement_asks_an_old_store_to_migrate(tmp_path):
     found = json.loads(cli(store, *ranked, "--json", "--limit", "6"))
     engaged = [h["engagement"] for h in found["hits"]]
     assert len(engaged) == 6 and engaged == sorted(engaged, reverse=True)
+    said = cli(store, *ranked, "--limit", "2")
+    assert "sorted by engagement: the most liked" in said
+    top = found["hits"][0]
+    assert f"engagement {top['engagement']:,} over {top['engagement_posts']} post" in said
+
+
+def test_importing_an_older_stores_export_stores_engagement(tmp_path):
+    store = unpacked(tmp_path)
+    cli(store, "store", "export", str(tmp_path / "old.tar"))
+    out = cli(tmp_path / "copy", "store", "import", str(tmp_path / "old.tar"))
+    assert "engagement stored for 6 images (summed from their posts)" in out
+    for payload, _ in points(tmp_path / "copy").values():
+        assert {k: payload[k] for k in ("engagement", "engagement_posts")} == image_engagement(
+            payload["posts"]
+        )
