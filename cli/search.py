@@ -39,7 +39,7 @@ def _print_summary(found: dict[str, Any]) -> None:
         typer.echo(found["relevance"]["verdict"])
 
 
-def _print_hits(hits: list[dict[str, Any]], offset: int, sort: str | None) -> None:
+def _print_hits(hits: list[dict[str, Any]], offset: int, sort: str | None = None) -> None:
     """The hits, one block each; stored text goes through `shown` (scraped names and post
     fields may hold terminal escapes)."""
     if not hits:
