@@ -62,12 +62,19 @@ class Server:
             return json.loads(response.read())
 
     def post(
-        self, path: str, body: dict[str, Any], what: str = "the request", method: str = "POST"
+        self,
+        path: str,
+        body: dict[str, Any],
+        what: str = "the request",
+        method: str = "POST",
+        params: Params = (),
     ) -> Any:
-        """POST (or `method`) a JSON `body` to `path` and its JSON answer."""
+        """POST (or `method`) a JSON `body` to `path` (with `params` in its query string) and
+        its JSON answer (None for an answer without a body)."""
         data = json.dumps(body).encode()
-        with self._talking(what), self._open(path, (), data, what, method) as response:
-            return json.loads(response.read())
+        with self._talking(what), self._open(path, params, data, what, method) as response:
+            answer = response.read()
+        return json.loads(answer) if answer else None
 
     def run_job(self, path: str, body: dict[str, Any], what: str) -> Any:
         """Submit the job of `path` (e.g. /api/jobs/index) and follow it until it ends, as

@@ -47,3 +47,7 @@ Sort = Annotated[
         show_default=False,
     ),
 ]
+Selection = Annotated[
+    str | None,
+    typer.Option(help="Only the images of this saved selection (picsift selections list)."),
+]

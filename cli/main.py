@@ -58,13 +58,26 @@ def _global(
 
 
 def _register() -> None:
-    from cli import circulation, demo, index, models, search, serve, status, store, tag, topics
+    from cli import (
+        circulation,
+        demo,
+        index,
+        models,
+        search,
+        selections,
+        serve,
+        status,
+        store,
+        tag,
+        topics,
+    )
 
     circulation.register(app)
     demo.register(app)
     index.register(app)
     models.register(app)
     search.register(app)
+    selections.register(app)
     serve.register(app)
     status.register(app)
     store.register(app)

@@ -94,6 +94,7 @@ def register(app: typer.Typer) -> None:
         date_from: filters.DateFrom = None,
         date_to: filters.DateTo = None,
         variant: filters.Variant = None,
+        selection: filters.Selection = None,
         limit: Annotated[
             int | None,
             typer.Option(min=1, help="Images at most (with TEXT: the best N)."),
@@ -141,6 +142,7 @@ def register(app: typer.Typer) -> None:
             date_from=date_from,
             date_to=date_to,
             variant=variant,
+            selection=selection,
             group_by=group_by,
             min_score=min_score,
             mode=mode,

@@ -20,7 +20,8 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         out: Annotated[Path, typer.Argument(help="The file to write (a tar file).")],
     ) -> None:
-        """Write the store (vectors, payloads, topics, thumbnails, caches) to a portable file."""
+        """Write the store (vectors, payloads, topics, saved selections, thumbnails, caches) to
+        a portable file."""
         from cli.common import settings_from
         from picsift.store.portable import export_store
 
@@ -28,8 +29,8 @@ def register(app: typer.Typer) -> None:
         with open_store(settings, command="picsift store export") as store:
             done = export_store(store, settings.data_dir, out.expanduser().resolve())
         typer.echo(
-            f"exported {done.images:,} images, {done.topics:,} topics and {done.files:,} "
-            f"files to {out}"
+            f"exported {done.images:,} images, {done.topics:,} topics, {done.selections:,} saved "
+            f"selections and {done.files:,} files to {out}"
         )
 
     @store_app.command("migrate")
@@ -86,8 +87,8 @@ def register(app: typer.Typer) -> None:
             text = tasks.text(store, settings, None)
             engaged = add_engagement(store)
         typer.echo(
-            f"imported {done.images:,} images, {done.topics:,} topics and {done.files:,} "
-            f"files into {settings.store}"
+            f"imported {done.images:,} images, {done.topics:,} topics, {done.selections:,} "
+            f"saved selections and {done.files:,} files into {settings.store}"
         )
         typer.echo(text_line(text))
         if engaged:

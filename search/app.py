@@ -25,7 +25,17 @@ from picsift.text import NO_TEXT_VECTORS
 from search import docs, errors
 from search.deps import AppState
 from search.jobs import JOURNAL, JobQueue, QueueFullError
-from search.routes import export, images, jobs, search, session, status, topics, variants
+from search.routes import (
+    export,
+    images,
+    jobs,
+    search,
+    selections,
+    session,
+    status,
+    topics,
+    variants,
+)
 from search.service import SearchService
 from search.sessions import FILE as SESSIONS_FILE
 from search.sessions import ReadSessions
@@ -153,7 +163,7 @@ def create_app(
     app.add_exception_handler(QueueFullError, queue_full)
     app.add_middleware(BodyLimit, limits=limits)
     app.add_middleware(SecurityHeaders)
-    for module in (search, images, topics, variants, jobs, export, status, session):
+    for module in (search, images, topics, variants, selections, jobs, export, status, session):
         app.include_router(module.router)
     if ui_dir().is_dir():
         app.mount("/", StaticFiles(directory=ui_dir(), html=True), name="ui")

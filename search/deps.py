@@ -10,7 +10,7 @@ from fastapi import Depends, Query, Request
 
 from picsift.settings import Settings
 from picsift.store import ImageStore
-from search.errors import BusyError, UnauthorizedError
+from search.errors import BusyError, UnauthorizedError, documented
 from search.jobs import JobQueue
 from search.query import MAX_LIMIT, GroupBy, Mode, SearchRequest, Sort
 from search.service import SearchService
@@ -147,6 +147,10 @@ def search_filters(
         str | None,
         Query(description="Only the images of this variant group (an image's `variant`)."),
     ] = None,
+    selection: Annotated[
+        str | None,
+        Query(max_length=200, description="Only the images of this saved selection (its name)."),
+    ] = None,
 ) -> SearchRequest:
     """The query terms and filters shared by search, similar, image search and export."""
     return SearchRequest.from_options(
@@ -162,10 +166,13 @@ def search_filters(
         date_to=date_to,
         has_caption=has_caption,
         variant=variant,
+        selection=selection,
     )
 
 
 Filters = Annotated[SearchRequest, Depends(search_filters)]
+# What a route with the filters may answer when `selection` names none.
+NO_SELECTION = documented(404, why={404: "No saved selection of that name (`selection`)."})
 
 
 MinScore = Annotated[

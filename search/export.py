@@ -89,7 +89,7 @@ def checked(
         InputError: a bad filter, an unknown topic, `not` or `min_score` without `q` (an
             export without a query is not ranked), or a ranked export without a cut.
     """
-    request.validate(require_query=False)
+    request = service.with_selection(request.validate(require_query=False))
     if request.negatives and not request.terms:
         raise InputError(NOT_WITHOUT_Q)
     if request.min_score is not None and not request.terms:

@@ -11,6 +11,8 @@ from typing import Any
 from indexer.records import EXTRA_MAX_CHARS
 from picsift import __version__
 from picsift.settings import Settings
+from picsift.store import Filter, HasId
+from picsift.store.notes import SELECTIONS
 from picsift.store.ranking import RANK_WINDOWS
 from picsift.store.status import media_counts
 from picsift.text import AVG_LEN, K1, PARTS, B
@@ -81,6 +83,7 @@ def manifest(
         "search": _search(service, request),
         "cut": _cut(service, request, limit),
         "selection": _selection(request, limit, service.texts.encoder.kind),
+        "saved_selection": _saved(service, request),
         "rows_are": "one per (post, image); post filters (dataset, author, dates) select the "
         "posts, and author and dates must hold for the same post; an image with no post in "
         "the selection (in a dataset by its file alone) has one row with empty post fields",
@@ -101,6 +104,27 @@ def network_manifest(
     made = manifest(service, settings, request, "gexf", limit, None, (), None)
     kept = {k: v for k, v in made.items() if k not in table}
     return kept | {"images": counts.images} | describe(counts, merge)
+
+
+def _saved(service: SearchService, request: SearchRequest) -> dict[str, Any] | None:
+    """The saved selection the export was kept to: how it was made, by whom, when, and how
+    many of its images are in the store now (null without `selection`)."""
+    if request.selection is None:
+        return None
+    saved = service.store.notes(SELECTIONS).get(request.selection) or {}
+    ids = request.selection_ids or ()
+    present = service.store.images.count(Filter(must=(HasId(ids),))) if ids else 0
+    return {
+        "name": request.selection,
+        "source": saved.get("source"),
+        "view": saved.get("view"),
+        "description": saved.get("description"),
+        "created_at": saved.get("created_at"),
+        "created_by": saved.get("created_by"),
+        "model": saved.get("model"),
+        "images": len(ids),
+        "present": present,
+    }
 
 
 def _store(service: SearchService) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from typing import Any, Literal, get_args
 
 from picsift.errors import InputError
 from picsift.names import check_dataset, check_text
-from picsift.store import Filter, IsEmpty, Match, MatchAny, Nested, Range, Text
+from picsift.store import Filter, HasId, IsEmpty, Match, MatchAny, Nested, Range, Text
 
 MAX_LIMIT = 1000
 MAX_VALUES = 100  # per repeated filter parameter (topic=..&topic=..)
@@ -40,6 +40,7 @@ class SearchRequest:
     date_to: str | None = None
     has_caption: bool | None = None
     variant: str | None = None  # a variant group's id: only its images
+    selection: str | None = None  # a saved selection's name: only its images
     limit: int = 20
     offset: int = 0
     group_by: GroupBy | None = None
@@ -50,6 +51,9 @@ class SearchRequest:
     # "engagement": most engaged first (an image's likes, comments and shares over its posts;
     # ties in score or browse order); a ranking is sorted within its end (see `SearchService`).
     sort: Sort | None = None
+    # The images of `selection`, read from the store by `SearchService.with_selection` (never
+    # a parameter); None until then.
+    selection_ids: tuple[str, ...] | None = None
 
     @classmethod
     def from_options(
@@ -117,6 +121,10 @@ class SearchRequest:
                     raise InputError(f"{name}: empty value; leave {name} out to not filter by it")
         for value in self.datasets:
             check_dataset(value)
+        if self.selection is not None:
+            check_text("selection", self.selection)
+            if not self.selection.strip():
+                raise InputError("selection: empty; give a saved selection's name")
         if self.variant is not None and not _UUID.fullmatch(self.variant):
             raise InputError(
                 f"variant: {self.variant[:40]!r} is not a variant group's id (the `variant` "
@@ -193,6 +201,10 @@ class SearchRequest:
             must_not.append(MatchAny("topic", tuple(self.exclude_topics)))
         if self.variant:
             must.append(Match("variant", self.variant))
+        if self.selection is not None:
+            if self.selection_ids is None:
+                raise ValueError("read the selection first (SearchService.with_selection)")
+            must.append(HasId(self.selection_ids))
         if self.has_caption is True:
             must_not.append(IsEmpty("caption"))
         elif self.has_caption is False:
@@ -270,6 +282,7 @@ class SearchRequest:
             "date_from",
             "date_to",
             "variant",
+            "selection",
             "sort",
             "group_by",
             "min_score",
@@ -282,7 +295,7 @@ class SearchRequest:
 
     def describe(self) -> dict[str, Any]:
         """The query and filters as plain JSON (for manifests), unset ones left out."""
-        out = {k.rstrip("_"): v for k, v in asdict(self).items()}
+        out = {k.rstrip("_"): v for k, v in asdict(self).items() if k != "selection_ids"}
         out |= {"q": self.terms, "not": self.negatives}
         return {
             k: list(v) if isinstance(v, tuple) else v for k, v in out.items() if v not in (None, ())

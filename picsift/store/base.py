@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from picsift.errors import ModelMismatchError, StoreError
 from picsift.store.collection import Collection
+from picsift.store.notes import Notes
 from picsift.store.records import (
     CollectionSpec,
     Hit,
@@ -64,6 +65,7 @@ class ImageStore(abc.ABC):
         self.text_languages = tuple(text_languages)  # of the text vectors of a new store
         self._images: Collection | None = None
         self._topics: Collection | None = None
+        self._notes: dict[str, Notes] = {}
         self.meta: StoreMeta | None = None
 
     @property
@@ -82,6 +84,24 @@ class ImageStore(abc.ABC):
         if self._topics is None:
             raise StoreError(f"store {self.location} has no topic collection yet")
         return self._topics
+
+    def notes(self, kind: str) -> Notes:
+        """The collection `<collection>_<kind>` of researchers' records (saved selections),
+        opened, or made, on first use."""
+        if kind not in self._notes:
+            self._notes[kind] = self._open_notes(f"{self.collection}_{kind}")
+        return self._notes[kind]
+
+    @abc.abstractmethod
+    def _open_notes(self, name: str) -> Notes:
+        """Open or make the records collection `name`."""
+
+    def _close_notes(self) -> None:
+        try:
+            for notes in self._notes.values():
+                notes.close()
+        finally:
+            self._notes = {}
 
     @property
     def exists(self) -> bool:

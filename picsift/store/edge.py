@@ -23,6 +23,7 @@ from picsift.store.base import Collection, CollectionSpec, ImageStore
 from picsift.store.edge_collection import EdgeCollection
 from picsift.store.edge_types import SCHEMAS, sparse_params
 from picsift.store.lock import StoreLock
+from picsift.store.notes import EdgeNotes, Notes
 from picsift.store.schema import (
     DEFAULT_TEXT_LANGUAGES,
     INT8_QUANTILE,
@@ -188,8 +189,12 @@ class EdgeStore(ImageStore):
         finally:
             self._images = self._topics = None
 
+    def _open_notes(self, name: str) -> Notes:
+        return EdgeNotes(name, self._shard_dir(name))
+
     def close(self) -> None:
         try:
+            self._close_notes()
             self._close_collections()
         finally:
             self.lock.release()

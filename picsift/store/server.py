@@ -15,6 +15,7 @@ from qdrant_client import models as qm
 
 from picsift.errors import StoreError
 from picsift.store.base import Collection, CollectionSpec, ImageStore
+from picsift.store.notes import Notes, ServerNotes
 from picsift.store.schema import (
     DEFAULT_TEXT_LANGUAGES,
     IMAGE_INDEXES,
@@ -188,7 +189,11 @@ class ServerStore(ImageStore):
         self.meta = None
         self._open_existing()
 
+    def _open_notes(self, name: str) -> Notes:
+        return ServerNotes(name, self.client)
+
     def close(self) -> None:
+        self._close_notes()
         if self._owns_client:
             self.client.close()
         self._images = self._topics = None

@@ -11,10 +11,15 @@ from fastapi.responses import StreamingResponse
 
 from picsift.errors import InputError
 from search import export, manifest, network
-from search.deps import AppState, Filters, MinScore, ReadAccess, SearchMode, State
+from search.deps import NO_SELECTION, AppState, Filters, MinScore, ReadAccess, SearchMode, State
 from search.query import GroupBy, SearchRequest
 
-router = APIRouter(prefix="/api/export", tags=["export"], dependencies=[ReadAccess])
+router = APIRouter(
+    prefix="/api/export",
+    tags=["export"],
+    dependencies=[ReadAccess],
+    responses=NO_SELECTION,
+)
 Limit = Annotated[
     int | None,
     Query(

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
 
-from search.deps import ReadAccess, Search, State
+from search.deps import NO_SELECTION, ReadAccess, Search, State
 from search.posts import POSTS_PAGE, POSTS_PAGE_MAX
 from search.query import SearchRequest
 from search.schemas import PostsOut, SearchOut
@@ -35,7 +35,11 @@ def page(result: SearchResult, request: SearchRequest) -> dict[str, Any]:
     }
 
 
-@router.get("/search", response_model=SearchOut)
+@router.get(
+    "/search",
+    response_model=SearchOut,
+    responses=NO_SELECTION,
+)
 def search(state: State, request: Search) -> dict[str, Any]:
     """Images for a text query (`q`, minus `not`), filtered and paged. Without `q`, the
     images matching the filters, newest first (by first seen, ties by id), score null."""
@@ -44,7 +48,11 @@ def search(state: State, request: Search) -> dict[str, Any]:
     return page(result, request)
 
 
-@router.post("/search/image", response_model=SearchOut)
+@router.post(
+    "/search/image",
+    response_model=SearchOut,
+    responses=NO_SELECTION,
+)
 def search_image(
     state: State,
     request: Search,

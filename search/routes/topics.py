@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse
 
 from picsift.errors import InputError
 from picsift.names import check_text
-from search.deps import AppState, Filters, ReadAccess, State, WriteAccess, WriteSlot
+from search.deps import NO_SELECTION, AppState, Filters, ReadAccess, State, WriteAccess, WriteSlot
 from search.errors import documented
 from search.schemas import (
     MapBinsOut,
@@ -98,7 +98,12 @@ def topic_map(
     return {"run": run.run if run else None, **body}
 
 
-@router.get("/timeline", response_model=TimelineOut, dependencies=[ReadAccess])
+@router.get(
+    "/timeline",
+    response_model=TimelineOut,
+    dependencies=[ReadAccess],
+    responses=NO_SELECTION,
+)
 def topic_timeline(
     state: State,
     filters: Filters,
@@ -107,7 +112,7 @@ def topic_timeline(
     """Posts per topic per week or day (timelines count posts: how often images circulated)."""
     from topics.timeline import timeline
 
-    filters.validate(require_query=False)
+    filters = state.service.with_selection(filters.validate(require_query=False))
     state.service.check_topics(filters.topics + filters.exclude_topics)
     rows = timeline(
         state.store,

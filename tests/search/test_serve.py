@@ -92,6 +92,31 @@ def test_serve_owns_the_store_and_export_goes_through_it(tmp_path, toy_clip):
         assert len(list(csv.DictReader(out.open()))) == 9  # 8 images, one with two posts
         manifest = json.loads((tmp_path / "posts.csv.manifest.json").read_text())
         assert manifest["rows"] == 9 and manifest["model"] == "toy"
+
+        def cli(*args: str) -> str:
+            result = runner.invoke(app, ["--store", str(store), *args])
+            assert result.exit_code == 0, result.output
+            return result.output
+
+        # Selections, the network and the engagement sort go through the server as well.
+        saved = cli(
+            "selections", "save", "reds", "red", "circle", "--mode", "image", "--limit", "3"
+        )
+        assert saved.startswith("saved reds  3 images, search")
+        shown = json.loads(cli("selections", "show", "reds", "--json"))
+        ids_file = tmp_path / "ids.txt"
+        ids_file.write_text("\n".join(shown["ids"][:2]))
+        cli("selections", "save", "two", "--ids-file", str(ids_file), "--source", "picked")
+        assert cli("selections", "list").startswith("2 saved selections")
+        cli("export", "--selection", "two", "--out", str(tmp_path / "two.csv"))
+        rows = list(csv.DictReader((tmp_path / "two.csv").open()))
+        assert {r["image_id"] for r in rows} == set(shown["ids"][:2])
+        cli("selections", "delete", "two")
+        assert cli("selections", "list").startswith("1 saved selections")
+        network = cli("export", "--format", "gexf", "--out", str(tmp_path / "net.gexf"))
+        assert "wrote a network of" in network and (tmp_path / "net.gexf").is_file()
+        ranked = ("search", "red", "--mode", "image", "--min-score", "-1", "--sort", "engagement")
+        assert "sorted by engagement" in cli(*ranked)
     assert server.returncode == 0, server.output
     assert "Traceback" not in server.output
     assert read_holder(store) is None  # the lock is released

@@ -16,6 +16,7 @@ from cli.main import app
 from picsift.errors import InputError, StoreError
 from picsift.store import PointData
 from picsift.store.edge import EdgeStore
+from picsift.store.notes import SELECTIONS
 from picsift.store.portable import export_store, import_store
 from picsift.store.server import ServerStore
 from picsift.thumbs import thumb_path
@@ -59,10 +60,11 @@ def exported(tmp_path_factory):
     with EdgeStore(root / "store") as store:
         first = next(iter(store.images.scroll(with_vectors=True)))
         store.topics.upsert([PointData(first.id, first.vector, {"topic": 0, "label": "red"})])
+        store.notes(SELECTIONS).put("first one", {"ids": [first.id], "source": "picked"})
         before = contents(store)
         meta = store.meta
     output = cli(root / "store", "store", "export", root / "store.tar")
-    assert "exported 8 images, 1 topics" in output
+    assert "exported 8 images, 1 topics, 1 saved selections" in output
     return root, before, meta
 
 
@@ -70,7 +72,9 @@ def test_embedded_to_server_keeps_everything(exported, tmp_path):
     root, before, meta = exported
     with ServerStore(QdrantClient(":memory:")) as server:
         done = import_store(server, tmp_path / "data", root / "store.tar")
-        assert (done.images, done.topics) == (8, 1)
+        assert (done.images, done.topics, done.selections) == (8, 1, 1)
+        saved = server.notes(SELECTIONS).get("first one")
+        assert saved is not None and saved["source"] == "picked" and len(saved["ids"]) == 1
         assert server.meta.model == meta.model and server.meta.dim == meta.dim
         after = contents(server)
     assert after.keys() == before.keys()
@@ -89,7 +93,7 @@ def test_embedded_to_server_keeps_everything(exported, tmp_path):
 def test_cli_import_into_a_new_embedded_store_then_search_and_reindex(exported, tmp_path):
     root, before, _ = exported
     output = cli(tmp_path / "copy", "store", "import", root / "store.tar")
-    assert "imported 8 images, 1 topics" in output
+    assert "imported 8 images, 1 topics, 1 saved selections" in output
     assert "text search: 8 images' text vectors made" in output
     with EdgeStore(tmp_path / "copy") as store:
         assert contents(store).keys() == before.keys()
