@@ -23,6 +23,8 @@ def test_reembed_switches_the_store_and_says_what_is_left(tmp_path):
     runner = CliRunner()
     indexed = runner.invoke(app, [*store, "--model", "toy", "index", str(media), "--no-captions"])
     assert indexed.exit_code == 0, indexed.output
+    kept = runner.invoke(app, [*store, "--model", "toy", "selections", "save", "all"])
+    assert kept.output.startswith("saved all  5 images"), kept.output
 
     done = runner.invoke(app, [*store, "--model", "toy", "reembed", str(checkpoint)])
 
@@ -32,6 +34,10 @@ def test_reembed_switches_the_store_and_says_what_is_left(tmp_path):
     found = runner.invoke(app, [*store, "search", "red circle", "--mode", "image", "--json"])
     assert found.exit_code == 0, found.output
     assert len(json.loads(found.output)["hits"]) == 5
+    # A saved selection holds ids, no vectors: the re-embedded store keeps it as it was.
+    shown = runner.invoke(app, [*store, "selections", "show", "all", "--json"])
+    assert shown.exit_code == 0, shown.output
+    assert (json.loads(shown.output)["present"], json.loads(shown.output)["model"]) == (5, "toy")
     listed = runner.invoke(app, [*store, "models", "--json"])
     assert json.loads(listed.output)["store"] == str(checkpoint.resolve())
     row = next(r for r in json.loads(listed.output)["models"] if r["name"] == str(checkpoint))
