@@ -60,6 +60,7 @@ def _global(
 def _register() -> None:
     from cli import (
         circulation,
+        coding,
         demo,
         index,
         models,
@@ -73,6 +74,7 @@ def _register() -> None:
     )
 
     circulation.register(app)
+    coding.register(app)
     demo.register(app)
     index.register(app)
     models.register(app)

@@ -26,6 +26,7 @@ from search import docs, errors
 from search.deps import AppState
 from search.jobs import JOURNAL, JobQueue, QueueFullError
 from search.routes import (
+    coding,
     export,
     images,
     jobs,
@@ -163,7 +164,8 @@ def create_app(
     app.add_exception_handler(QueueFullError, queue_full)
     app.add_middleware(BodyLimit, limits=limits)
     app.add_middleware(SecurityHeaders)
-    for module in (search, images, topics, variants, selections, jobs, export, status, session):
+    routers = (search, images, topics, variants, selections, coding, jobs, export, status, session)
+    for module in routers:
         app.include_router(module.router)
     if ui_dir().is_dir():
         app.mount("/", StaticFiles(directory=ui_dir(), html=True), name="ui")

@@ -22,6 +22,8 @@ from picsift.store.edge_types import sparse_params
 
 PAGE = 256
 SELECTIONS = "selections"  # saved selections (search.selections)
+CODERS, CODEBOOK, CODINGS, CODING_LOG = "coders", "codebook", "codings", "coding_log"  # coding
+KINDS = (SELECTIONS, CODERS, CODEBOOK, CODINGS, CODING_LOG)  # what a store export carries
 _NAMESPACE = uuid.UUID("6f3b1a52-4c1e-4d8a-9a57-1f0c2b7d9e31")  # picsift's, for record ids
 
 

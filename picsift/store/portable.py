@@ -6,7 +6,8 @@ a Qdrant server, or back) without re-embedding. The file holds:
 - `manifest.json`: format, version, the store's `StoreMeta`, counts, when and by what;
 - `images.jsonl.gz` and `topics.jsonl.gz`: one point per line, `{"id", "vector", "payload"}`,
   the vector as base64 of little-endian float32;
-- `selections.jsonl.gz`: the saved selections, one record per line (`key`: its name);
+- `notes/<kind>.jsonl.gz`: what researchers made (saved selections, coders, the codebook,
+  codings and their log), one record per line (`key`: its name);
 - `data/...`: the files of `PICSIFT_DATA` (thumbnails, topic runs, the hash and posts cache),
   without the embedded engine's own files, which the target backend rebuilds.
 """
@@ -32,7 +33,7 @@ from picsift import __version__
 from picsift.errors import InputError, StoreError
 from picsift.progress import Progress
 from picsift.store.base import Collection, ImageStore, PointData
-from picsift.store.notes import SELECTIONS
+from picsift.store.notes import KINDS, SELECTIONS
 from picsift.store.schema import StoreMeta
 from picsift.store.switch import JOURNAL, REPLACED, STAGING
 
@@ -42,7 +43,6 @@ BATCH = 512
 # The embedded engine's files (rebuilt by the target), and what a re-embed cut short left.
 _SKIP = {"qdrant", ".picsift.lock", STAGING, REPLACED, JOURNAL}
 _SQLITE = ".sqlite"
-SELECTIONS_FILE = "selections.jsonl.gz"
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,8 @@ def export_store(
         tmp = Path(tmpname)
         images = _write_points(store.images, tmp / "images.jsonl.gz", report, store.images.count())
         topics = _write_points(store.topics, tmp / "topics.jsonl.gz", report, store.topics.count())
-        selections = _write_records(store, tmp / SELECTIONS_FILE)
+        (tmp / "notes").mkdir()
+        notes = {kind: _write_records(store, kind, tmp / _notes_file(kind)) for kind in KINDS}
         files = list(_data_files(Path(data_dir)))
         manifest = {
             "format": FORMAT,
@@ -123,7 +124,7 @@ def export_store(
             "meta": store.meta.to_dict(),
             "images": images,
             "topics": topics,
-            "selections": selections,
+            "notes": notes,
             "files": len(files),
             "source": {"backend": store.backend, "location": store.location},
             "picsift": __version__,
@@ -132,34 +133,40 @@ def export_store(
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
         partial = out.with_name(out.name + ".partial")
         with tarfile.open(partial, "w") as tar:
-            for name in ("manifest.json", "images.jsonl.gz", "topics.jsonl.gz", SELECTIONS_FILE):
+            names = ["manifest.json", "images.jsonl.gz", "topics.jsonl.gz"]
+            for name in names + [_notes_file(kind) for kind in KINDS]:
                 tar.add(tmp / name, arcname=name)
             for done, path in enumerate(files, 1):
                 _add_file(tar, path, f"data/{path.relative_to(data_dir).as_posix()}", tmp)
                 report("files", done, len(files))
         partial.replace(out)
-    return Transfer(images, topics, len(files), selections)
+    return Transfer(images, topics, len(files), notes[SELECTIONS])
 
 
-def _write_records(store: ImageStore, path: Path) -> int:
-    """The saved selections, one JSON record a line; how many."""
+def _notes_file(kind: str) -> str:
+    return f"notes/{kind}.jsonl.gz"
+
+
+def _write_records(store: ImageStore, kind: str, path: Path) -> int:
+    """The records of `kind`, one JSON record a line; how many."""
     count = 0
     with gzip.open(path, "wt", encoding="utf-8") as fh:
-        for record in store.notes(SELECTIONS).all():
+        for record in store.notes(kind).all():
             fh.write(json.dumps(record, ensure_ascii=False) + "\n")
             count += 1
     return count
 
 
-def _read_records(tar: tarfile.TarFile, store: ImageStore, src: Path) -> int:
-    """Load the saved selections of an export (none in one made before they were kept)."""
+def _read_records(tar: tarfile.TarFile, store: ImageStore, kind: str, src: Path) -> int:
+    """Load the records of `kind` of an export (none in one made before they were kept)."""
+    name = _notes_file(kind)
     try:
-        member = tar.extractfile(SELECTIONS_FILE)
+        member = tar.extractfile(name)
     except KeyError:
         return 0
     if member is None:
         return 0
-    notes = store.notes(SELECTIONS)
+    notes = store.notes(kind)
     count = 0
     with gzip.open(io.BufferedReader(member), "rt", encoding="utf-8") as fh:
         for number, line in enumerate(fh, 1):
@@ -169,8 +176,8 @@ def _read_records(tar: tarfile.TarFile, store: ImageStore, src: Path) -> int:
                 if not isinstance(key, str):
                     raise TypeError("its key is no name")
             except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
-                where = f"{src}:{SELECTIONS_FILE} line {number}"
-                raise InputError(f"{where}: not a saved selection ({exc})") from None
+                where = f"{src}:{name} line {number}"
+                raise InputError(f"{where}: not a {kind} record ({exc})") from None
             notes.put(key, record)
             count += 1
     return count
@@ -248,7 +255,7 @@ def import_store(
         store.ensure(meta.model, meta.dim)
         images = _read_points(tar, "images.jsonl.gz", store.images, meta.dim, src, report)
         topics = _read_points(tar, "topics.jsonl.gz", store.topics, meta.dim, src, report)
-        selections = _read_records(tar, store, src)
+        notes = {kind: _read_records(tar, store, kind, src) for kind in KINDS}
         store.images.optimize()
         store.topics.optimize()
         members = [m for m in tar.getmembers() if m.name.startswith("data/") and m.isfile()]
@@ -257,4 +264,4 @@ def import_store(
             member.name = member.name.removeprefix("data/")
             tar.extract(member, data_dir, filter="data")
             report("files", done, len(members))
-    return Transfer(images, topics, len(members), selections)
+    return Transfer(images, topics, len(members), notes[SELECTIONS])

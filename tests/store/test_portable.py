@@ -20,6 +20,7 @@ from picsift.store.notes import SELECTIONS
 from picsift.store.portable import export_store, import_store
 from picsift.store.server import ServerStore
 from picsift.thumbs import thumb_path
+from search import coding
 from tests.indexer.conftest import write_4cat_zip, write_tiktok_csv
 
 pytestmark = pytest.mark.filterwarnings(
@@ -61,6 +62,9 @@ def exported(tmp_path_factory):
         first = next(iter(store.images.scroll(with_vectors=True)))
         store.topics.upsert([PointData(first.id, first.vector, {"topic": 0, "label": "red"})])
         store.notes(SELECTIONS).put("first one", {"ids": [first.id], "source": "picked"})
+        coding.add_coder(store, "ann")
+        coding.add_code(store, "meme")
+        coding.code_image(store, first.id, "ann", ["meme"])
         before = contents(store)
         meta = store.meta
     output = cli(root / "store", "store", "export", root / "store.tar")
@@ -75,6 +79,10 @@ def test_embedded_to_server_keeps_everything(exported, tmp_path):
         assert (done.images, done.topics, done.selections) == (8, 1, 1)
         saved = server.notes(SELECTIONS).get("first one")
         assert saved is not None and saved["source"] == "picked" and len(saved["ids"]) == 1
+        # The coding comes along: coders (their key hashes), codebook, codings and the log.
+        assert [(c["coder"], c["codes"]) for c in coding.codings(server)] == [("ann", ["meme"])]
+        assert len(coding.log(server)) == 1 and coding.codebook(server)[0]["code"] == "meme"
+        assert [c["name"] for c in coding.coders(server)] == ["ann"]
         assert server.meta.model == meta.model and server.meta.dim == meta.dim
         after = contents(server)
     assert after.keys() == before.keys()
