@@ -51,3 +51,9 @@ Selection = Annotated[
     str | None,
     typer.Option(help="Only the images of this saved selection (picsift selections list)."),
 ]
+Code = Annotated[
+    str | None, typer.Option(help="Only the images a coder applied this code to (picsift codes).")
+]
+Coder = Annotated[
+    str | None, typer.Option(help="Only the images this coder coded (with --code: applied it).")
+]

@@ -95,6 +95,8 @@ def register(app: typer.Typer) -> None:
         date_to: filters.DateTo = None,
         variant: filters.Variant = None,
         selection: filters.Selection = None,
+        code: filters.Code = None,
+        coder: filters.Coder = None,
         limit: Annotated[
             int | None,
             typer.Option(min=1, help="Images at most (with TEXT: the best N)."),
@@ -143,6 +145,8 @@ def register(app: typer.Typer) -> None:
             date_to=date_to,
             variant=variant,
             selection=selection,
+            code=code,
+            coder=coder,
             group_by=group_by,
             min_score=min_score,
             mode=mode,

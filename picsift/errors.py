@@ -25,5 +25,9 @@ class InputError(PicsiftError):
     """Bad user input (a file, field or parameter)."""
 
 
+class NotFoundError(InputError):
+    """The thing asked for (an image id, a topic, a saved selection) does not exist."""
+
+
 class ModelUnavailableError(PicsiftError):
     """A model cannot be loaded (not on disk, and the hub cannot be reached)."""

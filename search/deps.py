@@ -151,6 +151,17 @@ def search_filters(
         str | None,
         Query(max_length=200, description="Only the images of this saved selection (its name)."),
     ] = None,
+    code: Annotated[
+        str | None,
+        Query(max_length=100, description="Only the images a coder applied this code to."),
+    ] = None,
+    coder: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            description="Only the images this coder coded (with `code`: applied it to).",
+        ),
+    ] = None,
 ) -> SearchRequest:
     """The query terms and filters shared by search, similar, image search and export."""
     return SearchRequest.from_options(
@@ -167,6 +178,8 @@ def search_filters(
         has_caption=has_caption,
         variant=variant,
         selection=selection,
+        code=code,
+        coder=coder,
     )
 
 

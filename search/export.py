@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from indexer.records import EXTRA_MAX_CHARS
 from picsift.errors import InputError
+from picsift.store import ImageStore
+from picsift.store.notes import CODINGS
 from search.matches import Relevance
 from search.query import SearchRequest
 from search.service import MIN_SCORE_WITHOUT_Q, NOT_WITHOUT_Q, SearchService
@@ -40,6 +42,8 @@ COLUMNS = (
     "body",
     "hashtags",
     "tags",
+    "codes",
+    "coders",
     "score",
     "rank",
     "n_posts",
@@ -89,7 +93,7 @@ def checked(
         InputError: a bad filter, an unknown topic, `not` or `min_score` without `q` (an
             export without a query is not ranked), or a ranked export without a cut.
     """
-    request = service.with_selection(request.validate(require_query=False))
+    request = service.with_stored(request.validate(require_query=False))
     if request.negatives and not request.terms:
         raise InputError(NOT_WITHOUT_Q)
     if request.min_score is not None and not request.terms:
@@ -209,10 +213,16 @@ def rows(
     them for None), those the post has."""
     labels = service.topic_labels()
     keep = None if extra is None else set(extra)
+    coded = codings_by_image(service.store, request.coder)
     for rank, hit in selected(service, request, limit):
         counts.images += 1
         payload = hit.payload
         base = _image_columns(hit, payload, labels, rank if request.terms else None)
+        given = coded.get(hit.id, {})
+        base |= {
+            "codes": sorted(set().union(*given.values())) if given else [],
+            "coders": sorted(given),
+        }
         for post in selected_posts(payload, request) or [{}]:
             counts.rows += 1
             stored = post.get("extra") or {}
@@ -231,6 +241,15 @@ def rows(
                 "hashtags": list(post.get("hashtags") or []),
                 "extra": cells,
             }
+
+
+def codings_by_image(store: ImageStore, coder: str | None) -> dict[str, dict[str, list[str]]]:
+    """Image id -> coder -> their latest codes (only `coder`'s, when given)."""
+    found: dict[str, dict[str, list[str]]] = {}
+    for coding in store.notes(CODINGS).all():
+        if coder is None or coding["coder"] == coder:
+            found.setdefault(coding["image_id"], {})[coding["coder"]] = coding["codes"]
+    return found
 
 
 def selected(

@@ -12,7 +12,7 @@ from indexer.records import EXTRA_MAX_CHARS
 from picsift import __version__
 from picsift.settings import Settings
 from picsift.store import Filter, HasId
-from picsift.store.notes import SELECTIONS
+from picsift.store.notes import CODEBOOK, CODERS, SELECTIONS
 from picsift.store.ranking import RANK_WINDOWS
 from picsift.store.status import media_counts
 from picsift.text import AVG_LEN, K1, PARTS, B
@@ -84,6 +84,7 @@ def manifest(
         "cut": _cut(service, request, limit),
         "selection": _selection(request, limit, service.texts.encoder.kind),
         "saved_selection": _saved(service, request),
+        "coding": _coding(service, request),
         "rows_are": "one per (post, image); post filters (dataset, author, dates) select the "
         "posts, and author and dates must hold for the same post; an image with no post in "
         "the selection (in a dataset by its file alone) has one row with empty post fields",
@@ -104,6 +105,25 @@ def network_manifest(
     made = manifest(service, settings, request, "gexf", limit, None, (), None)
     kept = {k: v for k, v in made.items() if k not in table}
     return kept | {"images": counts.images} | describe(counts, merge)
+
+
+def _coding(service: SearchService, request: SearchRequest) -> dict[str, Any] | None:
+    """The codebook and the coders behind the `codes` and `coders` columns (and a `code` or
+    `coder` filter); null in a store without a codebook."""
+    store = service.store
+    book = list(store.notes(CODEBOOK).all())
+    if not book:
+        return None
+    return {
+        "codebook": sorted(
+            ({"code": r["code"], "description": r["description"]} for r in book),
+            key=lambda c: c["code"],
+        ),
+        "coders": sorted(r["name"] for r in store.notes(CODERS).all()),
+        "codes_are": "each coder's latest codes for the image, from the coding log; `codes` "
+        "is their union (only the `coder` filter's coder's, when given), `coders` the coders "
+        "who saw the image (an image seen and left without codes counts as seen)",
+    }
 
 
 def _saved(service: SearchService, request: SearchRequest) -> dict[str, Any] | None:

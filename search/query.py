@@ -41,6 +41,8 @@ class SearchRequest:
     has_caption: bool | None = None
     variant: str | None = None  # a variant group's id: only its images
     selection: str | None = None  # a saved selection's name: only its images
+    code: str | None = None  # only the images a coder applied this code to
+    coder: str | None = None  # only the images this coder coded (with `code`: applied it)
     limit: int = 20
     offset: int = 0
     group_by: GroupBy | None = None
@@ -51,9 +53,10 @@ class SearchRequest:
     # "engagement": most engaged first (an image's likes, comments and shares over its posts;
     # ties in score or browse order); a ranking is sorted within its end (see `SearchService`).
     sort: Sort | None = None
-    # The images of `selection`, read from the store by `SearchService.with_selection` (never
-    # a parameter); None until then.
+    # The images of `selection`, and those `code`/`coder` select, read from the store by
+    # `SearchService.with_stored` (never parameters); None until then.
     selection_ids: tuple[str, ...] | None = None
+    coded_ids: tuple[str, ...] | None = None
 
     @classmethod
     def from_options(
@@ -121,10 +124,12 @@ class SearchRequest:
                     raise InputError(f"{name}: empty value; leave {name} out to not filter by it")
         for value in self.datasets:
             check_dataset(value)
-        if self.selection is not None:
-            check_text("selection", self.selection)
-            if not self.selection.strip():
-                raise InputError("selection: empty; give a saved selection's name")
+        for name in ("selection", "code", "coder"):
+            value = getattr(self, name)
+            if value is not None:
+                check_text(name, value)
+                if not value.strip():
+                    raise InputError(f"{name}: empty; leave {name} out to not filter by it")
         if self.variant is not None and not _UUID.fullmatch(self.variant):
             raise InputError(
                 f"variant: {self.variant[:40]!r} is not a variant group's id (the `variant` "
@@ -203,8 +208,12 @@ class SearchRequest:
             must.append(Match("variant", self.variant))
         if self.selection is not None:
             if self.selection_ids is None:
-                raise ValueError("read the selection first (SearchService.with_selection)")
+                raise ValueError("read the selection first (SearchService.with_stored)")
             must.append(HasId(self.selection_ids))
+        if self.code is not None or self.coder is not None:
+            if self.coded_ids is None:
+                raise ValueError("read the codings first (SearchService.with_stored)")
+            must.append(HasId(self.coded_ids))
         if self.has_caption is True:
             must_not.append(IsEmpty("caption"))
         elif self.has_caption is False:
@@ -283,6 +292,8 @@ class SearchRequest:
             "date_to",
             "variant",
             "selection",
+            "code",
+            "coder",
             "sort",
             "group_by",
             "min_score",
@@ -295,7 +306,8 @@ class SearchRequest:
 
     def describe(self) -> dict[str, Any]:
         """The query and filters as plain JSON (for manifests), unset ones left out."""
-        out = {k.rstrip("_"): v for k, v in asdict(self).items() if k != "selection_ids"}
+        resolved = ("selection_ids", "coded_ids")
+        out = {k.rstrip("_"): v for k, v in asdict(self).items() if k not in resolved}
         out |= {"q": self.terms, "not": self.negatives}
         return {
             k: list(v) if isinstance(v, tuple) else v for k, v in out.items() if v not in (None, ())

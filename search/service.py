@@ -11,10 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from picsift.errors import InputError
+from picsift.errors import InputError, NotFoundError
 from picsift.store import Filter, HasId, Hit, ImageStore, Match, Record
 from picsift.store.filters import Condition
-from picsift.store.notes import SELECTIONS
 from picsift.store.records import PayloadSelect
 from search.encoding import TextVectors, combine
 from search.fused import FusedRanking, Fusion
@@ -29,6 +28,7 @@ from search.sorting import (
     by_engagement,
     with_payloads,
 )
+from search.stored import with_stored
 from topics.table import OUTLIER, list_topics
 
 if TYPE_CHECKING:
@@ -43,10 +43,6 @@ MIN_SCORE_WITHOUT_Q = (
     "or leave min_score out to list every image matching the filters"
 )
 PAYLOAD_BATCH = 1000  # payloads read at a time while a long ranking streams
-
-
-class NotFoundError(InputError):
-    """The thing asked for (an image id, a topic) does not exist."""
 
 
 @dataclass
@@ -82,7 +78,7 @@ class SearchService:
     def search(self, request: SearchRequest) -> SearchResult:
         """Run a text search (validated here; with no mode, see `SearchRequest.resolved`),
         with where the image ranking's strong matches end (image and hybrid modes)."""
-        request = self.with_selection(request.validate().resolved(self.fusion.has_text))
+        request = self.with_stored(request.validate().resolved(self.fusion.has_text))
         vector = self.text_vector(request)
         if request.mode == "image":
             result = self._run(vector, request, exclude=())
@@ -94,7 +90,7 @@ class SearchService:
 
     def relevance(self, request: SearchRequest) -> Relevance:
         """Where the strong matches of a request's text query end (among its filters)."""
-        request = self.with_selection(request)
+        request = self.with_stored(request)
         return self.matches.relevance(self.text_vector(request), request.to_filter())
 
     def browse(self, request: SearchRequest) -> SearchResult:
@@ -111,7 +107,7 @@ class SearchService:
             raise InputError(NOT_WITHOUT_Q)
         if request.min_score is not None:
             raise InputError(MIN_SCORE_WITHOUT_Q)
-        request = self.with_selection(replace(request, q=()).validate(require_query=False))
+        request = self.with_stored(replace(request, q=()).validate(require_query=False))
         self.check_topics(request.topics + request.exclude_topics)
         flt = request.to_filter()
 
@@ -136,7 +132,7 @@ class SearchService:
         Raises:
             NotFoundError: no image with that id.
         """
-        request = self.with_selection(request.validate(require_query=False))
+        request = self.with_stored(request.validate(require_query=False))
         _image_mode_only(request)
         records = self.store.images.retrieve(
             [image_id], with_payload=["video_id"], with_vectors=True
@@ -151,7 +147,7 @@ class SearchService:
 
     def search_image(self, image: Any, request: SearchRequest) -> SearchResult:
         """Images like an uploaded (decoded) one, optionally mixed with text terms."""
-        request = self.with_selection(request.validate(require_query=False))
+        request = self.with_stored(request.validate(require_query=False))
         _image_mode_only(request)
         return self._run(self._mix(self.texts.image(image), request), request, exclude=())
 
@@ -247,7 +243,7 @@ class SearchService:
     def fused_capped(self, request: SearchRequest) -> bool:
         """Whether a text or hybrid ranking was cut off at a leg's depth (more images match
         than it holds: an export of all of it misses some)."""
-        request = self.with_selection(request.resolved(self.fusion.has_text))
+        request = self.with_stored(request.resolved(self.fusion.has_text))
         return self._fused_fetch(self.text_vector(request), request, False)[1].capped
 
     def _grouped(self, fetch: Callable[[int, int], list], request: SearchRequest) -> list:
@@ -262,7 +258,7 @@ class SearchService:
         order (with text terms: the same ranking search pages through, with scores) or
         browse order (newest first); without end, so the caller stops."""
         assert request.group_by is not None
-        request = self.with_selection(request.resolved(self.fusion.has_text))
+        request = self.with_stored(request.resolved(self.fusion.has_text))
         self.check_topics(request.topics + request.exclude_topics)
         flt = request.to_filter()
         if request.terms and request.mode != "image":
@@ -287,7 +283,7 @@ class SearchService:
 
     def scroll(self, request: SearchRequest, page_size: int = 1000) -> Iterator[Hit]:
         """Every image matching the request's filters (no ranking), score 0."""
-        request = self.with_selection(request)
+        request = self.with_stored(request)
         self.check_topics(request.topics + request.exclude_topics)
         for record in self.store.images.scroll(request.to_filter(), page_size=page_size):
             yield Hit(id=record.id, payload=record.payload, score=0.0)
@@ -296,7 +292,7 @@ class SearchService:
         """The `limit` best images for the request's text terms (those scoring at least
         `min_score`), full payloads, in the ranking that search pages through. The ranking
         is read once, ids only; payloads follow a batch at a time, so memory stays small."""
-        request = self.with_selection(request.resolved(self.fusion.has_text))
+        request = self.with_stored(request.resolved(self.fusion.has_text))
         self.check_topics(request.topics + request.exclude_topics)
         images = self.store.images
         vector = self.text_vector(request)
@@ -337,18 +333,9 @@ class SearchService:
             raise NotFoundError(f"id: no image {image_id} in the store")
         return page(image_id, found[0].payload.get("posts") or [], offset, limit)
 
-    def with_selection(self, request: SearchRequest) -> SearchRequest:
-        """The request with its saved selection's images read from the store (as it is).
-
-        Raises:
-            NotFoundError: naming `selection`: no selection of that name.
-        """
-        if request.selection is None or request.selection_ids is not None:
-            return request
-        saved = self.store.notes(SELECTIONS).get(request.selection)
-        if saved is None:
-            raise NotFoundError(f"selection: no saved selection {request.selection[:200]!r}")
-        return replace(request, selection_ids=tuple(saved["ids"]))
+    def with_stored(self, request: SearchRequest) -> SearchRequest:
+        """The request with what it names read from the store (see `search.stored`)."""
+        return with_stored(self.store, request)
 
     def check_topics(self, topics: tuple[int, ...]) -> None:
         """Raise InputError for topic ids the current run does not have."""

@@ -5,6 +5,8 @@ the API (a coder's key, their cookie, the admin key) and the CLI."""
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 
 import pytest
@@ -27,7 +29,9 @@ IMAGES = [str(uuid.UUID(int=i + 1)) for i in range(5)]
 def _fill(store) -> None:
     store.ensure("toy", 8)
     vectors = unit_vectors(len(IMAGES), 8)
-    store.images.upsert([PointData(i, vectors[n], {"posts": []}) for n, i in enumerate(IMAGES)])
+    store.images.upsert(
+        [PointData(i, vectors[n], {"posts": [], "first_seen": n}) for n, i in enumerate(IMAGES)]
+    )
 
 
 def _code_the_example(store) -> None:
@@ -190,3 +194,34 @@ def test_the_cli_codes_and_says_the_agreement(tmp_path):
     assert out.startswith("2 images seen by two or more coders (ann, bob)")
     assert "meme: alpha 0.000, applied 3 times, 1 images to resolve" in out  # by hand: 1 - 0.5/0.5
     assert f"{IMAGES[1]}: applied by ann; not by bob" in out
+    cli("export", "--code", "meme", "--coder", "bob", "--out", str(tmp_path / "bob.csv"))
+    rows = list(csv.DictReader((tmp_path / "bob.csv").open(encoding="utf-8")))
+    assert [(r["image_id"], r["codes"], r["coders"]) for r in rows] == [(IMAGES[0], "meme", "bob")]
+
+
+def test_search_and_export_keep_to_a_code_and_a_coder(served):
+    admin = {"Authorization": "Bearer admin-key"}
+    for name in ("ann", "bob"):
+        served.post("/api/coders", json={"name": name}, headers=admin)
+    given = [("ann", 0, ["meme"]), ("ann", 1, []), ("bob", 0, []), ("bob", 2, ["meme"])]
+    for coder, image, codes in given:
+        body = {"codes": codes, "coder": coder}
+        assert served.put(f"/api/images/{IMAGES[image]}/codes", json=body, headers=admin).is_success
+
+    def found(**params) -> set[str]:
+        hits = served.get("/api/search", params={"limit": 100, **params}).json()["hits"]
+        return {h["id"] for h in hits}
+
+    assert found(code="meme") == {IMAGES[0], IMAGES[2]}
+    assert found(code="meme", coder="ann") == {IMAGES[0]}
+    assert found(coder="bob") == {IMAGES[0], IMAGES[2]}  # seen without a code counts as seen
+    assert found(code="protest") == set()
+    table = served.get("/api/export", params={"code": "meme"}).text
+    rows = {r["image_id"]: r for r in csv.DictReader(io.StringIO(table))}
+    assert set(rows) == {IMAGES[0], IMAGES[2]}
+    assert (rows[IMAGES[0]]["codes"], rows[IMAGES[0]]["coders"]) == ("meme", "ann,bob")
+    assert (rows[IMAGES[2]]["codes"], rows[IMAGES[2]]["coders"]) == ("meme", "bob")
+    manifest = served.get("/api/export/manifest", params={"code": "meme"}).json()
+    assert manifest["coding"]["codebook"] == [{"code": "meme", "description": ""}]
+    assert manifest["coding"]["coders"] == ["ann", "bob"]
+    assert manifest["filters"]["code"] == "meme"

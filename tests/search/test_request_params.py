@@ -25,6 +25,8 @@ EVERY_FIELD = SearchRequest(
     has_caption=False,
     variant="00000000-0000-0000-0000-00000000000a",
     selection="flood memes, week 3",
+    code="meme",
+    coder="ann",
     limit=7,
     offset=14,
     group_by="author",
@@ -41,7 +43,7 @@ def test_every_field_is_set_in_the_example():
         for f in dataclasses.fields(SearchRequest)
         if getattr(EVERY_FIELD, f.name) == getattr(defaults, f.name)
     ]
-    assert unset == ["selection_ids"]  # read from the store by the service, never sent
+    assert unset == ["selection_ids", "coded_ids"]  # read from the store, never sent
 
 
 def test_the_query_string_carries_every_field():
