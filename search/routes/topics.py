@@ -112,7 +112,7 @@ def topic_timeline(
     """Posts per topic per week or day (timelines count posts: how often images circulated)."""
     from topics.timeline import timeline
 
-    filters = state.service.with_selection(filters.validate(require_query=False))
+    filters = state.service.with_stored(filters.validate(require_query=False))
     state.service.check_topics(filters.topics + filters.exclude_topics)
     rows = timeline(
         state.store,
