@@ -23,6 +23,7 @@ from search import coding
 from search.deps import AppState, ReadAccess, State, WriteAccess, check_key
 from search.errors import UnauthorizedError, documented
 from search.routes.session import came_over_https
+from search.suggest import suggestions
 
 router = APIRouter(tags=["coding"])
 COOKIE = "picsift_coder"
@@ -181,6 +182,17 @@ def coding_log(state: State) -> list[dict[str, Any]]:
 def image_codes(state: State, image_id: ImageId) -> list[dict[str, Any]]:
     """Each coder's latest codes for the image."""
     return coding.codings(state.store, image_id)
+
+
+@router.get(
+    "/api/images/{image_id}/codes/suggestions",
+    dependencies=[ReadAccess],
+    responses=documented(404),
+)
+def code_suggestions(state: State, image_id: ImageId) -> dict[str, Any]:
+    """Zero-shot suggestions from the codebook for a coder's view: the codes the image stands
+    out for, each against its own calibrated edge. Never stored, never counted as a coder."""
+    return suggestions(state.service, image_id)
 
 
 @router.put("/api/images/{image_id}/codes", responses=documented(401, 404))
