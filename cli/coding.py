@@ -131,7 +131,8 @@ def register(app: typer.Typer) -> None:
         for code in found["codes"]:
             alpha = "undefined" if code["alpha"] is None else f"{code['alpha']:.3f}"
             typer.echo(
-                f"{shown(code['code'])}: alpha {alpha}, applied {code['applied']:,} times, "
+                f"{shown(code['code'])}: alpha {alpha}, applied {code['applied']:,} times "
+                f"({code['applied_shared']:,} on the shared images), "
                 f"{len(code['disagreements']):,} images to resolve"
             )
             for case in code["disagreements"]:

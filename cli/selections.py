@@ -11,7 +11,10 @@ import typer
 from cli import filters
 from cli.display import json_line, shown
 
-SOURCES_HELP = "search (TEXT and the filters), or with --ids-file: picked, map, similar, upload."
+SOURCES_HELP = (
+    "search (TEXT and the filters; the default), or with --ids-file: picked (its default), map, "
+    "similar, upload."
+)
 
 
 def _line(selection: dict[str, Any]) -> str:
@@ -62,7 +65,7 @@ def register(app: typer.Typer) -> None:
         ids_file: Annotated[
             Path | None, typer.Option(help="Image ids, one a line (sources other than search).")
         ] = None,
-        source: Annotated[str, typer.Option(help=SOURCES_HELP)] = "search",
+        source: Annotated[str | None, typer.Option(help=SOURCES_HELP, show_default=False)] = None,
         description: Annotated[str, typer.Option(help="What the selection is.")] = "",
         replace: Annotated[bool, typer.Option(help="Overwrite one of the same name.")] = False,
         not_: filters.Not = None,
@@ -109,6 +112,19 @@ def register(app: typer.Typer) -> None:
             min_score=min_score,
             mode=mode,
         ).validate(require_query=False)
+        source = source or ("picked" if ids_file is not None else "search")
+        if source == "search" and ids_file is not None:
+            raise InputError(
+                "--ids-file: a search selection is its query and filters; give "
+                "--source picked (or map, similar, upload) to save the ids"
+            )
+        if source != "search" and (request != SearchRequest() or limit is not None):
+            raise InputError(
+                f"--source: a {source} selection is its ids; leave TEXT, --limit and the "
+                "filters out"
+            )
+        if source != "search" and ids_file is None:
+            raise InputError(f"--ids-file: a {source} selection needs the ids of its images")
         ids = _ids(ids_file) if ids_file is not None else None
         body: dict[str, Any] = {
             "name": name,
@@ -134,11 +150,6 @@ def register(app: typer.Typer) -> None:
                         service, name, "search", request=request, limit=limit, **_rest(body)
                     )
                 else:
-                    if request != SearchRequest():
-                        raise InputError(
-                            f"--source: a {source} selection is its ids; leave TEXT and the "
-                            "filters out"
-                        )
                     kept = selections.save(service, name, source, ids=ids, **_rest(body))
                 made = kept.summary(len(kept.ids))
         typer.echo(f"saved {_line(made)}")

@@ -18,8 +18,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import threading
 import time
 import uuid
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -33,6 +35,7 @@ from search.service import NotFoundError
 
 MAX_NAME = 100
 KEY_PREFIX = "psc_"
+_WRITES = threading.Lock()
 
 
 def _now() -> str:
@@ -136,23 +139,40 @@ def code_image(store: ImageStore, image_id: str, coder: str, codes: list[str]) -
         NotFoundError: naming `id` or `coder`.
     """
     check_coder(store, coder)
-    try:
-        image_id = str(uuid.UUID(image_id))
-    except ValueError:
-        raise InputError(f"id: {image_id[:64]!r} is not an image id (a UUID)") from None
-    if not store.exists or not store.images.existing([image_id]):
-        raise NotFoundError(f"id: no image {image_id} in the store")
+    image_id = stored_image(store, image_id)
     known = {c["code"] for c in codebook(store)}
     unknown = [c for c in codes if c not in known]
     if unknown:
         have = ", ".join(sorted(known)) or "none yet: add codes first (picsift codes add)"
         raise InputError(f"codes: {unknown[0][:MAX_NAME]!r} is not in the codebook ({have})")
+    with _WRITES:
+        return _write(store, image_id, coder, codes)
+
+
+def _write(store: ImageStore, image_id: str, coder: str, codes: list[str]) -> dict[str, Any]:
+    """Log a coding, then keep it as the coder's latest (one write at a time in a process, so
+    the latest is always the log's last)."""
     record = {"coder": coder, "image_id": image_id, "codes": sorted(set(codes)), "at": _now()}
     # The log's order: nanoseconds since the epoch, then a random tail against ties.
     seq = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}"
     store.notes(LOG).put(seq, record | {"action": "coded" if codes else "seen", "seq": seq})
     store.notes(CODINGS).put(f"{coder}\n{image_id}", record)
     return record
+
+
+def stored_image(store: ImageStore, image_id: str) -> str:
+    """The id of a stored image, as the store writes it.
+
+    Raises:
+        InputError, NotFoundError: naming `id`: not a UUID, or no such image.
+    """
+    try:
+        image_id = str(uuid.UUID(image_id))
+    except ValueError:
+        raise InputError(f"id: {image_id[:64]!r} is not an image id (a UUID)") from None
+    if not store.exists or not store.images.existing([image_id]):
+        raise NotFoundError(f"id: no image {image_id} in the store")
+    return image_id
 
 
 def codings(store: ImageStore, image_id: str | None = None) -> list[dict[str, Any]]:
@@ -174,12 +194,15 @@ def log(store: ImageStore) -> list[dict[str, Any]]:
 def agreement(store: ImageStore) -> dict[str, Any]:
     """Per code, the coders' agreement over the images two or more of them saw: Krippendorff's
     alpha (nominal, applied or not; None where it is undefined: fewer than two such images, or
-    every value the same) and the images they disagree on."""
+    every value the same) and the images they disagree on; `applied` counts every coder's
+    applications, `applied_shared` those on the images the alpha is over."""
     import krippendorff
 
     by_image: dict[str, dict[str, set[str]]] = {}
+    applied_total: Counter[str] = Counter()
     for coding in codings(store):
         by_image.setdefault(coding["image_id"], {})[coding["coder"]] = set(coding["codes"])
+        applied_total.update(coding["codes"])
     shared = {i: c for i, c in by_image.items() if len(c) >= 2}
     names = sorted({coder for c in shared.values() for coder in c})
     images = sorted(shared)
@@ -206,7 +229,8 @@ def agreement(store: ImageStore) -> dict[str, Any]:
             {
                 "code": code,
                 "alpha": alpha,
-                "applied": int(values.sum()) if values.size else 0,
+                "applied": applied_total.get(code, 0),
+                "applied_shared": int(values.sum()) if values.size else 0,
                 "disagreements": disagreements,
             }
         )

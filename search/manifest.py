@@ -142,6 +142,8 @@ def _saved(service: SearchService, request: SearchRequest) -> dict[str, Any] | N
         "created_at": saved.get("created_at"),
         "created_by": saved.get("created_by"),
         "model": saved.get("model"),
+        "version": saved.get("version"),
+        "ids_sha256": saved.get("ids_sha256"),
         "images": len(ids),
         "present": present,
     }

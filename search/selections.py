@@ -14,6 +14,7 @@ and a re-embed keeps them.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, get_args
@@ -46,6 +47,8 @@ class Selection:
     created_by: str = ""
     model: str | None = None
     store_images: int = 0  # images in the store when it was saved
+    ids_sha256: str = ""  # of its ids in order (one a line): what an export was kept to
+    version: int = 1  # 1, then one more each time it is replaced
 
     def summary(self, present: int | None = None) -> dict[str, Any]:
         """What a list shows of it (`present`: how many of its images are in the store now)."""
@@ -63,6 +66,8 @@ def check_name(name: str) -> str:
     name = name.strip()
     if not name or len(name) > MAX_NAME:
         raise InputError(f"name: give a selection a name of 1 to {MAX_NAME} characters")
+    if "/" in name or "\\" in name:
+        raise InputError(f"name: {name!r} holds a slash; a selection's name is part of its URL")
     return name
 
 
@@ -96,7 +101,8 @@ def save(
         raise InputError(f"description: over {MAX_DESCRIPTION:,} characters")
     store = service.store
     notes = store.notes(KIND)
-    if notes.get(name) is not None and not replace:
+    old = notes.get(name)
+    if old is not None and not replace:
         raise InputError(f"name: a selection {name!r} exists; delete it or save with replace")
     if source == "search":
         if request is None or ids is not None:
@@ -118,6 +124,8 @@ def save(
         created_by=created_by,
         model=store.meta.model if store.meta else None,
         store_images=store.images.count() if store.exists else 0,
+        ids_sha256=hashlib.sha256("\n".join(chosen).encode()).hexdigest(),
+        version=(old or {}).get("version", 0) + 1,
     )
     notes.put(name, asdict(made))
     return made
@@ -129,12 +137,18 @@ def _from_search(
     """The images of a search view, in its order (at most `MAX_RANKED`), and its description."""
     request = checked(service, request, limit)
     if request.terms or request.group_by:
-        ids = [hit.id for _, hit in selected(service, request, limit or MAX_RANKED)]
+        ids = [hit.id for _, hit in selected(service, request, limit or MAX_RANKED + 1)]
     else:  # as the grid lists them: newest first
+        flt = request.to_filter()
         newest = service.store.images.newest(
-            BROWSE_ORDER, request.to_filter(), limit=limit or MAX_RANKED, with_payload=False
+            BROWSE_ORDER, flt, limit=limit or MAX_RANKED + 1, with_payload=False
         )
         ids = [record.id for record in newest]
+    if len(ids) > MAX_RANKED:
+        raise InputError(
+            f"limit: the view holds over {MAX_RANKED:,} images, the most a selection holds; "
+            "narrow the filters, raise min_score or give a limit"
+        )
     view = {"request": request.describe(), "params": request.to_params(page=False)}
     return ids, view | ({"limit": limit} if limit else {})
 

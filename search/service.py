@@ -282,11 +282,23 @@ class SearchService:
         return first_of_groups(fetch, request.group_by)
 
     def scroll(self, request: SearchRequest, page_size: int = 1000) -> Iterator[Hit]:
-        """Every image matching the request's filters (no ranking), score 0."""
+        """Every image matching the request's filters (no ranking), score 0; a saved
+        selection's in its saved order, others in id order."""
         request = self.with_stored(request)
         self.check_topics(request.topics + request.exclude_topics)
-        for record in self.store.images.scroll(request.to_filter(), page_size=page_size):
-            yield Hit(id=record.id, payload=record.payload, score=0.0)
+        flt = request.to_filter()
+        if request.selection_ids is None:
+            for record in self.store.images.scroll(flt, page_size=page_size):
+                yield Hit(id=record.id, payload=record.payload, score=0.0)
+            return
+        ids, base = request.selection_ids, flt or Filter()
+        for start in range(0, len(ids), page_size):
+            batch = ids[start : start + page_size]
+            both = Filter((*base.must, HasId(batch)), base.should, base.must_not)
+            found = {r.id: r for r in self.store.images.scroll(both, page_size=page_size)}
+            for image_id in batch:
+                if image_id in found:
+                    yield Hit(id=image_id, payload=found[image_id].payload, score=0.0)
 
     def ranked(self, request: SearchRequest, limit: int) -> Iterator[Hit]:
         """The `limit` best images for the request's text terms (those scoring at least

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from picsift.errors import NotFoundError
 from picsift.store import ImageStore
-from picsift.store.notes import CODINGS, SELECTIONS
+from picsift.store.notes import CODEBOOK, CODERS, CODINGS, SELECTIONS
 from search.query import SearchRequest
 
 
@@ -16,7 +16,8 @@ def with_stored(store: ImageStore, request: SearchRequest) -> SearchRequest:
     """The request with its saved selection's images and its coded images read from the store.
 
     Raises:
-        NotFoundError: naming `selection`: no selection of that name.
+        NotFoundError: naming `selection`, `code` or `coder`: none of that name (a typo would
+            otherwise select nothing, and an export be empty without a word).
     """
     if request.selection is not None and request.selection_ids is None:
         saved = store.notes(SELECTIONS).get(request.selection)
@@ -25,6 +26,10 @@ def with_stored(store: ImageStore, request: SearchRequest) -> SearchRequest:
         request = replace(request, selection_ids=tuple(saved["ids"]))
     coded = request.code is not None or request.coder is not None
     if coded and request.coded_ids is None:
+        if request.code is not None and store.notes(CODEBOOK).get(request.code) is None:
+            raise NotFoundError(f"code: no code {request.code[:100]!r} in the codebook")
+        if request.coder is not None and store.notes(CODERS).get(request.coder) is None:
+            raise NotFoundError(f"coder: no coder {request.coder[:100]!r}")
         ids = {
             c["image_id"]
             for c in store.notes(CODINGS).all()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Literal
@@ -66,6 +67,7 @@ class ImageStore(abc.ABC):
         self._images: Collection | None = None
         self._topics: Collection | None = None
         self._notes: dict[str, Notes] = {}
+        self._notes_lock = threading.Lock()  # two requests' first use open it once
         self.meta: StoreMeta | None = None
 
     @property
@@ -88,9 +90,10 @@ class ImageStore(abc.ABC):
     def notes(self, kind: str) -> Notes:
         """The collection `<collection>_<kind>` of researchers' records (saved selections),
         opened, or made, on first use."""
-        if kind not in self._notes:
-            self._notes[kind] = self._open_notes(f"{self.collection}_{kind}")
-        return self._notes[kind]
+        with self._notes_lock:
+            if kind not in self._notes:
+                self._notes[kind] = self._open_notes(f"{self.collection}_{kind}")
+            return self._notes[kind]
 
     @abc.abstractmethod
     def _open_notes(self, name: str) -> Notes:

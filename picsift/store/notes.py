@@ -117,7 +117,11 @@ class ServerNotes(Notes):
         super().__init__(name)
         self._client = client
         if not client.collection_exists(name):
-            client.create_collection(name, vectors_config={})
+            try:
+                client.create_collection(name, vectors_config={})
+            except Exception:  # another process made it meanwhile (a 409), or it failed
+                if not client.collection_exists(name):
+                    raise
 
     def _upsert(self, point_id: str, payload: dict[str, Any]) -> None:
         point = qm.PointStruct(id=point_id, vector={}, payload=payload)

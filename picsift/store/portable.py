@@ -41,7 +41,10 @@ FORMAT = "picsift-store"
 VERSION = 1
 BATCH = 512
 # The embedded engine's files (rebuilt by the target), and what a re-embed cut short left.
-_SKIP = {"qdrant", ".picsift.lock", STAGING, REPLACED, JOURNAL}
+# Secrets of the server that runs on the store never leave with it: the key that signs coders'
+# cookies (search/routes/coding.py) and the read sessions (search/sessions.py).
+SECRETS = {"coder-cookie.key", "sessions.json"}
+_SKIP = {"qdrant", ".picsift.lock", STAGING, REPLACED, JOURNAL, *SECRETS}
 _SQLITE = ".sqlite"
 
 
@@ -251,6 +254,12 @@ def import_store(
             raise StoreError(
                 f"store {store.location} already holds {store.images.count():,} images; import "
                 "into an empty store (another PICSIFT_STORE or PICSIFT_COLLECTION)"
+            )
+        made = [kind for kind in KINDS if next(iter(store.notes(kind).all()), None) is not None]
+        if made:
+            raise StoreError(
+                f"store {store.location} already holds {', '.join(made)}; import into an empty "
+                "store (another PICSIFT_STORE or PICSIFT_COLLECTION)"
             )
         store.ensure(meta.model, meta.dim)
         images = _read_points(tar, "images.jsonl.gz", store.images, meta.dim, src, report)

@@ -9,8 +9,10 @@ only); with the admin key (PICSIFT_API_KEY), or on a server without one, the `co
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
+import os
 import secrets
 import time
 from typing import Annotated, Any
@@ -52,32 +54,51 @@ class CodingIn(BaseModel):
 
 
 def _secret(state: AppState) -> bytes:
-    """The server's key for signing coder cookies (made once, kept in the data folder)."""
+    """The server's key for signing coder cookies: made once (written whole, then published
+    under its name, so no reader sees half of it; readable by the owner only), kept in the data
+    folder and never exported with the store."""
     path = state.settings.data_dir / SECRET_FILE
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(secrets.token_bytes(32))
-        path.chmod(0o600)
+        draft = path.with_name(f".{SECRET_FILE}.{secrets.token_hex(8)}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(secrets.token_bytes(32))
+        try:
+            os.link(draft, path)  # fails if another request published one first
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
     return path.read_bytes()
+
+
+def _mac(state: AppState, message: str, key_sha256: str) -> str:
+    """The cookie's signature, bound to the coder's key: a new key ends the old cookies."""
+    payload = f"{message}\n{key_sha256}".encode()
+    return hmac.new(_secret(state), payload, hashlib.sha256).hexdigest()
 
 
 def _signed(state: AppState, coder: str) -> str:
     expires = int(time.time()) + state.settings.session_ttl
     message = base64.urlsafe_b64encode(f"{coder}\n{expires}".encode()).decode()
-    mac = hmac.new(_secret(state), message.encode(), hashlib.sha256).hexdigest()
-    return f"{message}.{mac}"
+    record = state.store.notes(coding.CODERS).get(coder) or {}
+    return f"{message}.{_mac(state, message, record.get('key_sha256', ''))}"
 
 
 def _cookie_coder(state: AppState, cookie: str) -> str | None:
-    """The coder a cookie signs in, if it is ours, unexpired, and the coder is still there."""
-    message, _, mac = cookie.partition(".")
-    good = hmac.new(_secret(state), message.encode(), hashlib.sha256).hexdigest()
-    if not mac or not secrets.compare_digest(mac, good):
+    """The coder a cookie signs in: ours, unexpired, and for the coder's current key; None
+    for anything else (a cookie is the browser's to send, so a malformed one is no error)."""
+    try:
+        message, _, mac = cookie.partition(".")
+        coder, _, expires = base64.urlsafe_b64decode(message.encode()).decode().rpartition("\n")
+        record = state.store.notes(coding.CODERS).get(coder) if coder else None
+        if record is None or int(expires) < time.time():
+            return None
+        good = _mac(state, message, record["key_sha256"])
+        return coder if hmac.compare_digest(mac.encode(), good.encode()) else None
+    except (ValueError, UnicodeError, binascii.Error):
         return None
-    coder, _, expires = base64.urlsafe_b64decode(message.encode()).decode().rpartition("\n")
-    if int(expires) < time.time():
-        return None
-    return coder if state.store.notes(coding.CODERS).get(coder) is not None else None
 
 
 def writer(request: Request, state: AppState, named: str | None) -> str:
@@ -181,7 +202,7 @@ def coding_log(state: State) -> list[dict[str, Any]]:
 @router.get("/api/images/{image_id}/codes", dependencies=[ReadAccess], responses=documented(404))
 def image_codes(state: State, image_id: ImageId) -> list[dict[str, Any]]:
     """Each coder's latest codes for the image."""
-    return coding.codings(state.store, image_id)
+    return coding.codings(state.store, coding.stored_image(state.store, image_id))
 
 
 @router.get(

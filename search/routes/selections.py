@@ -48,6 +48,8 @@ class SelectionOut(BaseModel):
     created_by: str
     model: str | None
     store_images: int = Field(description="Images in the store when it was saved.")
+    ids_sha256: str = Field(description="SHA-256 of its ids in order, one a line.")
+    version: int = Field(description="1, then one more each time it was replaced.")
     images: int = Field(description="Images in the selection.")
     present: int | None = Field(description="How many of them are in the store now.")
 

@@ -96,12 +96,13 @@ def test_agreement_per_code_over_images_two_coders_saw(make_store):
     # Pairable values: (1,1,1) on the first image, (1,0) on the second, (0,0) on two more;
     # the expected alpha comes from the definition (`_alpha`), not from the library.
     assert meme["alpha"] == pytest.approx(_alpha([[1, 1, 1], [1, 0], [0, 0], [0, 0]]))
-    assert meme["applied"] == 4
+    assert (meme["applied"], meme["applied_shared"]) == (4, 4)
     assert meme["disagreements"] == [
         {"image_id": IMAGES[1], "applied_by": ["ann"], "not_applied_by": ["bob"]}
     ]
     # Nobody applied "protest" to an image two coders saw: no variation, alpha undefined.
     assert protest["alpha"] is None and protest["disagreements"] == []
+    assert (protest["applied"], protest["applied_shared"]) == (1, 0)  # ann alone saw it
 
 
 def _alpha(units: list[list[int]]) -> float:
@@ -192,7 +193,9 @@ def test_the_cli_codes_and_says_the_agreement(tmp_path):
     assert said == f"bob coded {IMAGES[1]}: none (seen, not applied)\n"
     out = cli("codes", "agreement")
     assert out.startswith("2 images seen by two or more coders (ann, bob)")
-    assert "meme: alpha 0.000, applied 3 times, 1 images to resolve" in out  # by hand: 1 - 0.5/0.5
+    assert (
+        "meme: alpha 0.000, applied 3 times (3 on the shared images), 1 images to resolve" in out
+    )  # by hand: 1 - 0.5/0.5
     assert f"{IMAGES[1]}: applied by ann; not by bob" in out
     cli("export", "--code", "meme", "--coder", "bob", "--out", str(tmp_path / "bob.csv"))
     rows = list(csv.DictReader((tmp_path / "bob.csv").open(encoding="utf-8")))
@@ -215,13 +218,52 @@ def test_search_and_export_keep_to_a_code_and_a_coder(served):
     assert found(code="meme") == {IMAGES[0], IMAGES[2]}
     assert found(code="meme", coder="ann") == {IMAGES[0]}
     assert found(coder="bob") == {IMAGES[0], IMAGES[2]}  # seen without a code counts as seen
-    assert found(code="protest") == set()
+    served.post("/api/codes", json={"code": "protest"}, headers=admin)
+    assert found(code="protest") == set()  # in the codebook, applied to nothing
     table = served.get("/api/export", params={"code": "meme"}).text
     rows = {r["image_id"]: r for r in csv.DictReader(io.StringIO(table))}
     assert set(rows) == {IMAGES[0], IMAGES[2]}
     assert (rows[IMAGES[0]]["codes"], rows[IMAGES[0]]["coders"]) == ("meme", "ann,bob")
     assert (rows[IMAGES[2]]["codes"], rows[IMAGES[2]]["coders"]) == ("meme", "bob")
     manifest = served.get("/api/export/manifest", params={"code": "meme"}).json()
-    assert manifest["coding"]["codebook"] == [{"code": "meme", "description": ""}]
+    assert manifest["coding"]["codebook"] == [
+        {"code": "meme", "description": ""},
+        {"code": "protest", "description": ""},
+    ]
     assert manifest["coding"]["coders"] == ["ann", "bob"]
     assert manifest["filters"]["code"] == "meme"
+
+
+def test_names_that_select_nothing_are_named_and_cookies_are_checked(served):
+    admin = {"Authorization": "Bearer admin-key"}
+    key = served.post("/api/coders", json={"name": "ann"}, headers=admin).json()["key"]
+    for params, name in (({"code": "memme"}, "code"), ({"coder": "anne"}, "coder")):
+        typo = served.get("/api/search", params=params)  # a typo would export nothing
+        assert typo.status_code == 404 and typo.json()["parameter"] == name
+    assert served.get(f"/api/images/{uuid.UUID(int=99)}/codes").status_code == 404
+    assert served.get("/api/images/nope/codes").status_code == 422
+    upper = served.put(
+        f"/api/images/{IMAGES[0].upper()}/codes",
+        json={"codes": [], "coder": "ann"},
+        headers=admin,
+    )
+    assert upper.json()["image_id"] == IMAGES[0]
+    assert len(served.get(f"/api/images/{IMAGES[0].upper()}/codes").json()) == 1
+    for cookie in (b"abc.\xe9", b"not-base64!.x", b"Zm9v.00", b"YW5uCjk5OTk5OTk5OTk=.00"):
+        sent = {"cookie": b"picsift_coder=" + cookie}
+        assert served.get("/api/coders/session", headers=sent).json() == {"coder": None}
+        refused = served.put(f"/api/images/{IMAGES[0]}/codes", json={"codes": []}, headers=sent)
+        assert refused.status_code in (401, 422)
+    served.post("/api/coders/session", headers={"Authorization": f"Bearer {key}"})
+    assert served.get("/api/coders/session").json() == {"coder": "ann"}
+
+
+def test_concurrent_first_use_keeps_every_write(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    store = EdgeStore(tmp_path / "store")
+    notes = lambda i: store.notes("codings").put(f"k{i}", {"i": i})  # noqa: E731
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(notes, range(8)))
+    assert sorted(r["i"] for r in store.notes("codings").all()) == list(range(8))
+    store.close()

@@ -6,6 +6,7 @@ backends. Images removed from the store since are counted, not silently dropped.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import uuid
@@ -16,6 +17,7 @@ from typer.testing import CliRunner
 from cli.main import app
 from picsift.errors import InputError
 from picsift.store import PointData
+from picsift.store.edge import EdgeStore
 from search import selections
 from search.query import SearchRequest
 from search.service import NotFoundError, SearchService
@@ -154,3 +156,47 @@ def test_the_cli_saves_lists_shows_exports_and_deletes(tmp_path):
     assert manifest["saved_selection"]["images"] == 2
     cli("selections", "delete", "two")
     assert cli("selections", "list").startswith("1 saved selections")
+
+
+def test_an_export_follows_the_saved_order_and_names_its_version(client, corpus):
+    ids = sorted(corpus.truth.colour, reverse=True)[:5]  # not the store's id order
+    _save(client, "ordered", source="picked", ids=ids)
+    rows = list(
+        csv.DictReader(io.StringIO(client.get("/api/export", params={"selection": "ordered"}).text))
+    )
+    assert list(dict.fromkeys(r["image_id"] for r in rows)) == ids
+    first = client.get("/api/export/manifest", params={"selection": "ordered"}).json()
+    _save(client, "ordered", source="picked", ids=ids[:2], replace=True)
+    second = client.get("/api/export/manifest", params={"selection": "ordered"}).json()
+    assert (first["saved_selection"]["version"], second["saved_selection"]["version"]) == (1, 2)
+    digest = hashlib.sha256("\n".join(ids[:2]).encode()).hexdigest()
+    assert (
+        second["saved_selection"]["ids_sha256"] == digest != first["saved_selection"]["ids_sha256"]
+    )
+    slash = _save(client, "week 3/4", source="picked", ids=ids[:1])
+    assert slash.status_code == 422 and slash.json()["parameter"] == "name"
+
+
+def test_a_view_over_the_cap_is_refused_not_cut(client, monkeypatch):
+    monkeypatch.setattr(selections, "MAX_RANKED", 5)
+    refused = _save(client, "too many", {"topic": 2})
+    assert refused.status_code == 422 and refused.json()["parameter"] == "limit"
+    assert "over 5 images" in refused.json()["message"]
+    assert _save(client, "five", {"topic": 2, "limit": 5}).json()["images"] == 5
+
+
+def test_the_cli_reads_ids_as_picked_and_refuses_mixing(tmp_path):
+    images = write_4cat_zip(tmp_path / "a.zip", 6, seed=3)
+    write_tiktok_csv(tmp_path / "a.csv", 6, images)
+    store = tmp_path / "store"
+    index(store, tmp_path / "a.zip", tmp_path / "a.csv")
+    with EdgeStore(store) as opened:
+        first = next(iter(opened.images.scroll(with_payload=False))).id
+    (tmp_path / "ids.txt").write_text(first + "\n")
+    runner = CliRunner()
+    base = ["--store", str(store), "selections", "save"]
+    one = runner.invoke(app, [*base, "one", "--ids-file", str(tmp_path / "ids.txt")])
+    assert one.output.startswith("saved one  1 images, picked"), one.output
+    for extra in (["--source", "search"], ["--author", "user0"], ["--limit", "3"]):
+        mixed = runner.invoke(app, [*base, "two", "--ids-file", str(tmp_path / "ids.txt"), *extra])
+        assert isinstance(mixed.exception, InputError), mixed.output

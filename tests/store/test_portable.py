@@ -67,8 +67,14 @@ def exported(tmp_path_factory):
         coding.code_image(store, first.id, "ann", ["meme"])
         before = contents(store)
         meta = store.meta
+    for secret in ("coder-cookie.key", "sessions.json"):  # a serving server's, never exported
+        (root / "store" / secret).write_text("secret")
     output = cli(root / "store", "store", "export", root / "store.tar")
     assert "exported 8 images, 1 topics, 1 saved selections" in output
+    with tarfile.open(root / "store.tar") as tar:
+        names = tar.getnames()
+    assert "data/index-cache.sqlite" in names
+    assert not [n for n in names if n.endswith(("coder-cookie.key", "sessions.json"))]
     return root, before, meta
 
 
@@ -162,3 +168,11 @@ def test_damaged_files_name_the_file_and_line(exported, tmp_path):
         ):
             import_store(server, tmp_path / "data", tmp_path / name)
         assert name in str(err.value)
+
+
+def test_import_into_a_store_with_coding_is_refused(exported, tmp_path):
+    root, _, _ = exported
+    with EdgeStore(tmp_path / "copy") as store:
+        coding.add_coder(store, "zed")
+        with pytest.raises(StoreError, match="already holds coders"):
+            import_store(store, tmp_path / "data", root / "store.tar")

@@ -6,6 +6,7 @@ import { exportScope, exportView } from './exporter.js';
 import { currentResults, onResults } from './grid.js';
 import { topicColour, topicName } from './palette.js';
 import { modeOf } from './results.js';
+import { saveView } from './saveview.js';
 import { getState, resultsKey, searchParams, subscribe, update } from './state.js';
 
 const NAMES = {
@@ -18,6 +19,7 @@ const NAMES = {
   date_to: 'to',
   has_caption: 'captioned',
   group_by: 'one per',
+  selection: 'selection',
 };
 
 const CAPTIONED = { true: 'yes', false: 'no' };
@@ -63,6 +65,7 @@ function variantChip(id) {
 
 function chipsOf(state) {
   const out = [];
+  if (state.selection) out.push(chip(`selection: ${state.selection}`, { selection: '' }));
   if (state.variant) out.push(variantChip(state.variant));
   for (const t of state.topic) {
     out.push(
@@ -114,6 +117,7 @@ function heading(state) {
     ];
   }
   if (mode === 'text') return [`Results for “${state.q}”`];
+  if (state.selection) return [`The saved selection “${state.selection}”`];
   return [state.variant ? 'The copies of one picture' : 'All images'];
 }
 
@@ -176,7 +180,16 @@ function exportGroup(state) {
     );
   return h(
     'div',
-    { class: 'export row', role: 'group', 'aria-label': 'Export this view' },
+    { class: 'export row', role: 'group', 'aria-label': 'Save or export this view' },
+    h(
+      'button',
+      {
+        class: 'save-view',
+        title: 'Keep these images under a name, to reopen, search within and share',
+        onClick: saveView,
+      },
+      'Save…',
+    ),
     h('span', { class: 'muted' }, 'Export:'),
     button('csv', 'CSV'),
     button('ndjson', 'NDJSON'),

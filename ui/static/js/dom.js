@@ -101,11 +101,32 @@ export function cutText(score) {
   return decimals < 2 ? Number(score).toFixed(2) : text;
 }
 
-/** Show a short message at the bottom of the screen for a few seconds. */
-export function toast(message) {
+/**
+ * Show a short message at the bottom of the screen for a few seconds; with `action`
+ * (`{label, run}`), a button beside it, and longer, so there is time to press it.
+ */
+export function toast(message, action = null) {
   const el = document.getElementById('toast');
-  el.textContent = message;
+  const done = () => el.classList.remove('show', 'with-action');
+  fill(
+    el,
+    message,
+    action
+      ? h(
+          'button',
+          {
+            class: 'small',
+            onClick: () => {
+              done();
+              action.run();
+            },
+          },
+          action.label,
+        )
+      : null,
+  );
   el.classList.add('show');
+  el.classList.toggle('with-action', Boolean(action));
   clearTimeout(toast.timer);
-  toast.timer = setTimeout(() => el.classList.remove('show'), 4000);
+  toast.timer = setTimeout(done, action ? 10_000 : 4000);
 }

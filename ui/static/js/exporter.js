@@ -29,11 +29,12 @@ function save(blob, name) {
 }
 
 /**
- * The images of a ranked export, exactly the grid's list: everything at or above its cut,
+ * The images of a ranked view, exactly the grid's list: everything at or above its cut,
  * else as many best matches as the grid ranks (`summary.matched`: the grid's count, see
- * `Results.summary`; undefined while it loads). `refused` where the count is not known.
+ * `Results.summary`; undefined while it loads). `refused` where the count is not known;
+ * `verb` says what the refusal is about ("export", "save").
  */
-function rankedImages(state, summary) {
+function rankedImages(state, summary, verb) {
   const cut = searchParams(state).min_score;
   const known = summary?.matched != null;
   const count = known ? `${num(summary.matched)}${summary.matchedCapped ? '+' : ''}` : '';
@@ -47,7 +48,21 @@ function rankedImages(state, summary) {
     return { images: `the ${count} images of the ${summary.mode} ranking` };
   }
   const why = known ? `Over ${num(summary.matched)} images are ranked` : 'The grid was not counted';
-  return { refused: `${why}: set a minimum score (above the grid) to export what matches.` };
+  return { refused: `${why}: set a minimum score (above the grid) to ${verb} what matches.` };
+}
+
+/**
+ * The images a text search or browsing view holds for the export API (and a saved
+ * selection), as a phrase, or why that API cannot give what the grid shows (`refused`);
+ * `summary` as for `rankedImages`.
+ */
+export function viewImages(state, summary, verb = 'export') {
+  const { images, refused } =
+    modeOf(state) === 'text'
+      ? rankedImages(state, summary, verb)
+      : { images: 'every image the filters match' };
+  if (refused) return { refused };
+  return { images: `${images}${state.group_by ? `, one image per ${state.group_by}` : ''}` };
 }
 
 /**
@@ -64,18 +79,15 @@ export function exportScope(state, summary) {
         'filters only. Go back to text search to export.',
     };
   }
-  const { images, refused } =
-    mode === 'text' ? rankedImages(state, summary) : { images: 'every image the filters match' };
-  if (refused) return { refused };
-  const group = state.group_by ? `, one image per ${state.group_by}` : '';
-  return { what: `${images}${group}, one row per post` };
+  const { images, refused } = viewImages(state, summary);
+  return refused ? { refused } : { what: `${images}, one row per post` };
 }
 
 /**
  * The summary of the grid's list for `state`: the grid's own when it shows that list, else
  * the first page of the same list.
  */
-function summaryFor(state) {
+export function summaryFor(state) {
   const list = currentResults();
   return (list?.key === resultsKey(state) ? list : new Results(state)).ready();
 }
@@ -113,6 +125,14 @@ export async function exportView(format) {
     toast(refused);
     return;
   }
+  await download({ ...viewParams(state, summary), format });
+}
+
+/**
+ * The export API's parameters for the grid's list of `state` (a text search or browsing;
+ * `summary` as for `rankedImages`): its query, filters and cut.
+ */
+export function viewParams(state, summary) {
   // Without a cut the API wants a limit for a ranking: the grid ranks `matched` images.
   const params = searchParams(state);
   if (params.q && !params.min_score) params.limit = summary.matched;
@@ -120,6 +140,5 @@ export async function exportView(format) {
   if (params.q && summary?.mode) params.mode = summary.mode;
   // The export follows the ranking; the grid's sort changes the order, not the images.
   delete params.sort;
-  params.format = format;
-  await download(params);
+  return params;
 }

@@ -140,6 +140,7 @@ export function clearedFilters() {
     group_by: '',
     min_score: '',
     variant: '',
+    selection: '',
   };
 }
 
@@ -152,6 +153,18 @@ const FORM_NAMES = {
 };
 
 function errorState(err) {
+  // A shared link to a selection deleted since (or misspelt): say which, offer the rest.
+  if (err.status === 404 && err.parameter === 'selection') {
+    return notice(
+      'error',
+      `There is no saved selection “${getState().selection}”.`,
+      [
+        `${err.message.replace(/\.$/, '')}. It may have been deleted: the sidebar lists the ` +
+          'saved selections.',
+      ],
+      [h('button', { onClick: () => update({ selection: '' }) }, 'Show every image')],
+    );
+  }
   // A request the server refused as asked (bad input) fails the same way again: no retry.
   if ([400, 404, 422].includes(err.status)) {
     const message = err.message.replace(

@@ -11,6 +11,7 @@ import { initJobs, onJob } from './jobs.js';
 import { initMap } from './map.js';
 import { initRanking } from './ranking.js';
 import { initSearchBar } from './searchbar.js';
+import { initSelections } from './selections.js';
 import { getState, resultsKey, subscribe, update, VIEWS } from './state.js';
 import { initTimeline } from './timeline.js';
 import { initTopics } from './topics.js';
@@ -98,6 +99,7 @@ async function boot() {
   initChips();
   initRanking();
   initTopics();
+  initSelections();
   initTimeline();
   initDetail();
   initMap();

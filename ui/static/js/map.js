@@ -7,14 +7,16 @@ import { code, fill, h, notice, num, plural } from './dom.js';
 import { fitTopicsButton } from './jobs.js';
 import { MapCanvas } from './mapcanvas.js';
 import { topicColour, topicName } from './palette.js';
+import { saveDialog } from './savedialog.js';
 import { getState, hrefFor, subscribe, update } from './state.js';
 
 const PAGE = 20_000; // the API's largest page of map points
 const MAX_POINTS = 300_000; // more than this, and the map shows the server's grid of cells
 const BINS = 256;
+const MAX_VERTICES = 256; // of a lasso kept in a saved selection's view
 const view = () => document.getElementById('view-map');
 let map = null;
-let points = null; // {xs, ys, topics, ids}
+let points = null; // {xs, ys, topics, ids, summary, cells}
 let loading = null;
 const thumbUrl = (id) => `api/images/${encodeURIComponent(id)}/thumb`;
 
@@ -34,12 +36,14 @@ async function fetchAll() {
   const all = [];
   let offset = 0;
   let summary = '';
+  let cells = false;
   for (;;) {
     const raw = await api('topics/map', { params: { mode: 'points', limit: PAGE, offset } });
     if (raw?.total > MAX_POINTS) {
-      const cells = await api('topics/map', { params: { mode: 'bins', bins: BINS } });
-      all.push(...mapPoints(cells));
+      const binned = await api('topics/map', { params: { mode: 'bins', bins: BINS } });
+      all.push(...mapPoints(binned));
       summary = `${num(raw.total)} images, shown as ${num(all.length)} cells (one image each)`;
+      cells = true;
       break;
     }
     const got = mapPoints(raw);
@@ -59,6 +63,7 @@ async function fetchAll() {
     topics: Int32Array.from(ok, (p) => p.topic),
     ids: ok.map((p) => String(p.id)),
     summary: summary || `${num(ok.length)} images`,
+    cells,
   };
 }
 
@@ -150,7 +155,54 @@ function showHover(i, x, y) {
   tip.hidden = false;
 }
 
-function showSelection(indices) {
+/** At most `n` of the vertices of `path`, evenly spaced (a lasso's path has one per move). */
+function thinned(path, n) {
+  if (path.length <= n) return path;
+  return Array.from({ length: n }, (_, k) => path[Math.floor((k * path.length) / n)]);
+}
+
+/**
+ * How a box or lasso (`shape`, see mapinput.js) chose its images, for a saved selection: the
+ * shape in the coordinates of /api/topics/map (the map draws y up), the topics highlighted,
+ * the topic run that placed the points.
+ */
+function shapeView(shape) {
+  const polygon = shape.polygon.map(([x, y]) => [x, -y]);
+  const xs = polygon.map((p) => p[0]);
+  const ys = polygon.map((p) => p[1]);
+  return {
+    tool: shape.tool,
+    bounds: { x0: Math.min(...xs), y0: Math.min(...ys), x1: Math.max(...xs), y1: Math.max(...ys) },
+    ...(shape.tool === 'lasso' ? { polygon: thinned(polygon, MAX_VERTICES) } : {}),
+    topics_highlighted: getState().topic.map(Number),
+    topic_run: getCatalog().status?.topic_run ?? null,
+    map_images: points.ids.length,
+  };
+}
+
+/** The button that saves the selected points as a selection (not a map of cells' samples). */
+function saveButton(indices, shape) {
+  const ids = indices.map((i) => points.ids[i]).filter(Boolean);
+  const where = shape.tool === 'lasso' ? 'lasso' : 'box';
+  return h(
+    'button',
+    {
+      disabled: points.cells,
+      title: points.cells
+        ? 'The map shows cells, one sample image each: a box here holds samples, not every ' +
+          'image in it, so it cannot be saved as a selection.'
+        : 'Keep these images under a name, to reopen, search within and share',
+      onClick: () =>
+        saveDialog({
+          images: `the ${plural(ids.length, 'image')} in the ${where} on the map`,
+          request: async () => ({ source: 'map', ids, view: shapeView(shape) }),
+        }),
+    },
+    `Save ${plural(ids.length, 'image')}…`,
+  );
+}
+
+function showSelection(indices, shape) {
   const panel = view().querySelector('.map-selection');
   if (!indices.length) return fill(panel);
   const counts = new Map();
@@ -185,6 +237,7 @@ function showSelection(indices) {
         },
         'Show these topics in the grid',
       ),
+      saveButton(indices, shape),
       h(
         'button',
         {

@@ -13,7 +13,10 @@ function inPolygon(x, y, poly) {
   return inside;
 }
 
-/** Indices of the points inside a screen-space box or lasso (a list of [x, y]). */
+/**
+ * The points inside a screen-space box or lasso (a list of [x, y]): their indices, and the
+ * shape in data coordinates (`tool`, `polygon`: the box's four corners or the lasso's path).
+ */
 function select(map, drag) {
   const poly = (
     drag.tool === 'box'
@@ -35,7 +38,7 @@ function select(map, drag) {
     if (x < x0 || x > x1 || y < y0 || y > y1) continue;
     if (drag.tool === 'box' || inPolygon(x, y, poly)) out.push(i);
   }
-  return out;
+  return { chosen: out, shape: { tool: drag.tool, polygon: poly } };
 }
 
 function local(canvas, e) {
@@ -80,10 +83,10 @@ export function attachInput(map) {
       const i = map.pick(x, y);
       if (i >= 0) map.hooks.onOpen?.(i);
     } else if (d.tool !== 'pan') {
-      const chosen = select(map, d);
+      const { chosen, shape } = select(map, d);
       map.selected = new Uint8Array(map.n);
       for (const i of chosen) map.selected[i] = 1;
-      map.hooks.onSelect?.(chosen);
+      map.hooks.onSelect?.(chosen, shape);
     }
     map.redraw();
   });

@@ -71,8 +71,10 @@ export function modeOf(state) {
 }
 
 export class Results {
-  constructor(state) {
+  /** The list of `state`, `pageSize` hits a request (the API's limit: at most 1,000). */
+  constructor(state, pageSize = PAGE_SIZE) {
     this.state = state;
+    this.pageSize = pageSize;
     this.key = resultsKey(state);
     this.mode = modeOf(state);
     this.hits = [];
@@ -97,7 +99,7 @@ export class Results {
   }
 
   request(offset) {
-    const params = { ...searchParams(this.state), limit: PAGE_SIZE, offset };
+    const params = { ...searchParams(this.state), limit: this.pageSize, offset };
     if (this.mode === 'upload') {
       const form = new FormData();
       form.append('file', this.state.upload, this.state.upload.name);

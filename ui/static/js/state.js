@@ -15,6 +15,7 @@ export const SCALARS = [
   'min_score',
   'mode',
   'variant',
+  'selection',
   'sort',
 ];
 /**
