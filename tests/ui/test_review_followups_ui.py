@@ -74,6 +74,8 @@ def test_the_phone_drawer_opens_on_filters_and_closes_on_a_change(browser, serve
         page.locator("#sidebar").wait_for(state="hidden")
         assert page.get_attribute("#sidebar-toggle", "aria-expanded") == "false"
         top = page.evaluate("document.getElementById('main').getBoundingClientRect().top")
-        assert 0 <= top < 844 / 3  # the results are in view, near the top
+        # The results are in view, near the top (scrolled to them: a fraction of a pixel above
+        # is the layout's rounding, not a miss).
+        assert -1 < top < 844 / 3
     finally:
         context.close()
