@@ -17,7 +17,7 @@ import secrets
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from picsift.errors import InputError
@@ -191,6 +191,17 @@ def agreement(state: State) -> dict[str, Any]:
     """Per code, Krippendorff's alpha over the images two or more coders saw, and the images
     they disagree on."""
     return coding.agreement(state.store)
+
+
+@router.get("/api/codings", dependencies=[ReadAccess])
+def list_codings(
+    state: State,
+    coder: Annotated[
+        str | None, Query(max_length=coding.MAX_NAME, description="Only this coder's.")
+    ] = None,
+) -> list[dict[str, Any]]:
+    """Each coder's latest codes per image (only `coder`'s, when named)."""
+    return [c for c in coding.codings(state.store) if coder is None or c["coder"] == coder]
 
 
 @router.get("/api/codes/log", dependencies=[ReadAccess])

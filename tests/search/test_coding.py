@@ -169,6 +169,12 @@ def test_the_api_knows_who_codes(served):
         and agreement["codes"][0]["disagreements"][0]["image_id"] == (IMAGES[0])
     )
     assert len(served.get("/api/codes/log").json()) == 3
+    mine = served.get("/api/codings", params={"coder": "ann"}).json()
+    assert [(c["image_id"], c["codes"]) for c in mine] == [
+        (IMAGES[0], ["meme"]),
+        (IMAGES[1], ["meme"]),
+    ]
+    assert len(served.get("/api/codings").json()) == 3  # and bob's one
 
 
 def test_the_cli_codes_and_says_the_agreement(tmp_path):

@@ -427,6 +427,7 @@ def test_the_grid_sorts_by_engagement_where_the_list_ends(cpage, circulating, sh
     cpage.locator("#sort-hint").wait_for()
     assert cpage.locator("#sort option[value=engagement]").is_disabled()
     assert "Set a minimum score" in cpage.inner_text("#sort-hint")
+    assert all_tile_ids(cpage)  # the ranking is shown, by score: no engagement badges
     assert cpage.locator("#grid .engaged").count() == 0
     cpage.goto("/?q=picture&mode=image&min_score=-1&sort=engagement")
     ranked = circulating.api("search", q="picture", mode="image", min_score=-1, limit=100)

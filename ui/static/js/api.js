@@ -94,8 +94,16 @@ async function ensureReadCookie(key) {
  * Call the API. `params` become the query string; `json` or `form` the body. Returns parsed JSON,
  * or the Response itself with `raw: true`. On 401 the user is asked for the API key once and
  * the call is retried with it (403 is not about the key: e.g. a path outside the allowed ones).
+ *
+ * `token` makes it a coder's call: the bearer token is `token` (a coder's key, to sign in
+ * with) or none (null: the coder's cookie speaks for them), never the admin key, and a 401 is
+ * the caller's to answer (the admin key would make a coding write the admin's, which the
+ * server refuses without a named coder).
  */
-export async function api(path, { method = 'GET', params, json, form, raw = false, signal } = {}) {
+export async function api(
+  path,
+  { method = 'GET', params, json, form, raw = false, signal, token } = {},
+) {
   const options = { method, signal, headers: {} };
   if (json !== undefined) {
     options.body = JSON.stringify(json);
@@ -104,10 +112,11 @@ export async function api(path, { method = 'GET', params, json, form, raw = fals
     options.body = form;
   }
   const url = `api/${path.replace(/^\/+/, '')}${query(params)}`;
-  let key = getKey();
-  await ensureReadCookie(key);
+  const coderCall = token !== undefined;
+  let key = coderCall ? token : getKey();
+  if (!coderCall) await ensureReadCookie(key);
   let response = await send(url, options, key);
-  if (response.status === 401) {
+  if (response.status === 401 && !coderCall) {
     if (key) forgetKey();
     const reason = key
       ? 'The saved API key was refused. Enter the current key of this server.'

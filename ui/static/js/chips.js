@@ -20,6 +20,14 @@ const NAMES = {
   has_caption: 'captioned',
   group_by: 'one per',
   selection: 'selection',
+  code: 'code',
+  coder: 'coder',
+};
+
+/** What a code or coder filter keeps, as the chip's tooltip says it. */
+const CODING_TITLES = {
+  code: 'The images a coder applied this code to (remove this filter)',
+  coder: 'The images this coder coded, or with a code, applied it to (remove this filter)',
 };
 
 const CAPTIONED = { true: 'yes', false: 'no' };
@@ -27,7 +35,7 @@ const CAPTIONED = { true: 'yes', false: 'no' };
 /** A topic's name for a chip; a value from the URL that is no topic id shows as typed. */
 const topicChip = (t) => (/^-?\d+$/.test(t) ? topicName(t, labelOf(t)) : `“${t}”`);
 
-function chip(text, patch, colour) {
+function chip(text, patch, colour, title = 'Remove this filter') {
   return h(
     'li',
     {},
@@ -37,7 +45,7 @@ function chip(text, patch, colour) {
         class: 'chip',
         style: colour ? { '--c': colour } : null,
         'aria-label': `Remove filter ${text}`,
-        title: 'Remove this filter',
+        title,
         onClick: () => update(patch),
       },
       colour ? h('span', { class: 'swatch', 'aria-hidden': 'true' }) : null,
@@ -67,6 +75,11 @@ function chipsOf(state) {
   const out = [];
   if (state.selection) out.push(chip(`selection: ${state.selection}`, { selection: '' }));
   if (state.variant) out.push(variantChip(state.variant));
+  for (const key of ['code', 'coder']) {
+    if (state[key]) {
+      out.push(chip(`${NAMES[key]}: ${state[key]}`, { [key]: '' }, null, CODING_TITLES[key]));
+    }
+  }
   for (const t of state.topic) {
     out.push(
       chip(
@@ -118,6 +131,10 @@ function heading(state) {
   }
   if (mode === 'text') return [`Results for “${state.q}”`];
   if (state.selection) return [`The saved selection “${state.selection}”`];
+  if (state.code) {
+    return [`Images coded “${state.code}”`, state.coder ? ` by ${state.coder}` : ''];
+  }
+  if (state.coder) return [`Images ${state.coder} coded`];
   return [state.variant ? 'The copies of one picture' : 'All images'];
 }
 

@@ -1,10 +1,13 @@
 // The detail view of one image: large image, caption, topic, the text read in it (OCR), the posts
 // that used it (the first ones, the rest a page at a time: one image can carry 50,000 posts),
-// "more like this", and previous/next with the arrow keys. Its state is `image=` in the URL.
+// "more like this", and previous/next with the arrow keys; while a coder is signed in, the coding
+// panel (see codingpanel.js). Its state is `image=` in the URL.
 
 import { api } from './api.js';
 import { labelOf } from './catalog.js';
 import { groupLink } from './circulation.js';
+import { coderName, leave } from './coder.js';
+import { codingPanel } from './codingpanel.js';
 import { fill, formatDate, h, notice, num, plural, safeUrl } from './dom.js';
 import { evidenceBlock, highlighted, matchedWords } from './evidence.js';
 import { altText, currentResults, loadMore } from './grid.js';
@@ -61,6 +64,8 @@ async function step(delta) {
     ({ next } = neighbours(shown));
   }
   const target = delta > 0 ? next : prev;
+  // A coder walking on from an image they left uncoded has seen it (see coder.js `leave`).
+  if (target) leave(shown);
   // Walking does not fill the back button's list: back leaves the detail view.
   if (target) update({ image: target.id }, { replace: true });
   else say(delta > 0 ? 'This is the last image.' : 'This is the first image.');
@@ -249,6 +254,7 @@ function render(image, hit) {
             topicName(topic, label),
           ),
         ),
+        codingPanel(id),
         // A text or hybrid hit's score is a fused rank: its evidence says what it rests on.
         hit?.evidence
           ? evidenceBlock(hit.evidence, currentResults()?.summary?.mode)
@@ -359,8 +365,10 @@ export function initDetail() {
   });
   d.addEventListener('keydown', (e) => {
     if (e.target.tagName === 'INPUT') return;
-    if (e.key === 'ArrowRight') step(1);
-    else if (e.key === 'ArrowLeft') step(-1);
+    // A coder walks with N and P too, as in the grid's coding mode.
+    const coding = coderName() && !e.ctrlKey && !e.metaKey && !e.altKey;
+    if (e.key === 'ArrowRight' || (coding && e.key.toLowerCase() === 'n')) step(1);
+    else if (e.key === 'ArrowLeft' || (coding && e.key.toLowerCase() === 'p')) step(-1);
     else return;
     e.preventDefault();
   });

@@ -1,12 +1,22 @@
-// The result grid: tiles with their score (always shown: phones have no hover) and topic on
-// hover, more pages as you scroll, and states that say what to do when there is nothing to show.
+// The result grid: tiles with their score (always shown: phones have no hover), topic on hover
+// and the signed-in coder's codes, more pages as you scroll, and states that say what to do
+// when there is nothing to show.
 
 import { getCatalog, isEmptyStore, labelOf, onCatalog } from './catalog.js';
+import { codeBadges } from './codebadges.js';
 import { code, fill, h, notice, num, plural, scoreText } from './dom.js';
 import { evidenceChip } from './evidence.js';
 import { topicColour, topicName } from './palette.js';
 import { BROWSE_MAX, Results } from './results.js';
-import { getState, hrefFor, resultsKey, searchParams, subscribe, update } from './state.js';
+import {
+  getState,
+  hrefFor,
+  resultsKey,
+  searchParams,
+  sortable,
+  subscribe,
+  update,
+} from './state.js';
 import { frameLabel, isFrame, timeBadge } from './video.js';
 
 let results = null;
@@ -34,6 +44,9 @@ export function altText(hit) {
 
 /** A hit's topic name: the catalog's current label (renames), else the search's. */
 const topicOf = (hit) => topicName(hit.topic, labelOf(hit.topic) || hit.topicLabel);
+
+/** Whether the grid's list is sorted by engagement (asked for, and the list has an end). */
+const sortedByEngagement = (state) => state.sort === 'engagement' && sortable(state);
 
 /** How engaged an image's posts were, where the list is sorted by it. */
 function engagedBadge(hit) {
@@ -63,7 +76,7 @@ function tile(hit, state) {
           hit.evidence
             ? evidenceChip(hit.evidence)
             : hit.score !== null && `score ${scoreText(hit.score)}`,
-          state.sort === 'engagement' && engagedBadge(hit).title,
+          sortedByEngagement(state) && engagedBadge(hit).title,
         ]
           .filter(Boolean)
           .join('; '),
@@ -83,12 +96,13 @@ function tile(hit, state) {
           )
         : null,
       timeBadge(hit),
-      state.sort === 'engagement' ? engagedBadge(hit) : null,
+      sortedByEngagement(state) ? engagedBadge(hit) : null,
       h(
         'span',
         { class: 'tile-info', 'aria-hidden': 'true' },
         h('span', { class: 'topic-pill', style: { '--c': topicColour(hit.topic) } }, label),
       ),
+      codeBadges(hit.id),
     ),
   );
 }
@@ -141,6 +155,8 @@ export function clearedFilters() {
     min_score: '',
     variant: '',
     selection: '',
+    code: '',
+    coder: '',
   };
 }
 
@@ -163,6 +179,18 @@ function errorState(err) {
           'saved selections.',
       ],
       [h('button', { onClick: () => update({ selection: '' }) }, 'Show every image')],
+    );
+  }
+  // A code or coder misspelt in a link (or a code not added to this store's codebook).
+  if (err.status === 404 && ['code', 'coder'].includes(err.parameter)) {
+    const name = `“${getState()[err.parameter]}”`;
+    return notice(
+      'error',
+      err.parameter === 'code'
+        ? `There is no code ${name} in the codebook.`
+        : `There is no coder ${name}.`,
+      [`${err.message.replace(/\.$/, '')}. The Agreement view lists the codes.`],
+      [h('button', { onClick: () => update({ [err.parameter]: '' }) }, 'Remove this filter')],
     );
   }
   // A request the server refused as asked (bad input) fails the same way again: no retry.

@@ -1,8 +1,12 @@
 // Boot: wire the views to the URL state and load what the server holds.
 
+import { initAgreement } from './agreement.js';
 import { getCatalog, isEmptyStore, onCatalog, reload } from './catalog.js';
 import { initChips } from './chips.js';
 import { initCirculation } from './circulation.js';
+import { initCoder } from './coder.js';
+import { initCoding } from './coding.js';
+import { initCodingPanel } from './codingpanel.js';
 import { initDetail } from './detail.js';
 import { code, fill, notice } from './dom.js';
 import { initFilters } from './filters.js';
@@ -12,6 +16,7 @@ import { initMap } from './map.js';
 import { initRanking } from './ranking.js';
 import { initSearchBar } from './searchbar.js';
 import { initSelections } from './selections.js';
+import { initSignIn } from './signin.js';
 import { getState, resultsKey, subscribe, update, VIEWS } from './state.js';
 import { initTimeline } from './timeline.js';
 import { initTopics } from './topics.js';
@@ -21,7 +26,9 @@ function showView(state) {
     document.getElementById(`view-${name}`).hidden = name !== state.view;
   }
   // The chips and export are the grid's and the map's: the other views show their own.
-  document.getElementById('chips').hidden = ['jobs', 'circulation'].includes(state.view);
+  document.getElementById('chips').hidden = ['jobs', 'circulation', 'agreement'].includes(
+    state.view,
+  );
   for (const tab of document.querySelectorAll('.tabs a')) {
     if (tab.dataset.view === state.view) tab.setAttribute('aria-current', 'page');
     else tab.removeAttribute('aria-current');
@@ -102,13 +109,18 @@ async function boot() {
   initSelections();
   initTimeline();
   initDetail();
+  initCodingPanel();
+  initCoding();
+  initSignIn();
   initMap();
   initCirculation();
+  initAgreement();
   initJobs();
   onCatalog(banner);
   await waitReady();
   await reload();
   initGrid();
+  initCoder(); // who this browser's cookie signs in: coding mode survives a reload
   // Fitting topics or indexing changes what the grid shows.
   onJob((job) => job.ended && !job.failed && load(getState(), true));
 }

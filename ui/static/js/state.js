@@ -17,13 +17,15 @@ export const SCALARS = [
   'variant',
   'selection',
   'sort',
+  'code',
+  'coder',
 ];
 /**
  * UI-only parameters: which view, which image is open, "more like this" image, the order of
  * the Circulation view's groups (not `sort`: that is the search API's own).
  */
 const UI = ['view', 'image', 'like', 'circulation_sort'];
-export const VIEWS = ['grid', 'map', 'circulation', 'jobs'];
+export const VIEWS = ['grid', 'map', 'circulation', 'agreement', 'jobs'];
 
 function parse(search) {
   const params = new URLSearchParams(search);
