@@ -11,9 +11,16 @@ import typer
 from cli.display import json_line, shown
 
 
-def _call(ctx: typer.Context, command: str, local: Any, path: str, body: dict | None = None):
-    """`local(store)` on the store, or, where a server holds it, the API `path` (GET, or POST
-    of `body`)."""
+def _call(
+    ctx: typer.Context,
+    command: str,
+    local: Any,
+    path: str,
+    body: dict | None = None,
+    method: str | None = None,
+):
+    """`local(store)` on the store, or, where a server holds it, the API `path` (GET, or
+    `method` with `body`: PUT for an image's codes, else POST)."""
     from cli.client import Server, open_or_served
     from cli.common import settings_from
 
@@ -21,7 +28,8 @@ def _call(ctx: typer.Context, command: str, local: Any, path: str, body: dict | 
     if isinstance(opened, Server):
         if body is None:
             return opened.get(path, what=command)
-        return opened.post(path, body, command, method="PUT" if "/images/" in path else "POST")
+        method = method or ("PUT" if "/images/" in path else "POST")
+        return opened.post(path, body, command, method=method)
     with opened:
         return local(opened)
 
@@ -56,13 +64,49 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"coder {shown(made['name'])} added; their key (shown this once):")
         typer.echo(made["key"])
 
+    @coders_app.command("rekey")
+    def rekey(
+        ctx: typer.Context, name: Annotated[str, typer.Argument(help="The coder's name.")]
+    ) -> None:
+        """Give a coder a new key (printed this once); the old key and its cookies stop
+        working (also after a revoke)."""
+        from search import coding
+
+        made = _call(
+            ctx,
+            "picsift coders rekey",
+            lambda store: {"name": name, "key": coding.new_key(store, name)},
+            f"/api/coders/{urllib.parse.quote(name, safe='')}/key",
+            {},
+        )
+        typer.echo(f"coder {shown(made['name'])} has a new key (shown this once):")
+        typer.echo(made["key"])
+
+    @coders_app.command("revoke")
+    def revoke(
+        ctx: typer.Context, name: Annotated[str, typer.Argument(help="The coder's name.")]
+    ) -> None:
+        """Take a coder's key away: they can no longer sign in or code; their codings stay."""
+        from search import coding
+
+        _call(
+            ctx,
+            "picsift coders revoke",
+            lambda store: coding.revoke(store, name),
+            f"/api/coders/{urllib.parse.quote(name, safe='')}/key",
+            {},
+            method="DELETE",
+        )
+        typer.echo(f"coder {shown(name)}'s key is revoked; their codings stay")
+
     @coders_app.command("list")
     def list_coders(ctx: typer.Context) -> None:
         """The coders, oldest first."""
         from search import coding
 
         for coder in _call(ctx, "picsift coders list", coding.coders, "/api/coders"):
-            typer.echo(f"{shown(coder['name'])}  added {coder['created_at'][:16]}")
+            revoked = f", key revoked {coder['revoked_at'][:16]}" if coder.get("revoked_at") else ""
+            typer.echo(f"{shown(coder['name'])}  added {coder['created_at'][:16]}{revoked}")
 
     @codes_app.command("add")
     def add_code(

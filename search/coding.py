@@ -66,6 +66,8 @@ def add_coder(store: ImageStore, name: str) -> str:
         InputError: naming `name`: taken, or not a name.
     """
     name = _name("name", name)
+    if "/" in name or "\\" in name:
+        raise InputError(f"name: {name!r} holds a slash; a coder's name is part of URLs")
     notes = store.notes(CODERS)
     if notes.get(name) is not None:
         raise InputError(f"name: there is a coder {name!r} already")
@@ -75,9 +77,44 @@ def add_coder(store: ImageStore, name: str) -> str:
 
 
 def coders(store: ImageStore) -> list[dict[str, Any]]:
-    """The coders (name, when added), oldest first; no key hashes."""
-    found = [{"name": r["name"], "created_at": r["created_at"]} for r in store.notes(CODERS).all()]
+    """The coders (name, when added, when their key was last replaced or taken away), oldest
+    first; no key hashes."""
+    fields = ("name", "created_at", "rekeyed_at", "revoked_at")
+    found = [{k: r.get(k) for k in fields} for r in store.notes(CODERS).all()]
     return sorted(found, key=lambda c: (c["created_at"], c["name"]))
+
+
+def new_key(store: ImageStore, name: str) -> str:
+    """Give a coder a new key (also after a revoke); the old key and every cookie signed
+    while it held stop working. Returns the key, shown this once.
+
+    Raises:
+        NotFoundError: naming `coder`.
+    """
+    record = _coder(store, name)
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    update = {"key_sha256": _digest(key), "rekeyed_at": _now(), "revoked_at": None}
+    store.notes(CODERS).put(name, record | update)
+    return key
+
+
+def revoke(store: ImageStore, name: str) -> None:
+    """Take a coder's key away: they can no longer sign in or code (their codings and the log
+    stay); `new_key` gives them one again.
+
+    Raises:
+        NotFoundError: naming `coder`.
+    """
+    record = _coder(store, name)
+    store.notes(CODERS).put(name, record | {"key_sha256": "", "revoked_at": _now()})
+
+
+def _coder(store: ImageStore, name: str) -> dict[str, Any]:
+    record = store.notes(CODERS).get(name)
+    if record is None:
+        raise NotFoundError(f"coder: no coder {name[:MAX_NAME]!r}; add one with picsift coders add")
+    record.pop("key", None)
+    return record
 
 
 def coder_of_key(store: ImageStore, key: str) -> str | None:
@@ -86,19 +123,20 @@ def coder_of_key(store: ImageStore, key: str) -> str | None:
         return None
     digest = _digest(key)
     for record in store.notes(CODERS).all():
-        if secrets.compare_digest(record["key_sha256"], digest):
+        if record["key_sha256"] and secrets.compare_digest(record["key_sha256"], digest):
             return record["name"]
     return None
 
 
 def check_coder(store: ImageStore, name: str) -> str:
-    """`name`, a coder's.
+    """`name`, a coder's who may code (their key not taken away).
 
     Raises:
         NotFoundError: naming `coder`: no such coder.
+        InputError: naming `coder`: their key was revoked.
     """
-    if store.notes(CODERS).get(name) is None:
-        raise NotFoundError(f"coder: no coder {name[:MAX_NAME]!r}; add one with picsift coders add")
+    if _coder(store, name).get("revoked_at"):
+        raise InputError(f"coder: {name!r}'s key was revoked; give them a new one to code again")
     return name
 
 

@@ -31,6 +31,7 @@ router = APIRouter(tags=["coding"])
 COOKIE = "picsift_coder"
 SECRET_FILE = "coder-cookie.key"
 ImageId = Annotated[str, Path(max_length=64, description="The image's id.")]
+CoderName = Annotated[str, Path(max_length=coding.MAX_NAME, description="The coder's name.")]
 
 
 class CoderIn(BaseModel):
@@ -93,7 +94,7 @@ def _cookie_coder(state: AppState, cookie: str) -> str | None:
         message, _, mac = cookie.partition(".")
         coder, _, expires = base64.urlsafe_b64decode(message.encode()).decode().rpartition("\n")
         record = state.store.notes(coding.CODERS).get(coder) if coder else None
-        if record is None or int(expires) < time.time():
+        if record is None or record.get("revoked_at") or int(expires) < time.time():
             return None
         good = _mac(state, message, record["key_sha256"])
         return coder if hmac.compare_digest(mac.encode(), good.encode()) else None
@@ -131,6 +132,23 @@ def writer(request: Request, state: AppState, named: str | None) -> str:
 def add_coder(state: State, body: CoderIn) -> dict[str, str]:
     """Add a coder; the answer holds their key, shown this once (only its hash is kept)."""
     return {"name": body.name.strip(), "key": coding.add_coder(state.store, body.name)}
+
+
+@router.post("/api/coders/{name}/key", dependencies=[WriteAccess], responses=documented(401, 404))
+def rekey_coder(state: State, name: CoderName) -> dict[str, str]:
+    """Give a coder a new key (shown this once); the old key and its cookies stop working."""
+    return {"name": name, "key": coding.new_key(state.store, name)}
+
+
+@router.delete(
+    "/api/coders/{name}/key",
+    status_code=204,
+    dependencies=[WriteAccess],
+    responses=documented(401, 404),
+)
+def revoke_coder(state: State, name: CoderName) -> None:
+    """Take a coder's key away (their codings stay); a new key gives it back."""
+    coding.revoke(state.store, name)
 
 
 @router.get("/api/coders", dependencies=[ReadAccess])

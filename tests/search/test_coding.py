@@ -191,6 +191,11 @@ def test_the_cli_codes_and_says_the_agreement(tmp_path):
     added = cli("coders", "add", "ann")
     assert added.startswith("coder ann added; their key (shown this once):\npsc_")
     cli("coders", "add", "bob")
+    rekeyed = cli("coders", "rekey", "bob")
+    assert rekeyed.startswith("coder bob has a new key (shown this once):\npsc_")
+    cli("coders", "add", "cy")
+    assert cli("coders", "revoke", "cy") == "coder cy's key is revoked; their codings stay\n"
+    assert "cy  added" in cli("coders", "list") and "key revoked" in cli("coders", "list")
     cli("codes", "add", "meme", "--description", "a meme")
     assert cli("codes", "list") == "meme: a meme\n"
     for image, ann, bob in ((IMAGES[0], ["meme"], ["meme"]), (IMAGES[1], ["meme"], [])):
@@ -273,3 +278,32 @@ def test_concurrent_first_use_keeps_every_write(tmp_path):
         list(pool.map(notes, range(8)))
     assert sorted(r["i"] for r in store.notes("codings").all()) == list(range(8))
     store.close()
+
+
+def test_a_key_is_replaced_or_taken_away(served):
+    admin = {"Authorization": "Bearer admin-key"}
+    old = served.post("/api/coders", json={"name": "ann"}, headers=admin).json()["key"]
+    path = f"/api/images/{IMAGES[0]}/codes"
+    served.post("/api/coders/session", headers={"Authorization": f"Bearer {old}"})
+    assert served.put(path, json={"codes": ["meme"]}).json()["coder"] == "ann"
+    assert served.post("/api/coders/ann/key").status_code == 401  # the admin's to do
+    new = served.post("/api/coders/ann/key", headers=admin).json()["key"]
+    assert new != old
+    # The old key and the cookie signed while it held stop working.
+    assert served.get("/api/coders/session").json() == {"coder": None}
+    by_old = served.put(path, json={"codes": []}, headers={"Authorization": f"Bearer {old}"})
+    assert by_old.status_code == 401
+    by_new = served.put(path, json={"codes": []}, headers={"Authorization": f"Bearer {new}"})
+    assert by_new.json()["coder"] == "ann"
+    assert served.delete("/api/coders/ann/key", headers=admin).status_code == 204
+    gone = served.put(path, json={"codes": []}, headers={"Authorization": f"Bearer {new}"})
+    assert gone.status_code == 401
+    for_her = served.put(path, json={"codes": [], "coder": "ann"}, headers=admin)
+    assert for_her.status_code == 422 and "revoked" in for_her.json()["message"]
+    listed = served.get("/api/coders").json()
+    assert listed[0]["name"] == "ann" and listed[0]["revoked_at"]
+    assert len(served.get(path).json()) == 1  # her coding stays
+    assert served.delete("/api/coders/zed/key", headers=admin).status_code == 404
+    back = served.post("/api/coders/ann/key", headers=admin).json()["key"]
+    again = served.put(path, json={"codes": []}, headers={"Authorization": f"Bearer {back}"})
+    assert again.json()["coder"] == "ann"
