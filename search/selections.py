@@ -43,7 +43,8 @@ class Selection:
     ids: list[str]  # the images, in the view's order, as they were when saved
     view: dict[str, Any] = field(default_factory=dict)  # how: the request, the image, the box
     description: str = ""
-    created_at: str = ""
+    created_at: str = ""  # when it was first saved (kept when it is replaced)
+    saved_at: str = ""  # when this version was saved
     created_by: str = ""
     model: str | None = None
     store_images: int = 0  # images in the store when it was saved
@@ -114,13 +115,15 @@ def save(
         chosen, view = _checked_ids(store, ids), dict(view or {})
     if not chosen:
         raise InputError("ids: the selection holds no images; a saved selection needs some")
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     made = Selection(
         name=name,
         source=source,
         ids=chosen,
         view=view,
         description=description,
-        created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        created_at=(old or {}).get("created_at") or now,
+        saved_at=now,
         created_by=created_by,
         model=store.meta.model if store.meta else None,
         store_images=store.images.count() if store.exists else 0,

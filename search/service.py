@@ -28,7 +28,7 @@ from search.sorting import (
     by_engagement,
     with_payloads,
 )
-from search.stored import with_stored
+from search.stored import in_saved_order, with_stored
 from topics.table import OUTLIER, list_topics
 
 if TYPE_CHECKING:
@@ -95,9 +95,8 @@ class SearchService:
 
     def browse(self, request: SearchRequest) -> SearchResult:
         """The images matching the request's filters, newest first (by `first_seen`, ties by
-        id; with `sort`, most engaged first), paged and grouped like a search; hits have no
-        score. A query to subtract (`not`)
-        needs one to subtract from, so it is an error here.
+        id; with `sort`, most engaged first; a saved selection's in its saved order), paged
+        and grouped like a search; hits have no score. `not` needs a query: an error here.
 
         Raises:
             InputError: `not` or `min_score` without `q`, or a bad filter (naming the
@@ -118,6 +117,12 @@ class SearchService:
 
         if request.sort == "engagement":
             fetch = browse_by_engagement(self.store, request, HIT_FIELDS)
+        elif request.selection_ids is not None:  # a saved selection lists in its saved order
+            order = in_saved_order(self.store, request.selection_ids, flt)
+
+            def fetch(limit: int, offset: int) -> list[Record]:
+                page = [Record(i, {}) for i in order[offset : offset + limit]]
+                return with_payloads(self.store, page, HIT_FIELDS)
 
         hits = self._grouped(fetch, request) if request.group_by else fetch(*_page(request))
         labels = self.topic_labels()

@@ -7,9 +7,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 from picsift.errors import NotFoundError
-from picsift.store import ImageStore
+from picsift.store import Filter, HasId, ImageStore
 from picsift.store.notes import CODEBOOK, CODERS, CODINGS, SELECTIONS
 from search.query import SearchRequest
+
+BATCH = 1000
 
 
 def with_stored(store: ImageStore, request: SearchRequest) -> SearchRequest:
@@ -38,3 +40,14 @@ def with_stored(store: ImageStore, request: SearchRequest) -> SearchRequest:
         }
         request = replace(request, coded_ids=tuple(sorted(ids)))
     return request
+
+
+def in_saved_order(store: ImageStore, ids: tuple[str, ...], flt: Filter | None) -> list[str]:
+    """The ids of a saved selection that `flt` (which holds them) matches, in the saved order."""
+    base, out = flt or Filter(), []
+    for start in range(0, len(ids), BATCH):
+        batch = ids[start : start + BATCH]
+        both = Filter((*base.must, HasId(batch)), base.should, base.must_not)
+        found = {r.id for r in store.images.scroll(both, with_payload=False, page_size=BATCH)}
+        out += [i for i in batch if i in found]
+    return out

@@ -44,7 +44,8 @@ class SelectionOut(BaseModel):
     name: str
     source: str
     description: str
-    created_at: str
+    created_at: str = Field(description="When it was first saved.")
+    saved_at: str = Field(description="When this version was saved.")
     created_by: str
     model: str | None
     store_images: int = Field(description="Images in the store when it was saved.")

@@ -169,6 +169,9 @@ def test_an_export_follows_the_saved_order_and_names_its_version(client, corpus)
     _save(client, "ordered", source="picked", ids=ids[:2], replace=True)
     second = client.get("/api/export/manifest", params={"selection": "ordered"}).json()
     assert (first["saved_selection"]["version"], second["saved_selection"]["version"]) == (1, 2)
+    listed = {s["name"]: s for s in client.get("/api/selections").json()}["ordered"]
+    assert listed["created_at"] == first["saved_selection"]["created_at"]  # kept on replace
+    assert listed["saved_at"] >= listed["created_at"]
     digest = hashlib.sha256("\n".join(ids[:2]).encode()).hexdigest()
     assert (
         second["saved_selection"]["ids_sha256"] == digest != first["saved_selection"]["ids_sha256"]

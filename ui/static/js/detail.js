@@ -1,7 +1,8 @@
 // The detail view of one image: large image, caption, topic, the text read in it (OCR), the posts
 // that used it (the first ones, the rest a page at a time: one image can carry 50,000 posts),
 // "more like this", and previous/next with the arrow keys; while a coder is signed in, the coding
-// panel (see codingpanel.js). Its state is `image=` in the URL.
+// panel (see codingpanel.js); "Add to a selection…" (see pickpanel.js). Its state is `image=` in
+// the URL.
 
 import { api } from './api.js';
 import { labelOf } from './catalog.js';
@@ -13,16 +14,24 @@ import { evidenceBlock, highlighted, matchedWords } from './evidence.js';
 import { altText, currentResults, loadMore } from './grid.js';
 import { ocrBlock } from './ocrtext.js';
 import { topicColour, topicName } from './palette.js';
+import { pickPanel } from './pickpanel.js';
 import { fromImage, getState, subscribe, update } from './state.js';
 import { timeText, videoParts } from './video.js';
 
 const dialog = () => document.getElementById('detail');
 let shown = '';
+let shownAt = null; // where the shown image was in the list ({list, i}): it may leave the list
 let marked = []; // the words a text or hybrid search matched in the shown image's text
 
 function neighbours(id) {
-  const hits = currentResults()?.hits ?? [];
+  const list = currentResults();
+  const hits = list?.hits ?? [];
   const i = hits.findIndex((hit) => hit.id === id);
+  if (i >= 0 && id === shown) shownAt = { list, i };
+  // The shown image was taken out of the list (out of the selection the grid shows): its
+  // neighbours are those around the place it left.
+  const left = i < 0 && id === shown && shownAt?.list === list ? shownAt.i : -1;
+  if (left >= 0) return { i: left, hits, prev: hits[left - 1] ?? null, next: hits[left] ?? null };
   return { i, hits, prev: i > 0 ? hits[i - 1] : null, next: i >= 0 ? hits[i + 1] : null };
 }
 
@@ -273,6 +282,7 @@ function render(image, hit) {
           : null,
         ocrBlock(image.ocr, marked),
         samePicture(image),
+        pickPanel(id),
         h(
           'div',
           { class: 'row' },
@@ -313,6 +323,7 @@ function render(image, hit) {
 
 async function open(id) {
   shown = id;
+  shownAt = null;
   const hit = neighbours(id).hits.find((x) => x.id === id);
   const d = dialog();
   // Walking from image to image keeps the focus on the button used (Next stays on Next).
@@ -364,7 +375,7 @@ export function initDetail() {
     close();
   });
   d.addEventListener('keydown', (e) => {
-    if (e.target.tagName === 'INPUT') return;
+    if (/^(INPUT|TEXTAREA|SELECT)$/.test(e.target.tagName)) return;
     // A coder walks with N and P too, as in the grid's coding mode.
     const coding = coderName() && !e.ctrlKey && !e.metaKey && !e.altKey;
     if (e.key === 'ArrowRight' || (coding && e.key.toLowerCase() === 'n')) step(1);

@@ -7,6 +7,8 @@ import { codeBadges } from './codebadges.js';
 import { code, fill, h, notice, num, plural, scoreText } from './dom.js';
 import { evidenceChip } from './evidence.js';
 import { topicColour, topicName } from './palette.js';
+import { onPicked } from './picked.js';
+import { tileRemover } from './pickedtiles.js';
 import { BROWSE_MAX, Results } from './results.js';
 import {
   getState,
@@ -104,6 +106,7 @@ function tile(hit, state) {
       ),
       codeBadges(hit.id),
     ),
+    tileRemover(hit.id, altText(hit), state),
   );
 }
 
@@ -308,11 +311,38 @@ function relabel() {
   }
 }
 
+/**
+ * Take image `id` off the grid: it left the selection shown. The focus moves to the next tile;
+ * a list that is grouped or loading a page is read again instead (its pages would shift).
+ */
+function dropHit(id) {
+  const state = getState();
+  if (!results || results.key !== resultsKey(state)) return;
+  if (results.loading || searchParams(state).group_by) return load(state, true);
+  if (!results.drop(id)) return;
+  const item = root().querySelector(`.tile-link[data-id="${CSS.escape(id)}"]`)?.parentElement;
+  const next = item?.nextElementSibling ?? item?.previousElementSibling;
+  const focused = item?.contains(document.activeElement);
+  item?.remove();
+  if (focused) (next?.querySelector('.tile-remove') ?? next?.querySelector('.tile-link'))?.focus();
+  const end = root().querySelector('.grid-end');
+  if (end && results.hits.length) end.textContent = endText(results);
+  announce(results); // the counts above the grid follow
+}
+
+/** The list loads only when it is on screen (or the detail view walks it). */
+const wanted = (state) => state.view === 'grid' || state.image;
+
 /** Re-render when the state asks for another list. */
 export function initGrid() {
   onCatalog(relabel);
-  // The list loads only when it is on screen (or the detail view walks it).
-  const wanted = (state) => state.view === 'grid' || state.image;
+  // An image taken out of the selection shown leaves the grid; one put in, the list is read
+  // again (to show it in its place).
+  onPicked(({ name, id, change }) => {
+    if (getState().selection !== name) return;
+    if (change === 'removed') dropHit(id);
+    else if (wanted(getState())) load(getState(), true);
+  });
   subscribe((state) => wanted(state) && load(state));
   if (wanted(getState())) load(getState());
 }

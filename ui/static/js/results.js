@@ -156,6 +156,21 @@ export class Results {
     return { hits, next_offset: hits.length === limit && end < BROWSE_MAX ? end : null };
   }
 
+  /**
+   * Take image `id` off the list (it left the selection listed): the pages after it start one
+   * earlier, and the count has one less. Returns whether it was in the list.
+   */
+  drop(id) {
+    const i = this.hits.findIndex((hit) => hit.id === id);
+    if (i < 0) return false;
+    this.hits.splice(i, 1);
+    if (!this.done) this.offset -= 1;
+    if (typeof this.summary?.matched === 'number') {
+      this.summary = { ...this.summary, matched: this.summary.matched - 1 };
+    }
+    return true;
+  }
+
   /** Load the next page; resolves to the new hits. Concurrent calls share one request. */
   more() {
     if (this.done) return Promise.resolve([]);

@@ -48,7 +48,11 @@ export function openPatch(name) {
   return patch;
 }
 
-async function remove(item) {
+/**
+ * Delete the saved selection `item` (a list entry: `name`, `images`), once the user confirms;
+ * a grid showing it shows every image instead.
+ */
+export async function deleteSelection(item) {
   const held = plural(item.images, 'image');
   if (!confirm(`Delete the saved selection “${item.name}” (${held})? Its images stay.`)) return;
   try {
@@ -101,7 +105,7 @@ function entry(item, state) {
       {
         class: 'small',
         'aria-label': `Delete selection ${item.name}`,
-        onClick: () => remove(item),
+        onClick: () => deleteSelection(item),
       },
       'Delete',
     ),
