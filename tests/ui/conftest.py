@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -250,3 +251,20 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     folder = config.stash.get(SHOTS_KEY, None)
     if folder is not None:
         terminalreporter.write_line(f"UI screenshots: {folder}")
+
+
+@pytest.fixture
+def names(served: Served) -> Iterator[list[str]]:
+    """The selection names a test saves under; those still there afterwards are deleted."""
+    made: list[str] = []
+    yield made
+    for name in made:
+        httpx.delete(
+            f"{served.url}/api/selections/{quote(name, safe='')}",
+            headers={"Authorization": f"Bearer {API_KEY}"},
+        )
+
+
+def saved(served: Served, name: str) -> dict[str, Any]:
+    """The selection `name` as the API gives it (with its ids, in saved order)."""
+    return served.api(f"selections/{quote(name, safe='')}")

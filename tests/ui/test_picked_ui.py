@@ -11,33 +11,18 @@ deleted afterwards if the test did not delete it itself.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 import pytest
 
-from tests.ui.conftest import API_KEY, Served, give_key
+from tests.ui.conftest import API_KEY, give_key, saved
 from tests.ui.helpers import all_tile_ids, snap, tile_ids, wait_for_query
 
 pytestmark = pytest.mark.slow
 RUN = uuid.uuid4().hex[:6]
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
-
-
-@pytest.fixture
-def names(served: Served) -> Iterator[list[str]]:
-    """The names a test saves under; those still there afterwards are deleted."""
-    made: list[str] = []
-    yield made
-    for name in made:
-        httpx.delete(f"{served.url}/api/selections/{quote(name, safe='')}", headers=AUTH)
-
-
-def saved(served: Served, name: str) -> dict[str, Any]:
-    """The selection `name` as the API gives it (with its ids, in saved order)."""
-    return served.api(f"selections/{quote(name, safe='')}")
 
 
 def sidebar_item(page: Any, name: str) -> Any:

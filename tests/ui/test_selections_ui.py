@@ -12,34 +12,19 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 import pytest
 
-from tests.ui.conftest import API_KEY, Served, give_key, open_page
+from tests.ui.conftest import API_KEY, Served, give_key, open_page, saved
 from tests.ui.helpers import all_tile_ids, shape_png, snap, tile_ids, wait_for_query
 
 pytestmark = pytest.mark.slow
 RUN = uuid.uuid4().hex[:6]
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 MAX_PAGE = 1000  # the search API's largest page
-
-
-@pytest.fixture
-def names(served: Served) -> Iterator[list[str]]:
-    """The names a test saves under; those still there afterwards are deleted."""
-    made: list[str] = []
-    yield made
-    for name in made:
-        httpx.delete(f"{served.url}/api/selections/{quote(name, safe='')}", headers=AUTH)
-
-
-def saved(served: Served, name: str) -> dict[str, Any]:
-    """The selection `name` as the API gives it (with its ids, in saved order)."""
-    return served.api(f"selections/{quote(name, safe='')}")
 
 
 def every_hit(served: Served, path: str, **params: Any) -> list[str]:
